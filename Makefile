@@ -1,0 +1,20 @@
+# Two commands matter: `make run` and `make test`. The rest are for the
+# people working on the app.
+GO ?= go
+FUZZTIME ?= 1m
+
+.PHONY: run test build bench loadtest screenshots fuzz vet
+
+## run: the app at http://127.0.0.1:5000, with its sandbox Google unless GOOGLE_CLIENT_ID is set
+run:
+	$(GO) run .
+
+## test: every unit, integration and (when Chromium is found) browser test, with the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+build:
+	$(GO) build -o bin/gmailoauth .
+
+vet:
+	gofmt -l . | (! grep .) && $(GO) vet ./...

@@ -1,0 +1,295 @@
+// Package config reads the app's settings from flags and environment
+// variables and checks them, so that a bad setting stops the start with one
+// line naming the variable instead of failing later in front of a person.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Google's production endpoints; every one can be overridden so that tests
+// and the sandbox can stand in for Google.
+const (
+	DefaultAuthURL     = "https://accounts.google.com/o/oauth2/v2/auth"
+	DefaultTokenURL    = "https://oauth2.googleapis.com/token"
+	DefaultRevokeURL   = "https://oauth2.googleapis.com/revoke"
+	DefaultGmailAPIURL = "https://gmail.googleapis.com"
+)
+
+// Config is everything the app needs to start.
+type Config struct {
+	Addr            string // where the app listens
+	RedirectURL     string // the callback registered with Google
+	ClientID        string
+	ClientSecret    string
+	CredentialsFile string // the client_secret_….json it was read from, if any
+
+	// SessionKeys holds hash/encryption key pairs, newest first. When the
+	// operator gave none, RandomKeys is true and the keys live only as long
+	// as the process.
+	SessionKeys [][]byte
+	RandomKeys  bool
+
+	AuthURL     string
+	TokenURL    string
+	RevokeURL   string
+	GmailAPIURL string
+
+	// Sandbox is true when no Google client is configured: the binary then
+	// runs its own stand-in Google on SandboxAddr and points itself at it.
+	Sandbox     bool
+	SandboxAddr string
+
+	LogFormat string // "text" or "json"
+
+	// PageTimeout bounds all Gmail work for one page view, retries included;
+	// CallTimeout bounds each HTTP call to Gmail within it.
+	PageTimeout time.Duration
+	CallTimeout time.Duration
+}
+
+// SandboxClientID is the client the sandbox registers for the app.
+const SandboxClientID = "sandbox-client.apps.googleusercontent.com"
+
+// setting ties one variable to its flag, so both spellings stay in one list.
+type setting struct {
+	env, flag, usage string
+	value            *string
+}
+
+// Load reads flags from args (without the program name) and falls back to
+// getenv for each setting; a flag wins over its environment variable.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var raw struct {
+		addr, redirect, clientID, secret, credentials, keys         string
+		authURL, tokenURL, revokeURL, gmailURL, sandboxAddr, format string
+		pageTimeout, callTimeout                                    string
+	}
+	settings := []setting{
+		{"ADDR", "addr", "address to listen on (default 127.0.0.1:5000)", &raw.addr},
+		{"REDIRECT_URL", "redirect-url", "OAuth redirect URL registered with Google (default http://ADDR/callback)", &raw.redirect},
+		{"GOOGLE_CLIENT_ID", "google-client-id", "OAuth client ID; unset (with no credentials file) starts the sandbox", &raw.clientID},
+		{"GOOGLE_CLIENT_SECRET", "google-client-secret", "OAuth client secret (prefer the environment: flags show in ps)", &raw.secret},
+		{"GOOGLE_CREDENTIALS", "google-credentials", "path to the client_secret_….json downloaded from Google Cloud Console", &raw.credentials},
+		{"SESSION_KEYS", "session-keys", "comma-separated base64 keys in hash,encryption pairs, newest first", &raw.keys},
+		{"GOOGLE_AUTH_URL", "google-auth-url", "authorization endpoint", &raw.authURL},
+		{"GOOGLE_TOKEN_URL", "google-token-url", "token endpoint", &raw.tokenURL},
+		{"GOOGLE_REVOKE_URL", "google-revoke-url", "revocation endpoint", &raw.revokeURL},
+		{"GMAIL_API_URL", "gmail-api-url", "Gmail API base URL", &raw.gmailURL},
+		{"SANDBOX_ADDR", "sandbox-addr", "address of the built-in sandbox Google (default 127.0.0.1:5001)", &raw.sandboxAddr},
+		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
+		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
+		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
+	}
+	fs := flag.NewFlagSet("gmailoauth", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings {
+		fs.StringVar(s.value, s.flag, getenv(s.env), s.usage+" ["+s.env+"]")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	c := Config{
+		Addr:            or(raw.addr, "127.0.0.1:5000"),
+		ClientID:        raw.clientID,
+		ClientSecret:    raw.secret,
+		CredentialsFile: raw.credentials,
+		SandboxAddr:     or(raw.sandboxAddr, "127.0.0.1:5001"),
+		LogFormat:       or(raw.format, "text"),
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return Config{}, fmt.Errorf("ADDR %q: want host:port", c.Addr)
+	}
+	c.RedirectURL = or(raw.redirect, "http://"+c.Addr+"/callback")
+	if err := checkURL("REDIRECT_URL", c.RedirectURL); err != nil {
+		return Config{}, err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return Config{}, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)
+	}
+	var err error
+	if c.PageTimeout, err = duration("GMAIL_PAGE_TIMEOUT", raw.pageTimeout, 8*time.Second); err != nil {
+		return Config{}, err
+	}
+	if c.CallTimeout, err = duration("GMAIL_CALL_TIMEOUT", raw.callTimeout, 4*time.Second); err != nil {
+		return Config{}, err
+	}
+
+	if c.CredentialsFile != "" {
+		if err := c.readCredentials(); err != nil {
+			return Config{}, err
+		}
+	}
+	c.Sandbox = c.ClientID == ""
+	if !c.Sandbox && c.ClientSecret == "" {
+		return Config{}, errors.New("GOOGLE_CLIENT_SECRET is not set (GOOGLE_CLIENT_ID is); set both, or GOOGLE_CREDENTIALS")
+	}
+	if c.Sandbox {
+		if _, _, err := net.SplitHostPort(c.SandboxAddr); err != nil {
+			return Config{}, fmt.Errorf("SANDBOX_ADDR %q: want host:port", c.SandboxAddr)
+		}
+		c.ClientID = SandboxClientID
+		c.ClientSecret = randomSecret()
+		base := "http://" + c.SandboxAddr
+		c.AuthURL = or(raw.authURL, base+"/o/oauth2/v2/auth")
+		c.TokenURL = or(raw.tokenURL, base+"/token")
+		c.RevokeURL = or(raw.revokeURL, base+"/revoke")
+		c.GmailAPIURL = or(raw.gmailURL, base)
+	} else {
+		c.AuthURL = or(raw.authURL, DefaultAuthURL)
+		c.TokenURL = or(raw.tokenURL, DefaultTokenURL)
+		c.RevokeURL = or(raw.revokeURL, DefaultRevokeURL)
+		c.GmailAPIURL = or(raw.gmailURL, DefaultGmailAPIURL)
+	}
+	for _, u := range []struct{ name, value string }{
+		{"GOOGLE_AUTH_URL", c.AuthURL}, {"GOOGLE_TOKEN_URL", c.TokenURL},
+		{"GOOGLE_REVOKE_URL", c.RevokeURL}, {"GMAIL_API_URL", c.GmailAPIURL},
+	} {
+		if err := checkURL(u.name, u.value); err != nil {
+			return Config{}, err
+		}
+	}
+
+	if raw.keys == "" {
+		c.RandomKeys = true
+		c.SessionKeys = [][]byte{randomKey(32), randomKey(32)}
+	} else if c.SessionKeys, err = ParseSessionKeys(raw.keys); err != nil {
+		return Config{}, fmt.Errorf("SESSION_KEYS: %w", err)
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute:
+// whenever the app is reached over https, which the redirect URL tells.
+func (c Config) SecureCookies() bool {
+	return strings.HasPrefix(c.RedirectURL, "https://")
+}
+
+// credentialsFile is the part of Google Cloud Console's download we use.
+type credentialsFile struct {
+	Web *struct {
+		ClientID     string   `json:"client_id"`
+		ClientSecret string   `json:"client_secret"`
+		RedirectURIs []string `json:"redirect_uris"`
+	} `json:"web"`
+}
+
+// readCredentials fills the client from GOOGLE_CREDENTIALS. Explicit
+// GOOGLE_CLIENT_ID/SECRET values win, so one file can serve several setups.
+func (c *Config) readCredentials() error {
+	data, err := os.ReadFile(c.CredentialsFile)
+	if err != nil {
+		return fmt.Errorf("GOOGLE_CREDENTIALS: %w", err)
+	}
+	var file credentialsFile
+	if err := json.Unmarshal(data, &file); err != nil {
+		return fmt.Errorf("GOOGLE_CREDENTIALS %s: not JSON: %w", c.CredentialsFile, err)
+	}
+	if file.Web == nil || file.Web.ClientID == "" || file.Web.ClientSecret == "" {
+		return fmt.Errorf("GOOGLE_CREDENTIALS %s: no \"web\" client with client_id and client_secret (create a Web application client)", c.CredentialsFile)
+	}
+	c.ClientID = or(c.ClientID, file.Web.ClientID)
+	c.ClientSecret = or(c.ClientSecret, file.Web.ClientSecret)
+	// Google answers redirect_uri_mismatch for an unregistered URI; saying so
+	// at start saves a confusing round trip through the browser.
+	if len(file.Web.RedirectURIs) > 0 && !slices.Contains(file.Web.RedirectURIs, c.RedirectURL) {
+		return fmt.Errorf("REDIRECT_URL %s is not among the redirect_uris of GOOGLE_CREDENTIALS %s (%s)",
+			c.RedirectURL, c.CredentialsFile, strings.Join(file.Web.RedirectURIs, ", "))
+	}
+	return nil
+}
+
+// ParseSessionKeys decodes SESSION_KEYS: base64 keys in hash,encryption
+// pairs, newest pair first. Hash keys are 32 or 64 bytes (HMAC-SHA256);
+// encryption keys are 32 bytes (AES-256), so no pair can leave cookies
+// readable.
+func ParseSessionKeys(value string) ([][]byte, error) {
+	parts := strings.Split(value, ",")
+	if len(parts)%2 != 0 {
+		return nil, fmt.Errorf("%d keys given; want hash,encryption pairs (an even number)", len(parts))
+	}
+	keys := make([][]byte, 0, len(parts))
+	for i, part := range parts {
+		key, err := decodeKey(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
+		}
+		if i%2 == 0 && len(key) != 32 && len(key) != 64 {
+			return nil, fmt.Errorf("key %d (hash): %d bytes; want 32 or 64", i+1, len(key))
+		}
+		if i%2 == 1 && len(key) != 32 {
+			return nil, fmt.Errorf("key %d (encryption): %d bytes; want 32 for AES-256", i+1, len(key))
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// NewSessionKeys returns a fresh SESSION_KEYS value of one pair, for the
+// README's instructions and for tests that rotate keys.
+func NewSessionKeys() string {
+	return base64.StdEncoding.EncodeToString(randomKey(32)) + "," + base64.StdEncoding.EncodeToString(randomKey(32))
+}
+
+// decodeKey accepts standard and URL-safe base64, padded or not, since
+// operators paste keys from different tools.
+func decodeKey(s string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if key, err := enc.DecodeString(s); err == nil {
+			return key, nil
+		}
+	}
+	return nil, errors.New("not base64")
+}
+
+func checkURL(name, value string) error {
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s %q: want an absolute http(s) URL", name, value)
+	}
+	return nil
+}
+
+func duration(name, value string, fallback time.Duration) (time.Duration, error) {
+	if value == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as 8s", name, value)
+	}
+	return d, nil
+}
+
+func or(value, fallback string) string {
+	if value != "" {
+		return value
+	}
+	return fallback
+}
+
+func randomKey(n int) []byte {
+	key := make([]byte, n)
+	rand.Read(key) // crypto/rand.Read never returns an error since Go 1.24.
+	return key
+}
+
+func randomSecret() string {
+	return base64.RawURLEncoding.EncodeToString(randomKey(24))
+}

@@ -1,0 +1,140 @@
+package config_test
+
+import (
+	"encoding/base64"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gmailoauth/internal/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func key(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
+
+func TestLoadDefaultsToSandbox(t *testing.T) {
+	cfg, err := config.Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatalf("Load() err = %v", err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"Addr", cfg.Addr, "127.0.0.1:5000"},
+		{"RedirectURL", cfg.RedirectURL, "http://127.0.0.1:5000/callback"},
+		{"ClientID", cfg.ClientID, config.SandboxClientID},
+		{"AuthURL", cfg.AuthURL, "http://127.0.0.1:5001/o/oauth2/v2/auth"},
+		{"TokenURL", cfg.TokenURL, "http://127.0.0.1:5001/token"},
+		{"RevokeURL", cfg.RevokeURL, "http://127.0.0.1:5001/revoke"},
+		{"GmailAPIURL", cfg.GmailAPIURL, "http://127.0.0.1:5001"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q; want %q", c.name, c.got, c.want)
+		}
+	}
+	if !cfg.Sandbox || !cfg.RandomKeys || cfg.ClientSecret == "" || cfg.SecureCookies() {
+		t.Errorf("Sandbox=%v RandomKeys=%v secret set=%v Secure=%v; want true true true false",
+			cfg.Sandbox, cfg.RandomKeys, cfg.ClientSecret != "", cfg.SecureCookies())
+	}
+}
+
+func TestLoadRealGoogle(t *testing.T) {
+	keys := key(32) + "," + key(32) + "," + key(64) + "," + key(32)
+	cfg, err := config.Load([]string{"-addr", "0.0.0.0:8080"}, env(map[string]string{
+		"ADDR":                 "ignored:1",
+		"GOOGLE_CLIENT_ID":     "id.apps.googleusercontent.com",
+		"GOOGLE_CLIENT_SECRET": "secret",
+		"REDIRECT_URL":         "https://mail.example.com/callback",
+		"SESSION_KEYS":         keys,
+	}), io.Discard)
+	if err != nil {
+		t.Fatalf("Load() err = %v", err)
+	}
+	if cfg.Addr != "0.0.0.0:8080" {
+		t.Errorf("Addr = %q; want the flag's 0.0.0.0:8080 over the environment", cfg.Addr)
+	}
+	if cfg.Sandbox || cfg.AuthURL != config.DefaultAuthURL || cfg.TokenURL != config.DefaultTokenURL ||
+		cfg.RevokeURL != config.DefaultRevokeURL || cfg.GmailAPIURL != config.DefaultGmailAPIURL {
+		t.Errorf("endpoints = %+v; want Google's", cfg)
+	}
+	if !cfg.SecureCookies() || len(cfg.SessionKeys) != 4 || cfg.RandomKeys {
+		t.Errorf("SecureCookies=%v keys=%d RandomKeys=%v; want true 4 false", cfg.SecureCookies(), len(cfg.SessionKeys), cfg.RandomKeys)
+	}
+}
+
+func TestLoadCredentialsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("good.json", `{"web":{"client_id":"from-file","client_secret":"s3cret","redirect_uris":["http://127.0.0.1:5000/callback"]}}`)
+	cfg, err := config.Load(nil, env(map[string]string{"GOOGLE_CREDENTIALS": good}), io.Discard)
+	if err != nil {
+		t.Fatalf("Load() err = %v", err)
+	}
+	if cfg.ClientID != "from-file" || cfg.ClientSecret != "s3cret" || cfg.Sandbox {
+		t.Errorf("client = %q/%q sandbox=%v; want from-file/s3cret false", cfg.ClientID, cfg.ClientSecret, cfg.Sandbox)
+	}
+
+	tests := []struct {
+		name, file, wantErr string
+	}{
+		{"missing file", filepath.Join(dir, "nope.json"), "GOOGLE_CREDENTIALS"},
+		{"not JSON", write("bad.json", "{"), "not JSON"},
+		{"installed app", write("installed.json", `{"installed":{"client_id":"x","client_secret":"y"}}`), `no "web" client`},
+		{"redirect not registered", write("other.json", `{"web":{"client_id":"x","client_secret":"y","redirect_uris":["https://elsewhere/cb"]}}`), "REDIRECT_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(nil, env(map[string]string{"GOOGLE_CREDENTIALS": tt.file}), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Load() err = %v; want one naming %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsBadSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"secret missing", map[string]string{"GOOGLE_CLIENT_ID": "id"}, "GOOGLE_CLIENT_SECRET"},
+		{"odd key count", map[string]string{"SESSION_KEYS": key(32)}, "SESSION_KEYS"},
+		{"key not base64", map[string]string{"SESSION_KEYS": "!!!," + key(32)}, "SESSION_KEYS: key 1: not base64"},
+		{"short hash key", map[string]string{"SESSION_KEYS": key(16) + "," + key(32)}, "key 1 (hash)"},
+		{"AES-128 key", map[string]string{"SESSION_KEYS": key(32) + "," + key(16)}, "key 2 (encryption)"},
+		{"bad addr", map[string]string{"ADDR": "5000"}, "ADDR"},
+		{"relative redirect", map[string]string{"REDIRECT_URL": "/callback"}, "REDIRECT_URL"},
+		{"bad token URL", map[string]string{"GOOGLE_TOKEN_URL": "ftp://x"}, "GOOGLE_TOKEN_URL"},
+		{"bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{"bad timeout", map[string]string{"GMAIL_PAGE_TIMEOUT": "soon"}, "GMAIL_PAGE_TIMEOUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(nil, env(tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Load() err = %v; want one naming %q", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "\n") {
+				t.Errorf("Load() err spans lines: %q; want one line", err)
+			}
+		})
+	}
+}
+
+func TestNewSessionKeysParse(t *testing.T) {
+	keys, err := config.ParseSessionKeys(config.NewSessionKeys())
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("ParseSessionKeys(NewSessionKeys()) = %d keys, %v; want 2, nil", len(keys), err)
+	}
+}

@@ -1,0 +1,220 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Bounds on values strangers put in the callback URL. Google's codes and
+// our states are far shorter; anything longer is refused before use.
+const (
+	maxStateLen = 128
+	maxCodeLen  = 2048
+)
+
+// handleOAuth serves GET /oauth: it starts a sign-in. Each attempt gets its
+// own state and PKCE verifier, kept in the session under that state, so two
+// tabs can sign in at once without one breaking the other.
+func (s *Server) handleOAuth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := s.sessions.load(r)
+		next := attempt{State: newState(), Verifier: oauth2.GenerateVerifier(), Started: s.now()}
+		data.addAttempt(next, s.now())
+		if !s.saveSession(w, r, data) {
+			return
+		}
+		authURL := s.oauth.AuthCodeURL(next.State,
+			oauth2.AccessTypeOffline,
+			oauth2.S256ChallengeOption(next.Verifier))
+		http.Redirect(w, r, authURL, http.StatusFound)
+	})
+}
+
+// newState returns 256 bits from crypto/rand, URL-safe.
+func newState() string {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails since Go 1.24
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// handleCallback serves GET /callback, where Google sends the person back.
+// The pending attempt is taken out of the session before anything else and
+// the state compared before any exchange: a forged, missing or replayed
+// state never leads to a token request.
+func (s *Server) handleCallback() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil || len(r.URL.RawQuery) > 4*maxCodeLen {
+			s.renderProblem(w, r, problemBadRequest)
+			return
+		}
+		state, code := query.Get("state"), query.Get("code")
+		if len(state) > maxStateLen || len(code) > maxCodeLen {
+			s.renderProblem(w, r, problemBadRequest)
+			return
+		}
+
+		data, _ := s.sessions.load(r)
+		pending, ok := data.takeAttempt(state, s.now())
+		// Saved now, whatever happens next: the attempt is single use.
+		if !s.saveSession(w, r, data) {
+			return
+		}
+		if !ok {
+			s.log.Warn("callback with unknown state", "has_state", state != "")
+			s.renderProblem(w, r, problemBadState)
+			return
+		}
+		if e := query.Get("error"); e != "" {
+			if e == "access_denied" {
+				s.renderProblem(w, r, problemDeclined)
+				return
+			}
+			s.log.Warn("authorization refused", "error", clip(e, 64))
+			s.renderProblem(w, r, problemSignInRefused)
+			return
+		}
+		if code == "" {
+			s.renderProblem(w, r, problemBadRequest)
+			return
+		}
+
+		ctx, cancel := context.WithTimeout(s.oauthContext(r.Context()), s.pageTimeout)
+		defer cancel()
+		tok, err := s.oauth.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
+		if err != nil {
+			s.exchangeFailed(w, r, err)
+			return
+		}
+		if !grants(tok, GmailScope) {
+			// The person unticked Gmail on Google's consent screen. The token
+			// is useless to us, so hand it back rather than keep it.
+			s.revoke(ctx, tok)
+			s.renderProblem(w, r, problemScopeMissing)
+			return
+		}
+
+		account := s.account(ctx, tok)
+		data.signIn(tok, account)
+		if !s.saveSession(w, r, data) {
+			return
+		}
+		s.log.Info("signed in")
+		http.Redirect(w, r, "/home", http.StatusSeeOther)
+	})
+}
+
+// exchangeFailed maps a failed code exchange to a page.
+func (s *Server) exchangeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var retrieve *oauth2.RetrieveError
+	if errors.As(err, &retrieve) {
+		// Only the RFC 6749 error code is logged: the body is Google's and
+		// the request held the code.
+		s.log.Warn("code exchange refused", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
+		if retrieve.ErrorCode == "invalid_grant" {
+			s.renderProblem(w, r, problemCodeRejected)
+			return
+		}
+		s.renderProblem(w, r, problemSignInRefused)
+		return
+	}
+	s.log.Warn("code exchange failed", "err", errors.Unwrap(err))
+	s.renderProblem(w, r, problemGoogleDown)
+}
+
+// grants reports whether the token's granted scopes include scope. Google
+// lets people untick scopes, so the grant may be narrower than the request.
+// RFC 6749 §5.1: an absent scope means the requested scopes were granted.
+func grants(tok *oauth2.Token, scope string) bool {
+	granted, _ := tok.Extra("scope").(string)
+	if granted == "" {
+		return true
+	}
+	return slices.Contains(strings.Fields(granted), scope)
+}
+
+// account asks Gmail whose mailbox this is, once per sign-in; the address
+// names the cache namespace and the header. A failure leaves it empty: the
+// inbox still works, without the cache.
+func (s *Server) account(ctx context.Context, tok *oauth2.Token) string {
+	client := s.gmail.Client(s.oauth.Client(ctx, tok), "")
+	profile, err := client.Profile(ctx)
+	if err != nil {
+		s.log.Warn("gmail profile", "err", err)
+		return ""
+	}
+	return profile.EmailAddress
+}
+
+// handleLogout serves POST /logout: revoke the token at Google (best
+// effort), forget the session, back to the start.
+func (s *Server) handleLogout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := s.sessions.load(r)
+		if data.Token != nil {
+			ctx, cancel := context.WithTimeout(s.oauthContext(r.Context()), 5*time.Second)
+			s.revoke(ctx, data.Token.oauthToken())
+			cancel()
+			s.log.Info("signed out")
+		}
+		s.sessions.clear(w)
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+}
+
+// revoke asks Google to revoke the grant behind tok. Revoking the refresh
+// token ends the whole grant, access tokens included. Failures are logged
+// and ignored: the person is signed out here either way.
+func (s *Server) revoke(ctx context.Context, tok *oauth2.Token) {
+	if s.revokeURL == "" {
+		return
+	}
+	value := tok.RefreshToken
+	if value == "" {
+		value = tok.AccessToken
+	}
+	form := url.Values{"token": {value}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.revokeURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		s.log.Warn("revoke", "err", err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.httpClient.Do(req)
+	if err != nil {
+		s.log.Warn("revoke", "err", errors.Unwrap(err))
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		s.log.Warn("revoke", "status", resp.StatusCode)
+	}
+}
+
+// saveSession writes the session cookie, or an error page when it cannot,
+// and reports whether the handler may go on.
+func (s *Server) saveSession(w http.ResponseWriter, r *http.Request, data sessionData) bool {
+	if err := s.sessions.save(w, r, data); err != nil {
+		s.log.Error("session", "err", err)
+		s.renderProblem(w, r, problemInternal)
+		return false
+	}
+	return true
+}
+
+// clip bounds a stranger's value before it reaches a log line.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

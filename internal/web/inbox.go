@@ -1,0 +1,304 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"gmailoauth/internal/gmail"
+)
+
+// pageSize is how many unread messages one inbox page shows.
+const pageSize = 50
+
+// Bounds on the paging values in the inbox URL.
+const (
+	maxPageTokenLen = 256
+	maxTrail        = 100
+)
+
+// inboxData is the template data of the inbox page.
+type inboxData struct {
+	layoutData
+	Messages   []messageView
+	Estimate   int    // Gmail's resultSizeEstimate: "about N unread"
+	PageNumber int    // 1 for the newest page
+	Older      string // link to the next (older) page, or ""
+	Newer      string // link to the previous (newer) page, or ""
+	Failed     int    // messages whose details could not be fetched
+}
+
+// messageView is one row of the inbox.
+type messageView struct {
+	ID, ThreadID string
+	FromName     string // display name, or the address when there is none
+	FromEmail    string
+	Subject      string
+	Snippet      string // plain text; the template escapes it once
+	When         string // "3 hours ago", "Nov 3", "Mar 4, 2024"
+	DateTime     string // RFC 3339 for <time datetime>
+	FullDate     string // the exact date, on hover
+	Link         string // opens the message in Gmail
+	Failed       bool   // details could not be fetched; only the IDs are known
+}
+
+// handleHome serves GET /home: the signed-in person's unread messages, 50 a
+// page. A refreshed access token is written back into the session.
+func (s *Server) handleHome() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := s.sessions.load(r)
+		if data.Token == nil {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return
+		}
+		paging, ok := parsePaging(r.URL.Query())
+		if !ok {
+			s.renderProblem(w, r, problemBadRequest)
+			return
+		}
+		if data.Token.Refresh == "" && !data.Token.Expiry.IsZero() && s.now().After(data.Token.Expiry) {
+			// Expired with nothing to refresh it: asking Gmail would only fail.
+			s.signInAgain(w, r, data)
+			return
+		}
+
+		ctx, cancel := context.WithTimeout(r.Context(), s.pageTimeout)
+		defer cancel()
+		source := &recordingSource{source: s.oauth.TokenSource(s.oauthContext(ctx), data.Token.oauthToken())}
+		authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
+		client := s.gmail.Client(authed, data.Account)
+		page, err := client.Unread(ctx, paging.token, pageSize)
+
+		if updated, changed := data.Token.updatedBy(source.latest()); changed && err == nil {
+			data.Token = updated
+			if !s.saveSession(w, r, data) {
+				return
+			}
+		}
+		if err != nil {
+			s.gmailFailed(w, r, data, err)
+			return
+		}
+		view := inboxData{
+			layoutData: s.layout("Unread mail", data),
+			Estimate:   page.ResultSizeEstimate,
+			PageNumber: paging.number(),
+			Older:      paging.olderLink(page.NextPageToken),
+			Newer:      paging.newerLink(),
+		}
+		now := s.now().In(s.location)
+		for _, m := range page.Messages {
+			v := s.messageView(data.Account, m, now)
+			if v.Failed {
+				view.Failed++
+			}
+			view.Messages = append(view.Messages, v)
+		}
+		s.render(w, r, http.StatusOK, s.pages.inbox, view)
+	})
+}
+
+// gmailFailed turns a failed Gmail call into what the person sees. It is
+// the one place where Gmail's errors become statuses and pages.
+func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessionData, err error) {
+	var retrieve *oauth2.RetrieveError
+	switch {
+	case errors.As(err, &retrieve):
+		// The refresh failed. A 4xx (invalid_grant: revoked or expired)
+		// means the grant is gone; anything else is Google being down.
+		s.log.Warn("token refresh failed", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
+		if retrieve.Response.StatusCode >= 400 && retrieve.Response.StatusCode < 500 {
+			s.signInAgain(w, r, data)
+			return
+		}
+		s.renderProblem(w, r, problemGoogleDown)
+	case errors.Is(err, gmail.ErrUnauthorized):
+		s.log.Info("gmail refused the token")
+		s.signInAgain(w, r, data)
+	case errors.Is(err, gmail.ErrForbidden):
+		s.log.Warn("gmail forbidden", "err", err)
+		s.renderProblem(w, r, problemForbidden)
+	case errors.Is(err, gmail.ErrRateLimited):
+		s.log.Warn("gmail rate limited", "err", err)
+		p := problemRateLimited
+		p.retryAfter = max(gmail.RetryAfter(err), 5*time.Second)
+		s.renderProblem(w, r, p)
+	default:
+		s.log.Warn("gmail failed", "err", err)
+		s.renderProblem(w, r, problemGmailDown)
+	}
+}
+
+// signInAgain drops a token Google no longer honours and sends the person
+// to the start page, which explains why.
+func (s *Server) signInAgain(w http.ResponseWriter, r *http.Request, data sessionData) {
+	data.signOut("Your Google sign-in has expired or was revoked. Connect again to see your mail.")
+	if !s.saveSession(w, r, data) {
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// messageView prepares one message for the page.
+func (s *Server) messageView(account string, m gmail.Summary, now time.Time) messageView {
+	v := messageView{ID: m.ID, ThreadID: m.ThreadID, Link: s.messageURL(account, m.ID)}
+	if m.Err != nil {
+		v.Failed = true
+		return v
+	}
+	v.FromName, v.FromEmail = m.From.Name, m.From.Email
+	if v.FromName == "" {
+		v.FromName = m.From.Email
+	}
+	v.Subject = m.Subject
+	v.Snippet = m.Snippet
+	if !m.Date.IsZero() {
+		date := m.Date.In(s.location)
+		v.When = relativeDate(date, now)
+		v.DateTime = date.Format(time.RFC3339)
+		v.FullDate = date.Format("Mon, 2 Jan 2006 15:04 MST")
+	}
+	return v
+}
+
+// relativeDate says when a message came: relative for today ("5 minutes
+// ago"), month and day this year, the full date before.
+func relativeDate(t, now time.Time) string {
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := now.Date()
+	sameDay := y1 == y2 && m1 == m2 && d1 == d2
+	ago := now.Sub(t)
+	switch {
+	case sameDay && ago < time.Minute && ago > -time.Minute:
+		return "just now"
+	case sameDay && ago >= time.Minute && ago < time.Hour:
+		return plural(int(ago/time.Minute), "minute") + " ago"
+	case sameDay && ago >= time.Hour:
+		return plural(int(ago/time.Hour), "hour") + " ago"
+	case sameDay:
+		return t.Format("15:04")
+	case y1 == y2:
+		return t.Format("Jan 2")
+	default:
+		return t.Format("Jan 2, 2006")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// paging is where in the unread list a page is: the Gmail page token of
+// this page and the tokens of the pages before it (Gmail gives only "next",
+// so the way back travels in the URL). Page tokens are not secrets.
+type paging struct {
+	token string
+	trail []string
+}
+
+func parsePaging(q url.Values) (paging, bool) {
+	p := paging{token: q.Get("page")}
+	if t := q.Get("trail"); t != "" {
+		p.trail = strings.Split(t, ".")
+	}
+	if len(p.trail) > maxTrail || (p.token == "" && len(p.trail) > 0) {
+		return paging{}, false
+	}
+	for _, tok := range append([]string{p.token}, p.trail...) {
+		if !validPageToken(tok, tok == p.token) {
+			return paging{}, false
+		}
+	}
+	return p, true
+}
+
+// validPageToken accepts Gmail's opaque tokens: URL-safe, bounded.
+func validPageToken(tok string, mayBeEmpty bool) bool {
+	if tok == "" {
+		return mayBeEmpty
+	}
+	if len(tok) > maxPageTokenLen {
+		return false
+	}
+	for _, c := range tok {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p paging) number() int {
+	if p.token == "" {
+		return 1
+	}
+	return len(p.trail) + 2
+}
+
+func (p paging) olderLink(next string) string {
+	if next == "" || !validPageToken(next, false) {
+		return ""
+	}
+	trail := p.trail
+	if p.token != "" {
+		if len(trail) >= maxTrail {
+			// Too deep to remember the way back: forget the oldest steps.
+			trail = trail[1:]
+		}
+		trail = append(trail[:len(trail):len(trail)], p.token)
+	}
+	return pageLink(next, trail)
+}
+
+func (p paging) newerLink() string {
+	if p.token == "" {
+		return ""
+	}
+	if len(p.trail) == 0 {
+		return "/home"
+	}
+	last := len(p.trail) - 1
+	return pageLink(p.trail[last], p.trail[:last])
+}
+
+func pageLink(token string, trail []string) string {
+	q := url.Values{"page": {token}}
+	if len(trail) > 0 {
+		q.Set("trail", strings.Join(trail, "."))
+	}
+	return "/home?" + q.Encode()
+}
+
+// recordingSource remembers the last token it handed out, so the handler
+// can tell whether golang.org/x/oauth2 refreshed it during the request.
+type recordingSource struct {
+	source oauth2.TokenSource
+	mu     sync.Mutex
+	last   *oauth2.Token
+}
+
+func (r *recordingSource) Token() (*oauth2.Token, error) {
+	tok, err := r.source.Token()
+	if err == nil {
+		r.mu.Lock()
+		r.last = tok
+		r.mu.Unlock()
+	}
+	return tok, err
+}
+
+func (r *recordingSource) latest() *oauth2.Token {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// indexData is the template data of the start page.
+type indexData struct {
+	layoutData
+	SignedIn bool
+	Notice   string
+}
+
+// handleIndex serves GET /: the start page with the "Connect to Gmail"
+// button, or, when signed in, the way to the inbox and out again.
+func (s *Server) handleIndex() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, rejected := s.sessions.load(r)
+		page := indexData{layoutData: s.layout("OAuth sample", data), SignedIn: data.Token != nil, Notice: data.Notice}
+		if data.Notice != "" || rejected {
+			// The notice is shown once; a cookie that did not decode is
+			// replaced so the browser stops sending it.
+			data.Notice = ""
+			if !s.saveSession(w, r, data) {
+				return
+			}
+		}
+		s.render(w, r, http.StatusOK, s.pages.index, page)
+	})
+}
+
+// handleStatic serves GET /static/…: the embedded stylesheet and images.
+// The files change only with a new build, so browsers may keep them a day.
+func (s *Server) handleStatic() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(s.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			// No directory listings.
+			s.renderProblem(w, r, problemNotFound)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// handleFavicon serves GET /favicon.ico, which browsers ask for on their own;
+// a missing one is a console error on every page.
+func (s *Server) handleFavicon() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := s.static.Open("favicon.svg")
+		if err != nil {
+			s.renderProblem(w, r, problemNotFound)
+			return
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		io.Copy(w, f.(io.Reader))
+	})
+}
+
+// handleHealth serves GET /healthz: the process is up and serving.
+func (s *Server) handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "ok\n")
+	})
+}
+
+// handleNotFound answers every request no route matched: 405 with an Allow
+// header when the path exists for another method, else 404, both as pages
+// in the shared layout.
+func (s *Server) handleNotFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allowed = append(allowed, method)
+			}
+		}
+		if len(allowed) > 0 {
+			if slices.Contains(allowed, http.MethodGet) {
+				allowed = append(allowed, http.MethodHead)
+			}
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			s.renderProblem(w, r, problemMethod)
+			return
+		}
+		s.renderProblem(w, r, problemNotFound)
+	})
+}
+
+// handleCrossOrigin answers a POST that CrossOriginProtection refused.
+func (s *Server) handleCrossOrigin() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "path", r.URL.Path)
+		s.renderProblem(w, r, problemCrossOrigin)
+	})
+}
+

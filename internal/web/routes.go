@@ -1,0 +1,30 @@
+package web
+
+import "net/http"
+
+// routes lists every route the app serves, in one place.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Pages carry personal data or one-time values: never cached.
+	mux.Handle("GET /{$}", noStore(s.handleIndex()))
+	mux.Handle("GET /oauth", noStore(s.handleOAuth()))
+	mux.Handle("GET /callback", noStore(s.handleCallback()))
+	mux.Handle("GET /home", noStore(s.handleHome()))
+	mux.Handle("POST /logout", noStore(s.handleLogout()))
+
+	mux.Handle("GET /static/", s.handleStatic())
+	mux.Handle("GET /favicon.ico", s.handleFavicon())
+	mux.Handle("GET /healthz", s.handleHealth())
+
+	// Everything else: the shared not-found page, and the shared
+	// method-not-allowed page for a known path with the wrong method.
+	mux.Handle("/", noStore(s.handleNotFound(mux)))
+
+	// Go's CrossOriginProtection refuses cross-site POSTs (to /logout), using
+	// Sec-Fetch-Site or Origin, without a token in every form.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(s.handleCrossOrigin())
+
+	return s.logRequests(s.recoverPanics(securityHeaders(csrf.Handler(mux))))
+}

@@ -1,0 +1,155 @@
+// Package web is the app a person sees: routes, handlers, the cookie session
+// and the HTML templates. It signs people in with Google (authorization code
+// with PKCE) and shows their unread Gmail through internal/gmail.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"gmailoauth/internal/gmail"
+)
+
+// GmailScope is the one permission the app asks for: reading mail.
+const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
+
+// Options is what the app is built from; main fills it from the config.
+type Options struct {
+	ClientID, ClientSecret string
+	RedirectURL            string
+	AuthURL, TokenURL      string
+	RevokeURL              string
+
+	// SessionKeys are hash/encryption pairs, newest first.
+	SessionKeys   [][]byte
+	SecureCookies bool
+
+	Gmail *gmail.Service
+	// GmailTransport carries the calls to Gmail, under the token; nil means
+	// http.DefaultTransport.
+	GmailTransport http.RoundTripper
+	PageTimeout    time.Duration // all Gmail work for one page view
+
+	// MessageURL links a message to where a person can read it: Gmail on the
+	// web, or the sandbox's own viewer.
+	MessageURL func(account, id string) string
+
+	// SandboxURL is set when the app talks to the built-in sandbox instead
+	// of Google; every page then says so.
+	SandboxURL string
+
+	Templates fs.FS // holds layout.html and the pages
+	Static    fs.FS // served under /static/
+
+	// HTTPClient carries the calls to Google's token and revocation
+	// endpoints; it must have a timeout.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Location   *time.Location // time zone for dates on the page
+}
+
+// Server is the app's HTTP handler.
+type Server struct {
+	oauth          *oauth2.Config
+	revokeURL      string
+	sessions       *sessionStore
+	gmail          *gmail.Service
+	gmailTransport http.RoundTripper
+	pageTimeout    time.Duration
+	messageURL     func(account, id string) string
+	sandboxURL     string
+	pages          *pages
+	static         fs.FS
+	httpClient     *http.Client
+	log            *slog.Logger
+	now            func() time.Time
+	location       *time.Location
+	handler        http.Handler
+}
+
+// New checks opts, parses the templates and builds the routes. A broken
+// template fails here, at start, not in front of a person.
+func New(opts Options) (*Server, error) {
+	if opts.ClientID == "" || opts.RedirectURL == "" || opts.AuthURL == "" || opts.TokenURL == "" {
+		return nil, errors.New("web: client ID, redirect, authorization and token URLs are required")
+	}
+	if opts.Gmail == nil || opts.Templates == nil || opts.Static == nil {
+		return nil, errors.New("web: Gmail service, templates and static files are required")
+	}
+	sessions, err := newSessionStore(opts.SessionKeys, opts.SecureCookies)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := parsePages(opts.Templates)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s := &Server{
+		oauth: &oauth2.Config{
+			ClientID:     opts.ClientID,
+			ClientSecret: opts.ClientSecret,
+			RedirectURL:  opts.RedirectURL,
+			Scopes:       []string{GmailScope},
+			// One client-authentication method, stated rather than
+			// auto-detected: auto-detection first sends a request that fails.
+			// Google documents client_secret_post.
+			Endpoint: oauth2.Endpoint{AuthURL: opts.AuthURL, TokenURL: opts.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		},
+		revokeURL:      opts.RevokeURL,
+		sessions:       sessions,
+		gmail:          opts.Gmail,
+		gmailTransport: opts.GmailTransport,
+		pageTimeout:    orDuration(opts.PageTimeout, 8*time.Second),
+		messageURL:     opts.MessageURL,
+		sandboxURL:     opts.SandboxURL,
+		pages:          pages,
+		static:         opts.Static,
+		httpClient:     opts.HTTPClient,
+		log:            opts.Logger,
+		now:            opts.Now,
+		location:       opts.Location,
+	}
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.location == nil {
+		s.location = time.Local
+	}
+	if s.messageURL == nil {
+		s.messageURL = func(string, string) string { return "" }
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// oauthContext makes golang.org/x/oauth2 use the server's HTTP client, with
+// its timeout, for token and refresh calls.
+func (s *Server) oauthContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, s.httpClient)
+}
+
+func orDuration(d, fallback time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return fallback
+}

@@ -1,0 +1,207 @@
+package web
+
+import (
+	"crypto/subtle"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+	"golang.org/x/oauth2"
+)
+
+// Limits on what a session holds. Every attempt costs about 150 bytes of
+// cookie, and the cookie must stay under securecookie's 4096 bytes.
+const (
+	maxAttempts    = 3                // sign-ins in flight at once (tabs)
+	attemptTTL     = 10 * time.Minute // how long a person may spend at Google
+	sessionMaxAge  = 7 * 24 * 3600    // seconds; a week without a visit signs out
+	maxCookieBytes = 4096
+)
+
+// sessionData is everything the app keeps about a browser, stored in one
+// encrypted cookie. The server itself keeps nothing, so any number of
+// instances sharing SESSION_KEYS can serve the same person.
+type sessionData struct {
+	Attempts []attempt  // pending sign-ins, oldest first
+	Token    *authToken // nil when signed out
+	Account  string     // the Gmail address, for the page and the cache key
+	Notice   string     // a one-time message for the next index page
+}
+
+// attempt is one sign-in started by /oauth and finished by /callback.
+type attempt struct {
+	State    string
+	Verifier string
+	Started  time.Time
+}
+
+// authToken is the part of an OAuth token worth keeping; the token type is
+// always Bearer with Google.
+type authToken struct {
+	Access  string
+	Refresh string
+	Expiry  time.Time
+}
+
+func init() {
+	// gorilla/sessions keeps values as interface{} and encodes them with gob,
+	// which must know the concrete type.
+	gob.Register(sessionData{})
+}
+
+const sessionValueKey = "data"
+
+// sessionStore wraps the cookie store so handlers deal only in sessionData.
+type sessionStore struct {
+	store *sessions.CookieStore
+	name  string
+}
+
+// newSessionStore builds an encrypted cookie store from key pairs, newest
+// first; older pairs still decode, which is how keys rotate without signing
+// everyone out.
+func newSessionStore(keyPairs [][]byte, secure bool) (*sessionStore, error) {
+	if len(keyPairs) == 0 || len(keyPairs)%2 != 0 {
+		return nil, errors.New("session keys: want hash,encryption pairs")
+	}
+	for i := 1; i < len(keyPairs); i += 2 {
+		if len(keyPairs[i]) != 32 {
+			return nil, fmt.Errorf("session keys: encryption key %d is %d bytes; want 32 (AES-256)", i/2+1, len(keyPairs[i]))
+		}
+	}
+	store := sessions.NewCookieStore(keyPairs...)
+	// gorilla/sessions ≥ 1.3 defaults to SameSite=None, Secure and no
+	// HttpOnly; every attribute is set here on purpose. Lax, not Strict:
+	// Strict would drop the cookie on the redirect back from Google.
+	store.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   sessionMaxAge,
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	store.MaxAge(sessionMaxAge)
+	for _, codec := range store.Codecs {
+		if sc, ok := codec.(*securecookie.SecureCookie); ok {
+			sc.MaxLength(maxCookieBytes)
+		}
+	}
+	// The __Host- prefix makes the browser refuse the cookie unless it is
+	// Secure, host-only and Path=/; it is only allowed over https.
+	name := "gmail_session"
+	if secure {
+		name = "__Host-gmail_session"
+	}
+	return &sessionStore{store: store, name: name}, nil
+}
+
+// load returns the browser's session. A cookie that does not decode (forged,
+// tampered, or sealed with a key since retired) is treated as no session:
+// the person simply starts again. rejected reports that case for the log.
+func (s *sessionStore) load(r *http.Request) (data sessionData, rejected bool) {
+	sess, err := s.store.New(r, s.name)
+	if err != nil {
+		return sessionData{}, true
+	}
+	data, _ = sess.Values[sessionValueKey].(sessionData)
+	return data, false
+}
+
+// errSessionTooLarge reports a session that no longer fits in a cookie.
+var errSessionTooLarge = errors.New("session does not fit in a 4096-byte cookie")
+
+// save writes data to the response as the session cookie.
+func (s *sessionStore) save(w http.ResponseWriter, r *http.Request, data sessionData) error {
+	sess := sessions.NewSession(s.store, s.name)
+	opts := *s.store.Options
+	sess.Options = &opts
+	sess.Values[sessionValueKey] = data
+	if err := s.store.Save(r, w, sess); err != nil {
+		var scErr securecookie.Error
+		if errors.As(err, &scErr) && scErr.IsUsage() {
+			return fmt.Errorf("save session: %w: %v", errSessionTooLarge, err)
+		}
+		return fmt.Errorf("save session: %w", err)
+	}
+	return nil
+}
+
+// clear deletes the session cookie.
+func (s *sessionStore) clear(w http.ResponseWriter) {
+	opts := *s.store.Options
+	opts.MaxAge = -1
+	http.SetCookie(w, sessions.NewCookie(s.name, "", &opts))
+}
+
+// addAttempt records a new sign-in, dropping expired ones and the oldest
+// beyond maxAttempts so the cookie stays small.
+func (d *sessionData) addAttempt(a attempt, now time.Time) {
+	d.pruneAttempts(now)
+	d.Attempts = append(d.Attempts, a)
+	if len(d.Attempts) > maxAttempts {
+		d.Attempts = d.Attempts[len(d.Attempts)-maxAttempts:]
+	}
+}
+
+// takeAttempt removes and returns the pending attempt whose state matches.
+// The attempt is gone whatever the caller does next, so a state is good for
+// one callback only. Every candidate is compared in constant time so the
+// comparison leaks nothing about the stored states.
+func (d *sessionData) takeAttempt(state string, now time.Time) (attempt, bool) {
+	d.pruneAttempts(now)
+	found := -1
+	for i, a := range d.Attempts {
+		if subtle.ConstantTimeCompare([]byte(a.State), []byte(state)) == 1 {
+			found = i
+		}
+	}
+	if found < 0 || state == "" {
+		return attempt{}, false
+	}
+	a := d.Attempts[found]
+	d.Attempts = append(d.Attempts[:found:found], d.Attempts[found+1:]...)
+	return a, true
+}
+
+func (d *sessionData) pruneAttempts(now time.Time) {
+	d.Attempts = slices.DeleteFunc(d.Attempts, func(a attempt) bool {
+		return now.Sub(a.Started) > attemptTTL || a.Started.After(now.Add(time.Minute))
+	})
+}
+
+// signIn keeps the token and account of a finished sign-in.
+func (d *sessionData) signIn(tok *oauth2.Token, account string) {
+	d.Token = &authToken{Access: tok.AccessToken, Refresh: tok.RefreshToken, Expiry: tok.Expiry}
+	d.Account = account
+	d.Notice = ""
+}
+
+// signOut forgets the token, keeping pending attempts of other tabs.
+func (d *sessionData) signOut(notice string) {
+	d.Token = nil
+	d.Account = ""
+	d.Notice = notice
+}
+
+// oauthToken returns the stored token in the form golang.org/x/oauth2 wants.
+func (t *authToken) oauthToken() *oauth2.Token {
+	return &oauth2.Token{AccessToken: t.Access, RefreshToken: t.Refresh, Expiry: t.Expiry, TokenType: "Bearer"}
+}
+
+// updatedBy reports whether tok differs from t, as after a refresh, and
+// returns the new value to store.
+func (t *authToken) updatedBy(tok *oauth2.Token) (*authToken, bool) {
+	if tok == nil || tok.AccessToken == t.Access {
+		return t, false
+	}
+	refresh := tok.RefreshToken
+	if refresh == "" {
+		refresh = t.Refresh
+	}
+	return &authToken{Access: tok.AccessToken, Refresh: refresh, Expiry: tok.Expiry}, true
+}
