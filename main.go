@@ -48,6 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	if cfg.NewKeys {
+		_, err := fmt.Fprintln(stdout, config.NewSessionKeys())
+		return err
+	}
 	log := newLogger(cfg.LogFormat, stdout)
 
 	listener, err := net.Listen("tcp", cfg.Addr)

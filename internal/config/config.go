@@ -58,6 +58,9 @@ type Config struct {
 	// CallTimeout bounds each HTTP call to Gmail within it.
 	PageTimeout time.Duration
 	CallTimeout time.Duration
+
+	// NewKeys asks only for a fresh SESSION_KEYS value to be printed.
+	NewKeys bool
 }
 
 // SandboxClientID is the client the sandbox registers for the app.
@@ -98,8 +101,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	for _, s := range settings {
 		fs.StringVar(s.value, s.flag, getenv(s.env), s.usage+" ["+s.env+"]")
 	}
+	newKeys := fs.Bool("new-session-keys", false, "print a fresh SESSION_KEYS value and exit")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	if *newKeys {
+		return Config{NewKeys: true}, nil
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -104,4 +104,3 @@ func (s *Server) handleCrossOrigin() http.Handler {
 		s.renderProblem(w, r, problemCrossOrigin)
 	})
 }
-

@@ -1,0 +1,15 @@
+package web
+
+// SessionSecrets returns the secret values a decoded session cookie holds,
+// so tests can check that none of them reaches a log line.
+func SessionSecrets(values map[any]any) []string {
+	data, _ := values[sessionValueKey].(sessionData)
+	var secrets []string
+	for _, a := range data.Attempts {
+		secrets = append(secrets, a.State, a.Verifier)
+	}
+	if data.Token != nil {
+		secrets = append(secrets, data.Token.Access, data.Token.Refresh)
+	}
+	return secrets
+}
