@@ -1,0 +1,213 @@
+package gmail
+
+import (
+	"errors"
+	"net/url"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestNewServiceValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr bool
+	}{
+		{"defaults", Config{BaseURL: "https://gmail.googleapis.com"}, false},
+		{"trailing slash", Config{BaseURL: "http://127.0.0.1:8080/"}, false},
+		{"empty BaseURL", Config{}, true},
+		{"relative BaseURL", Config{BaseURL: "/gmail"}, true},
+		{"other scheme", Config{BaseURL: "ftp://gmail.googleapis.com"}, true},
+		{"credentials in BaseURL", Config{BaseURL: "https://user:secret@gmail.googleapis.com"}, true},
+		{"query in BaseURL", Config{BaseURL: "https://gmail.googleapis.com?key=secret"}, true},
+		{"BatchSize over 50", Config{BaseURL: "https://gmail.googleapis.com", BatchSize: 51}, true},
+		{"negative MaxInFlight", Config{BaseURL: "https://gmail.googleapis.com", MaxInFlight: -1}, true},
+		{"negative CallTimeout", Config{BaseURL: "https://gmail.googleapis.com", CallTimeout: -time.Second}, true},
+		{"negative MaxAttempts", Config{BaseURL: "https://gmail.googleapis.com", MaxAttempts: -1}, true},
+		{"unknown Strategy", Config{BaseURL: "https://gmail.googleapis.com", Strategy: Strategy(7)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewService(tt.cfg)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Errorf("NewService(%+v) err = %v; want error: %v", tt.cfg, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseStrategy(t *testing.T) {
+	tests := []struct {
+		name    string
+		want    Strategy
+		wantErr bool
+	}{
+		{"batch", Batch, false},
+		{"Concurrent", Concurrent, false},
+		{"", 0, true},
+		{"parallel", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseStrategy(tt.name)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseStrategy(%q) = %v, %v; want %v, error: %v", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestProfile(t *testing.T) {
+	client, _ := newTestClient(t, newFakeGmail(t).start(), Config{})
+
+	got, err := client.Profile(t.Context())
+
+	want := Profile{EmailAddress: "a@example.com", MessagesTotal: 42, ThreadsTotal: 40, HistoryID: "9876"}
+	if err != nil || got != want {
+		t.Errorf("Profile() = %+v, %v; want %+v, nil", got, err, want)
+	}
+}
+
+func TestList(t *testing.T) {
+	read := testMessage(3)
+	read.Labels = []string{"INBOX"}
+	mailbox := []fakeMessage{testMessage(1), testMessage(2), read}
+	ref := func(msg fakeMessage) MessageRef { return MessageRef{ID: msg.ID, ThreadID: msg.ThreadID} }
+	tests := []struct {
+		name      string
+		script    []fakeResponse
+		opts      ListOptions
+		want      ListResult
+		wantQuery url.Values
+	}{
+		{
+			name:      "first page of unread",
+			opts:      ListOptions{Query: "is:unread", MaxResults: 1},
+			want:      ListResult{Messages: []MessageRef{ref(mailbox[0])}, NextPageToken: "1", ResultSizeEstimate: 2},
+			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}},
+		},
+		{
+			name:      "next page",
+			opts:      ListOptions{Query: "is:unread", MaxResults: 1, PageToken: "1"},
+			want:      ListResult{Messages: []MessageRef{ref(mailbox[1])}, ResultSizeEstimate: 2},
+			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "pageToken": {"1"}},
+		},
+		{
+			name:      "label filter and no options sent when zero",
+			opts:      ListOptions{LabelIDs: []string{"INBOX", "UNREAD"}},
+			want:      ListResult{Messages: []MessageRef{ref(mailbox[0]), ref(mailbox[1])}, ResultSizeEstimate: 2},
+			wantQuery: url.Values{"labelIds": {"INBOX", "UNREAD"}},
+		},
+		{
+			name:      "Gmail omits messages when nothing matches",
+			script:    []fakeResponse{jsonResponse(`{"resultSizeEstimate": 0}`)},
+			opts:      ListOptions{Query: "is:unread"},
+			want:      ListResult{Messages: []MessageRef{}},
+			wantQuery: url.Values{"q": {"is:unread"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeGmail(t, mailbox...).script("list", tt.script...)
+			client, _ := newTestClient(t, fake.start(), Config{})
+
+			got, err := client.List(t.Context(), tt.opts)
+
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("List(%+v) = %+v, %v; want %+v, nil", tt.opts, got, err, tt.want)
+			}
+			if queries := fake.recordedListQueries(); len(queries) != 1 || !reflect.DeepEqual(queries[0], tt.wantQuery) {
+				t.Errorf("List(%+v) sent queries %v; want %v", tt.opts, queries, tt.wantQuery)
+			}
+		})
+	}
+}
+
+func TestGet(t *testing.T) {
+	msg := testMessage(1)
+	internalDate := time.UnixMilli(msg.InternalDate).UTC()
+	tests := []struct {
+		name      string
+		script    []fakeResponse
+		id        string
+		opts      GetOptions
+		want      Message
+		wantErr   error
+		wantCalls int32
+	}{
+		{
+			name: "metadata with chosen headers",
+			id:   msg.ID,
+			opts: GetOptions{Format: "metadata", MetadataHeaders: []string{"From", "Subject"}},
+			want: Message{
+				ID: msg.ID, ThreadID: msg.ThreadID, LabelIDs: []string{"INBOX", "UNREAD"},
+				Snippet: msg.Snippet, HistoryID: "5555", InternalDate: internalDate, SizeEstimate: 2048,
+				Headers: []Header{msg.Headers[0], msg.Headers[2]},
+			},
+			wantCalls: 1,
+		},
+		{
+			name: "minimal has no headers",
+			id:   msg.ID,
+			opts: GetOptions{Format: "minimal"},
+			want: Message{
+				ID: msg.ID, ThreadID: msg.ThreadID, LabelIDs: []string{"INBOX", "UNREAD"},
+				Snippet: msg.Snippet, HistoryID: "5555", InternalDate: internalDate, SizeEstimate: 2048,
+				Headers: []Header{},
+			},
+			wantCalls: 1,
+		},
+		{
+			name: "numbers where Gmail sends strings are accepted",
+			script: []fakeResponse{jsonResponse(`{"id":"` + msg.ID + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
+				`"payload":{"headers":[{"name":"Subject","value":"Hi"}]}}`)},
+			id: msg.ID,
+			want: Message{
+				ID: msg.ID, ThreadID: "t", HistoryID: "12", InternalDate: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
+				Headers: []Header{{Name: "Subject", Value: "Hi"}},
+			},
+			wantCalls: 1,
+		},
+		{name: "unknown message", id: "18cffffffffffff0", wantErr: ErrNotFound, wantCalls: 1},
+		{name: "an id that cannot exist is not sent", id: "../profile", wantErr: ErrNotFound, wantCalls: 0},
+		{name: "an unsupported format is not sent", id: msg.ID, opts: GetOptions{Format: "raw"}, wantErr: ErrBadRequest, wantCalls: 0},
+		{
+			name:      "an answer for another message is a bad response",
+			script:    []fakeResponse{jsonResponse(`{"id":"someoneelse"}`)},
+			id:        msg.ID,
+			wantErr:   ErrBadResponse,
+			wantCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeGmail(t, msg).script("message "+tt.id, tt.script...)
+			client, _ := newTestClient(t, fake.start(), Config{})
+
+			got, err := client.Get(t.Context(), tt.id, tt.opts)
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Get(%q) err = %v; want %s", tt.id, err, sentinelName(tt.wantErr))
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Get(%q) = %+v; want %+v", tt.id, got, tt.want)
+			}
+			if calls := fake.getCalls.Load(); calls != tt.wantCalls {
+				t.Errorf("Get(%q) made %d calls; want %d", tt.id, calls, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestMessageHeaderIsCaseInsensitiveFirstMatch(t *testing.T) {
+	msg := Message{Headers: []Header{{"Received", "x"}, {"SUBJECT", "first"}, {"Subject", "second"}}}
+	tests := []struct{ name, want string }{
+		{"subject", "first"},
+		{"Subject", "first"},
+		{"From", ""},
+	}
+	for _, tt := range tests {
+		if got := msg.Header(tt.name); got != tt.want {
+			t.Errorf("Header(%q) = %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,371 @@
+package gmail
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"net/textproto"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestBatchRequestEncoding(t *testing.T) {
+	tests := []struct {
+		name           string
+		messages       int
+		batchSize      int
+		wantPartCounts []int // sorted: batches go concurrently
+	}{
+		{"one batch", 3, 0, []int{3}},
+		{"at most 50 parts by default", 120, 0, []int{20, 50, 50}},
+		{"a smaller BatchSize", 12, 5, []int{2, 5, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mailbox := testMessages(tt.messages)
+			fake := newFakeGmail(t, mailbox...)
+			client, _ := newTestClient(t, fake.start(), Config{BatchSize: tt.batchSize})
+
+			if _, err := client.Unread(t.Context(), "", tt.messages); err != nil {
+				t.Fatalf("Unread() err = %v; want nil", err)
+			}
+
+			batches := fake.recordedBatches()
+			var partCounts []int
+			var requested []string
+			for _, batch := range batches {
+				partCounts = append(partCounts, len(batch.contentIDs))
+				if batch.partAuthorization {
+					t.Errorf("a batch part carried Authorization; want it only on the outer request")
+				}
+				for i, contentID := range batch.contentIDs {
+					if want := fmt.Sprintf("<%d>", i+1); contentID != want {
+						t.Errorf("part %d Content-ID = %q; want %q", i+1, contentID, want)
+					}
+				}
+				for _, line := range batch.requestLines {
+					id, ok := strings.CutPrefix(line, "GET /gmail/v1/users/me/messages/")
+					id, query, _ := strings.Cut(id, "?")
+					if wantQuery := "format=metadata&metadataHeaders=From&metadataHeaders=Subject&metadataHeaders=Date HTTP/1.1"; !ok || query != wantQuery {
+						t.Errorf("part request line = %q; want GET /gmail/v1/users/me/messages/{id}?%s", line, wantQuery)
+					}
+					requested = append(requested, id)
+				}
+			}
+			slices.Sort(partCounts)
+			if !slices.Equal(partCounts, tt.wantPartCounts) {
+				t.Errorf("batches had %v parts; want %v", partCounts, tt.wantPartCounts)
+			}
+			var wantIDs []string
+			for _, msg := range mailbox {
+				wantIDs = append(wantIDs, msg.ID)
+			}
+			slices.Sort(requested)
+			if !slices.Equal(requested, wantIDs) {
+				t.Errorf("batches asked for %v; want each message once: %v", requested, wantIDs)
+			}
+		})
+	}
+}
+
+func TestUnreadBatchResponses(t *testing.T) {
+	mailbox := testMessages(4)
+	id := func(n int) string { return mailbox[n-1].ID }
+	tests := []struct {
+		name           string
+		setup          func(fake *fakeGmail)
+		wantErrs       []error // per message; nil: metadata present
+		wantBatchCalls int32
+		wantWaits      []time.Duration
+	}{
+		{
+			name:           "parts out of order are matched by Content-ID",
+			setup:          func(fake *fakeGmail) { fake.reverseBatch = true },
+			wantErrs:       []error{nil, nil, nil, nil},
+			wantBatchCalls: 1,
+		},
+		{
+			name:           "a part 404 fails only that message",
+			setup:          func(fake *fakeGmail) { fake.script("message "+id(2), googleError(404, "notFound", "Not Found")) },
+			wantErrs:       []error{nil, ErrNotFound, nil, nil},
+			wantBatchCalls: 1,
+		},
+		{
+			name: "a part 429 is retried in a smaller batch",
+			setup: func(fake *fakeGmail) {
+				fake.script("message "+id(3), googleError(429, "rateLimitExceeded", "Too many"))
+			},
+			wantErrs:       []error{nil, nil, nil, nil},
+			wantBatchCalls: 2,
+			wantWaits:      []time.Duration{200 * time.Millisecond},
+		},
+		{
+			name: "a part's Retry-After sets the wait",
+			setup: func(fake *fakeGmail) {
+				fake.script("message "+id(1), googleError(503, "backendError", "Unavailable").withHeader("Retry-After", "2"))
+			},
+			wantErrs:       []error{nil, nil, nil, nil},
+			wantBatchCalls: 2,
+			wantWaits:      []time.Duration{2 * time.Second},
+		},
+		{
+			name: "a part failing every attempt keeps its error",
+			setup: func(fake *fakeGmail) {
+				fake.script("message "+id(4), slices.Repeat([]fakeResponse{googleError(503, "backendError", "Unavailable")}, 4)...)
+			},
+			wantErrs:       []error{nil, nil, nil, ErrUnavailable},
+			wantBatchCalls: 4,
+			wantWaits:      []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond},
+		},
+		{
+			name:           "a part that is not an HTTP response",
+			setup:          func(fake *fakeGmail) { fake.script("message "+id(1), fakeResponse{rawPart: "garbage\r\n\r\n"}) },
+			wantErrs:       []error{ErrBadResponse, nil, nil, nil},
+			wantBatchCalls: 1,
+		},
+		{
+			name:           "a part with malformed JSON",
+			setup:          func(fake *fakeGmail) { fake.script("message "+id(2), jsonResponse(`{"id":`)) },
+			wantErrs:       []error{nil, ErrBadResponse, nil, nil},
+			wantBatchCalls: 1,
+		},
+		{
+			name:           "an outer 503 is retried",
+			setup:          func(fake *fakeGmail) { fake.script("batch", googleError(503, "backendError", "Unavailable")) },
+			wantErrs:       []error{nil, nil, nil, nil},
+			wantBatchCalls: 2,
+			wantWaits:      []time.Duration{200 * time.Millisecond},
+		},
+		{
+			name: "an outer failure after retries fails every message, not the page",
+			setup: func(fake *fakeGmail) {
+				fake.script("batch", slices.Repeat([]fakeResponse{googleError(500, "backendError", "Backend Error")}, 4)...)
+			},
+			wantErrs:       []error{ErrUnavailable, ErrUnavailable, ErrUnavailable, ErrUnavailable},
+			wantBatchCalls: 4,
+			wantWaits:      []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond},
+		},
+		{
+			name:           "an outer answer that is not multipart",
+			setup:          func(fake *fakeGmail) { fake.script("batch", jsonResponse(`{}`)) },
+			wantErrs:       []error{ErrBadResponse, ErrBadResponse, ErrBadResponse, ErrBadResponse},
+			wantBatchCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeGmail(t, mailbox...)
+			tt.setup(fake)
+			client, sleeper := newTestClient(t, fake.start(), Config{Strategy: Batch})
+
+			page, err := client.Unread(t.Context(), "", 10)
+
+			if err != nil {
+				t.Fatalf("Unread() err = %v; want nil", err)
+			}
+			if len(page.Messages) != len(mailbox) {
+				t.Fatalf("Unread() = %d messages; want %d", len(page.Messages), len(mailbox))
+			}
+			for i, summary := range page.Messages {
+				checkSummary(t, summary, mailbox[i], tt.wantErrs[i])
+			}
+			if got := fake.batchCalls.Load(); got != tt.wantBatchCalls {
+				t.Errorf("Unread() made %d batch calls; want %d", got, tt.wantBatchCalls)
+			}
+			if got := sleeper.recorded(); !slices.Equal(got, tt.wantWaits) {
+				t.Errorf("Unread() waited %v; want %v", got, tt.wantWaits)
+			}
+		})
+	}
+}
+
+// checkSummary checks that summary is msg's, or failed with wantErr.
+func checkSummary(t *testing.T, summary Summary, msg fakeMessage, wantErr error) {
+	t.Helper()
+	if summary.ID != msg.ID || summary.ThreadID != msg.ThreadID {
+		t.Errorf("summary IDs = %q/%q; want %q/%q", summary.ID, summary.ThreadID, msg.ID, msg.ThreadID)
+	}
+	if wantErr != nil {
+		if !errors.Is(summary.Err, wantErr) {
+			t.Errorf("summary of %s Err = %v; want %s", msg.ID, summary.Err, sentinelName(wantErr))
+		}
+		if summary.Subject != "" || summary.From != (Address{}) || !summary.Date.IsZero() {
+			t.Errorf("failed summary of %s = %+v; want only IDs and Err", msg.ID, summary)
+		}
+		return
+	}
+	if summary.Err != nil {
+		t.Errorf("summary of %s Err = %v; want nil", msg.ID, summary.Err)
+	}
+	if want := DecodeHeader(Message{Headers: msg.Headers}.Header("Subject")); summary.Subject != want {
+		t.Errorf("summary of %s Subject = %q; want %q", msg.ID, summary.Subject, want)
+	}
+}
+
+func TestUnreadBatchOuter401FailsThePage(t *testing.T) {
+	fake := newFakeGmail(t, testMessages(3)...).script("batch", googleError(401, "authError", "Invalid Credentials"))
+	client, _ := newTestClient(t, fake.start(), Config{Strategy: Batch})
+
+	_, err := client.Unread(t.Context(), "", 10)
+
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("Unread() err = %v; want ErrUnauthorized", err)
+	}
+}
+
+// batchResponse builds a multipart/mixed batch response body from parts of
+// Content-ID and text.
+func batchResponse(t testing.TB, parts ...[2]string) (contentType string, body []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	writer := multipart.NewWriter(&buf)
+	if err := writer.SetBoundary("batch_boundary"); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range parts {
+		w, err := writer.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/http"}, "Content-ID": {part[0]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(part[1]))
+	}
+	writer.Close()
+	return "multipart/mixed; boundary=batch_boundary", buf.Bytes()
+}
+
+func okPart(body string) string {
+	return "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + body
+}
+
+func TestDecodeBatchResponse(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		body        func(t *testing.T) (string, []byte)
+		wantStatus  map[int]int // part number → status; 0: the part failed to parse
+		wantErr     bool
+	}{
+		{
+			name: "Content-IDs with and without angle brackets",
+			body: func(t *testing.T) (string, []byte) {
+				return batchResponse(t, [2]string{"response-2", okPart("{}")}, [2]string{"<response-1>", okPart("{}")}, [2]string{"response-<3>", okPart("{}")})
+			},
+			wantStatus: map[int]int{1: 200, 2: 200, 3: 200},
+		},
+		{
+			name: "parts not asked for are ignored, repeats too",
+			body: func(t *testing.T) (string, []byte) {
+				return batchResponse(t,
+					[2]string{"response-1", okPart("{}")},
+					[2]string{"response-1", "HTTP/1.1 500 Internal Server Error\r\n\r\n"},
+					[2]string{"response-4", okPart("{}")},
+					[2]string{"response-0", okPart("{}")},
+					[2]string{"item-2", okPart("{}")},
+				)
+			},
+			wantStatus: map[int]int{1: 200},
+		},
+		{
+			name: "an error status and an unparseable part",
+			body: func(t *testing.T) (string, []byte) {
+				return batchResponse(t,
+					[2]string{"response-1", "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\r\n{}"},
+					[2]string{"response-2", "this is not HTTP"},
+				)
+			},
+			wantStatus: map[int]int{1: 404, 2: 0},
+		},
+		{
+			name: "a broken multipart keeps the parts before the break",
+			body: func(t *testing.T) (string, []byte) {
+				contentType, body := batchResponse(t, [2]string{"response-1", okPart("{}")}, [2]string{"response-2", okPart("{}")})
+				cut := bytes.LastIndex(body, []byte("--batch_boundary\r\n"))
+				return contentType, append(body[:cut:cut], "--batch_boundary\r\nContent-ID response-2\r\n"...)
+			},
+			wantStatus: map[int]int{1: 200},
+			wantErr:    true,
+		},
+		{
+			name:    "not multipart",
+			body:    func(*testing.T) (string, []byte) { return "application/json", []byte("{}") },
+			wantErr: true,
+		},
+		{
+			name:    "no boundary",
+			body:    func(*testing.T) (string, []byte) { return "multipart/mixed", []byte("{}") },
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			contentType, body := tt.body(t)
+
+			parts, err := decodeBatchResponse(contentType, body, 3)
+
+			if (err != nil) != tt.wantErr {
+				t.Errorf("decodeBatchResponse() err = %v; want error: %v", err, tt.wantErr)
+			}
+			if tt.wantErr && err != nil && !errors.Is(err, ErrBadResponse) {
+				t.Errorf("decodeBatchResponse() err = %v; want ErrBadResponse", err)
+			}
+			gotStatus := map[int]int{}
+			for number, part := range parts {
+				gotStatus[number] = part.status
+				if part.status == 0 && !errors.Is(part.err, ErrBadResponse) {
+					t.Errorf("part %d err = %v; want ErrBadResponse", number, part.err)
+				}
+			}
+			if tt.wantStatus == nil {
+				tt.wantStatus = map[int]int{}
+			}
+			if fmt.Sprint(gotStatus) != fmt.Sprint(tt.wantStatus) {
+				t.Errorf("decodeBatchResponse() part statuses = %v; want %v", gotStatus, tt.wantStatus)
+			}
+		})
+	}
+}
+
+func FuzzDecodeBatchResponse(f *testing.F) {
+	contentType, valid := batchResponse(f,
+		[2]string{"response-2", okPart(`{"id":"b","threadId":"t","snippet":"x &amp; y","payload":{"headers":[{"name":"From","value":"=?UTF-8?B?5bGx55Sw?= <a@b>"}]}}`)},
+		[2]string{"<response-1>", "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\n\r\n{\"error\":{\"code\":429}}"},
+		[2]string{"response-3", "garbage"},
+	)
+	f.Add(contentType, valid)
+	f.Add(contentType, valid[:len(valid)/2])
+	f.Add("multipart/mixed; boundary=x", []byte("--x\r\nContent-ID: response-1\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{}\r\n--x--"))
+	f.Add("text/plain", []byte("hello"))
+	ids := []string{"a", "b", "c"}
+	now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		parts, err := decodeBatchResponse(contentType, body, len(ids))
+		if err != nil && !errors.Is(err, ErrBadResponse) {
+			t.Fatalf("decodeBatchResponse() err = %v; want nil or ErrBadResponse", err)
+		}
+		if len(parts) > len(ids) {
+			t.Fatalf("decodeBatchResponse() = %d parts; want at most %d", len(parts), len(ids))
+		}
+		for number, part := range parts {
+			if number < 1 || number > len(ids) {
+				t.Fatalf("decodeBatchResponse() has part %d; want 1..%d", number, len(ids))
+			}
+			result := part.result(ids[number-1], now)
+			if result.err != nil {
+				continue
+			}
+			summary := summarize(result.msg)
+			for _, text := range []string{summary.From.Name, summary.From.Email, summary.Subject, summary.Snippet} {
+				if !utf8.ValidString(text) {
+					t.Fatalf("summary text %q is not valid UTF-8", text)
+				}
+			}
+			if n := utf8.RuneCountInString(summary.Subject); n > maxSubjectRunes {
+				t.Fatalf("summary Subject has %d runes; want at most %d", n, maxSubjectRunes)
+			}
+		}
+	})
+}

@@ -1,0 +1,238 @@
+package gmail
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestCacheNeverCrossesAccounts(t *testing.T) {
+	forA, forB := testMessage(1), testMessage(1)
+	forA.Headers = []Header{{"Subject", "for A"}}
+	forB.Headers = []Header{{"Subject", "for B"}}
+	fake := newFakeGmail(t)
+	fake.mailboxes = map[string][]fakeMessage{tokenA: {forA}, tokenB: {forB}}
+	server := fake.start()
+	cache := NewCache(1 << 20)
+	svc, _ := newTestService(t, server, Config{Cache: cache})
+	clients := map[string]*Client{
+		accountA: svc.Client(authorizedClient(server, tokenA), accountA),
+		accountB: svc.Client(authorizedClient(server, tokenB), accountB),
+	}
+	wantSubject := map[string]string{accountA: "for A", accountB: "for B"}
+
+	for _, account := range []string{accountA, accountB, accountA, accountB} {
+		page, err := clients[account].Unread(t.Context(), "", 10)
+		if err != nil || len(page.Messages) != 1 {
+			t.Fatalf("Unread() of %s = %+v, %v; want 1 message", account, page.Messages, err)
+		}
+		if got := page.Messages[0].Subject; got != wantSubject[account] {
+			t.Errorf("Unread() of %s Subject = %q; want %q", account, got, wantSubject[account])
+		}
+	}
+	for account, want := range wantSubject {
+		if got, ok := cache.Get(account, forA.ID); !ok || got.Subject != want {
+			t.Errorf("cache.Get(%s, %s) = %q, %v; want %q, true", account, forA.ID, got.Subject, ok, want)
+		}
+	}
+	if got := fake.batchCalls.Load(); got != 2 {
+		t.Errorf("Unread() made %d batch calls; want 2, one per account", got)
+	}
+}
+
+func TestCacheHitAvoidsMetadataCalls(t *testing.T) {
+	tests := []struct {
+		name     string
+		strategy Strategy
+		calls    func(fake *fakeGmail) int32
+	}{
+		{"batch", Batch, func(fake *fakeGmail) int32 { return fake.batchCalls.Load() }},
+		{"concurrent", Concurrent, func(fake *fakeGmail) int32 { return fake.getCalls.Load() }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mailbox := testMessages(5)
+			fake := newFakeGmail(t, mailbox...).script("message "+mailbox[1].ID, googleError(404, "notFound", "gone"))
+			client, _ := newTestClient(t, fake.start(), Config{Strategy: tt.strategy, Cache: NewCache(1 << 20)})
+
+			first, err := client.Unread(t.Context(), "", 3)
+			if err != nil {
+				t.Fatalf("first Unread() err = %v; want nil", err)
+			}
+			callsBefore := tt.calls(fake)
+			second, err := client.Unread(t.Context(), "", 5)
+			if err != nil {
+				t.Fatalf("second Unread() err = %v; want nil", err)
+			}
+
+			// Message 2 failed, so it was not cached; 4 and 5 are new.
+			wantCalls := map[Strategy]int32{Batch: 1, Concurrent: 3}[tt.strategy]
+			if got := tt.calls(fake) - callsBefore; got != wantCalls {
+				t.Errorf("second Unread() made %d metadata calls; want %d", got, wantCalls)
+			}
+			if got := fake.listCalls.Load(); got != 2 {
+				t.Errorf("Unread() twice listed %d times; want 2: unread state changes", got)
+			}
+			if !errors.Is(first.Messages[1].Err, ErrNotFound) || second.Messages[1].Err != nil {
+				t.Errorf("message 2 Err = %v, then %v; want ErrNotFound, then nil", first.Messages[1].Err, second.Messages[1].Err)
+			}
+			for i, summary := range second.Messages {
+				checkSummary(t, summary, mailbox[i], nil)
+				if !summary.Unread {
+					t.Errorf("summary of %s Unread = false; want true", summary.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestCacheDisabledForEmptyAccount(t *testing.T) {
+	fake := newFakeGmail(t, testMessages(2)...)
+	server := fake.start()
+	cache := NewCache(1 << 20)
+	svc, _ := newTestService(t, server, Config{Cache: cache})
+	client := svc.Client(authorizedClient(server, tokenA), "")
+
+	for range 2 {
+		if _, err := client.Unread(t.Context(), "", 10); err != nil {
+			t.Fatalf("Unread() err = %v; want nil", err)
+		}
+	}
+
+	if got := fake.batchCalls.Load(); got != 2 || cache.Len() != 0 {
+		t.Errorf("Unread() twice made %d batch calls, cached %d; want 2 and 0", got, cache.Len())
+	}
+}
+
+func summaryOfSize(id string, subjectBytes int) Summary {
+	return Summary{ID: id, Subject: strings.Repeat("s", subjectBytes)}
+}
+
+func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	entry := entrySize(cacheKey{account: accountA, id: "m1"}, summaryOfSize("m1", 100))
+	tests := []struct {
+		name     string
+		maxBytes int64
+		steps    func(cache *Cache)
+		want     []string // IDs of account A still cached
+	}{
+		{
+			name:     "oldest goes first",
+			maxBytes: 2 * entry,
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.Put(accountA, summaryOfSize("m2", 100))
+				cache.Put(accountA, summaryOfSize("m3", 100))
+			},
+			want: []string{"m2", "m3"},
+		},
+		{
+			name:     "a Get makes an entry recent",
+			maxBytes: 2 * entry,
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.Put(accountA, summaryOfSize("m2", 100))
+				cache.Get(accountA, "m1")
+				cache.Put(accountA, summaryOfSize("m3", 100))
+			},
+			want: []string{"m1", "m3"},
+		},
+		{
+			name:     "replacing an entry frees its old size",
+			maxBytes: 2 * entry,
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.Put(accountA, summaryOfSize("m2", 100))
+				cache.Put(accountA, summaryOfSize("m2", 50))
+			},
+			want: []string{"m1", "m2"},
+		},
+		{
+			name:     "one large entry evicts several",
+			maxBytes: 3 * entry,
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.Put(accountA, summaryOfSize("m2", 100))
+				cache.Put(accountA, summaryOfSize("m3", 100))
+				cache.Put(accountA, summaryOfSize("big", int(2*entry)))
+			},
+			want: []string{"big"},
+		},
+		{
+			name:     "an entry larger than the cache is not kept",
+			maxBytes: entry,
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.Put(accountA, summaryOfSize("huge", int(entry)))
+			},
+			want: []string{"m1"},
+		},
+		{
+			name:     "failed, ID-less and account-less summaries are not kept",
+			maxBytes: 10 * entry,
+			steps: func(cache *Cache) {
+				cache.Put(accountA, Summary{ID: "failed", Err: ErrNotFound})
+				cache.Put(accountA, Summary{})
+				cache.Put("", summaryOfSize("m1", 1))
+			},
+		},
+		{
+			name:     "a cache of no bytes holds nothing",
+			maxBytes: 0,
+			steps:    func(cache *Cache) { cache.Put(accountA, summaryOfSize("m1", 1)) },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := NewCache(tt.maxBytes)
+
+			tt.steps(cache)
+
+			var got []string
+			for _, id := range []string{"m1", "m2", "m3", "big", "huge", "failed", ""} {
+				if _, ok := cache.Get(accountA, id); ok {
+					got = append(got, id)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || cache.Len() != len(tt.want) {
+				t.Errorf("cache holds %v (Len %d); want %v", got, cache.Len(), tt.want)
+			}
+			if cache.Bytes() > cache.MaxBytes() || cache.Bytes() < 0 {
+				t.Errorf("cache.Bytes() = %d; want 0..MaxBytes() = %d", cache.Bytes(), cache.MaxBytes())
+			}
+		})
+	}
+}
+
+func TestCacheDoesNotKeepTheUnreadFlag(t *testing.T) {
+	cache := NewCache(1 << 20)
+	cache.Put(accountA, Summary{ID: "m1", Subject: "Hi", Unread: true})
+
+	got, ok := cache.Get(accountA, "m1")
+
+	if !ok || got.Unread || got.Subject != "Hi" {
+		t.Errorf("cache.Get() = %+v, %v; want the summary with Unread false", got, ok)
+	}
+}
+
+func TestCacheIsSafeForConcurrentUse(t *testing.T) {
+	cache := NewCache(20 * cacheEntryOverhead)
+	var wg sync.WaitGroup
+	for worker := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				id := fmt.Sprintf("m%d", (worker*7+i)%50)
+				cache.Put(accountA, summaryOfSize(id, i%30))
+				cache.Get(accountA, id)
+				cache.Len()
+			}
+		})
+	}
+	wg.Wait()
+
+	if cache.Bytes() > cache.MaxBytes() {
+		t.Errorf("cache.Bytes() = %d; want at most MaxBytes() = %d", cache.Bytes(), cache.MaxBytes())
+	}
+}

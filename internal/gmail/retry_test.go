@@ -1,0 +1,220 @@
+package gmail
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestListRetries(t *testing.T) {
+	const ms = time.Millisecond
+	fixedNow := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	rateLimited := googleError(429, "rateLimitExceeded", "Too many concurrent requests for user")
+	unavailable := googleError(503, "backendError", "Service unavailable")
+	tests := []struct {
+		name           string
+		responses      []fakeResponse // answers to the first calls; then success
+		maxAttempts    int
+		deadline       time.Duration // of the caller's ctx; 0: none
+		now            func() time.Time
+		jitter         func(limit time.Duration) time.Duration
+		wantErr        error // nil: success
+		wantCalls      int32
+		wantWaits      []time.Duration
+		wantRetryAfter time.Duration // RetryAfter(err)
+	}{
+		{
+			name:      "a 429 then success",
+			responses: []fakeResponse{rateLimited},
+			wantCalls: 2, wantWaits: []time.Duration{200 * ms},
+		},
+		{
+			name:      "backoff doubles",
+			responses: []fakeResponse{unavailable, unavailable, unavailable},
+			wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
+		},
+		{
+			name:        "backoff is capped at 5s",
+			responses:   slices.Repeat([]fakeResponse{unavailable}, 8),
+			maxAttempts: 9,
+			wantCalls:   9, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 5000 * ms, 5000 * ms, 5000 * ms},
+		},
+		{
+			name:      "full jitter picks within the backoff",
+			responses: []fakeResponse{unavailable, unavailable},
+			jitter:    func(limit time.Duration) time.Duration { return limit / 4 },
+			wantCalls: 3, wantWaits: []time.Duration{50 * ms, 100 * ms},
+		},
+		{
+			name:      "Retry-After in seconds is the minimum wait",
+			responses: []fakeResponse{rateLimited.withHeader("Retry-After", "3")},
+			wantCalls: 2, wantWaits: []time.Duration{3 * time.Second},
+		},
+		{
+			name:      "Retry-After as an HTTP-date is the minimum wait",
+			responses: []fakeResponse{rateLimited.withHeader("Retry-After", fixedNow.Add(7*time.Second).Format(http.TimeFormat))},
+			now:       func() time.Time { return fixedNow },
+			wantCalls: 2, wantWaits: []time.Duration{7 * time.Second},
+		},
+		{
+			name:      "a backoff longer than Retry-After wins",
+			responses: []fakeResponse{unavailable, unavailable, unavailable.withHeader("Retry-After", "0")},
+			wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
+		},
+		{
+			name:      "403 rateLimitExceeded is retried",
+			responses: []fakeResponse{googleError(403, "rateLimitExceeded", "Rate Limit Exceeded")},
+			wantCalls: 2, wantWaits: []time.Duration{200 * ms},
+		},
+		{
+			name:      "a call outlasting CallTimeout is retried",
+			responses: []fakeResponse{{block: true}},
+			wantCalls: 2, wantWaits: []time.Duration{200 * ms},
+		},
+		{
+			name:      "gives up after MaxAttempts",
+			responses: slices.Repeat([]fakeResponse{unavailable}, 4),
+			wantErr:   ErrUnavailable, wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
+		},
+		{
+			name:      "gives up at once when Retry-After passes the deadline",
+			responses: []fakeResponse{rateLimited.withHeader("Retry-After", "30")},
+			deadline:  10 * time.Second,
+			wantErr:   ErrRateLimited, wantCalls: 1, wantRetryAfter: 30 * time.Second,
+		},
+		{
+			name:        "gives up when the backoff passes the deadline, advising that wait",
+			responses:   slices.Repeat([]fakeResponse{unavailable}, 8),
+			maxAttempts: 8,
+			deadline:    time.Second,
+			wantErr:     ErrUnavailable, wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms}, wantRetryAfter: 1600 * ms,
+		},
+		{
+			name:      "401 is not retried",
+			responses: []fakeResponse{googleError(401, "authError", "Invalid Credentials")},
+			wantErr:   ErrUnauthorized, wantCalls: 1,
+		},
+		{
+			name:      "403 forbidden is not retried",
+			responses: []fakeResponse{googleError(403, "insufficientPermissions", "Insufficient Permission")},
+			wantErr:   ErrForbidden, wantCalls: 1,
+		},
+		{
+			name:      "404 is not retried",
+			responses: []fakeResponse{googleError(404, "notFound", "Not Found")},
+			wantErr:   ErrNotFound, wantCalls: 1,
+		},
+		{
+			name:      "a malformed body is not retried",
+			responses: []fakeResponse{jsonResponse("{")},
+			wantErr:   ErrBadResponse, wantCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := newFakeGmail(t, testMessages(1)...).script("list", tt.responses...)
+			client, sleeper := newTestClient(t, fake.start(), Config{
+				MaxAttempts: tt.maxAttempts,
+				CallTimeout: 50 * time.Millisecond,
+				Now:         tt.now,
+				Jitter:      tt.jitter,
+			})
+			ctx := t.Context()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+
+			result, err := client.List(ctx, ListOptions{Query: "is:unread"})
+
+			if tt.wantErr == nil && (err != nil || len(result.Messages) != 1) {
+				t.Errorf("List() = %d messages, err = %v; want 1 message, err = nil", len(result.Messages), err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("List() err = %v; want %s", err, sentinelName(tt.wantErr))
+			}
+			if got := RetryAfter(err); got != tt.wantRetryAfter {
+				t.Errorf("RetryAfter(List() err) = %v; want %v", got, tt.wantRetryAfter)
+			}
+			if got := fake.listCalls.Load(); got != tt.wantCalls {
+				t.Errorf("List() made %d calls; want %d", got, tt.wantCalls)
+			}
+			if got := sleeper.recorded(); !slices.Equal(got, tt.wantWaits) {
+				t.Errorf("List() waited %v; want %v", got, tt.wantWaits)
+			}
+		})
+	}
+}
+
+func TestRetryStopsWhenTheCallerCancelsTheWait(t *testing.T) {
+	fake := newFakeGmail(t).script("list", googleError(503, "backendError", "Service unavailable"))
+	ctx, cancel := context.WithCancel(t.Context())
+	client, _ := newTestClient(t, fake.start(), Config{
+		Sleep: func(ctx context.Context, _ time.Duration) error {
+			cancel()
+			return ctx.Err()
+		},
+	})
+
+	_, err := client.List(ctx, ListOptions{})
+
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Errorf("List() err = %v; want ErrUnavailable and context.Canceled", err)
+	}
+	if got := fake.listCalls.Load(); got != 1 {
+		t.Errorf("List() made %d calls; want 1", got)
+	}
+}
+
+func TestBackoffLimit(t *testing.T) {
+	tests := []struct {
+		failures int
+		want     time.Duration
+	}{
+		{1, 200 * time.Millisecond},
+		{2, 400 * time.Millisecond},
+		{5, 3200 * time.Millisecond},
+		{6, 5 * time.Second},
+		{60, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := backoffLimit(tt.failures); got != tt.want {
+			t.Errorf("backoffLimit(%d) = %v; want %v", tt.failures, got, tt.want)
+		}
+	}
+}
+
+func TestDefaultSleep(t *testing.T) {
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		wait    time.Duration
+		wantErr error
+	}{
+		{"a short wait ends", t.Context(), time.Millisecond, nil},
+		{"the context ending stops a long wait", canceled, time.Hour, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := sleepContext(tt.ctx, tt.wait); !errors.Is(err, tt.wantErr) {
+				t.Errorf("sleepContext(%v) = %v; want %v", tt.wait, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDefaultJitterStaysBelowMax(t *testing.T) {
+	for _, limit := range []time.Duration{-time.Second, 0, 1, 200 * time.Millisecond, 5 * time.Second} {
+		for range 100 {
+			if got := uniformJitter(limit); got < 0 || (limit > 0 && got >= limit) || (limit <= 0 && got != 0) {
+				t.Fatalf("uniformJitter(%v) = %v; want in [0, %v), or 0 when the limit ≤ 0", limit, got, limit)
+			}
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package gmail
+
+import (
+	"fmt"
+	"io"
+	"mime"
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	// maxHeaderInputBytes bounds the work spent on one header value; the
+	// bounded output needs far less input.
+	maxHeaderInputBytes = 8 << 10
+	maxNameRunes        = 200
+	maxEmailRunes       = 320
+	maxSubjectRunes     = 500
+	maxSnippetRunes     = 500
+	ellipsis            = "…"
+)
+
+// Address is a parsed mailbox, as shown in the From column.
+type Address struct {
+	Name  string // display name, decoded; "" for a bare address
+	Email string // addr-spec, e.g. "a@example.com"; "" when unparseable
+}
+
+// ParseAddress parses a From header value: RFC 5322 via net/mail, with RFC
+// 2047 encoded words decoded (UTF-8, ISO-8859-1 and US-ASCII; words in other
+// charsets are kept as they are). "山田 <a@b>" gives {山田, a@b}, a bare
+// address gives Name "", and a value that is no address at all gives Name =
+// the cleaned text. The result is valid UTF-8 without control characters,
+// Name at most maxNameRunes runes and Email at most maxEmailRunes.
+func ParseAddress(raw string) Address {
+	raw = strings.ToValidUTF8(boundInput(raw), string(utf8.RuneError))
+	// net/mail drops or chokes on an encoded word in a charset it cannot
+	// decode; noticing that sends the value down the path that keeps it.
+	unknownCharset := false
+	parser := mail.AddressParser{WordDecoder: &mime.WordDecoder{
+		CharsetReader: func(charset string, _ io.Reader) (io.Reader, error) {
+			unknownCharset = true
+			return nil, fmt.Errorf("charset %q not supported", charset)
+		},
+	}}
+	if list, err := parser.ParseList(raw); err == nil && len(list) > 0 && !unknownCharset {
+		name := list[0].Name
+		// Many mailers put encoded words inside quotes, where RFC 2047 does
+		// not allow them and net/mail leaves them alone.
+		if strings.Contains(name, "=?") {
+			name = decodeWords(name)
+		}
+		return newAddress(name, list[0].Address)
+	}
+	// Where net/mail gives up, the angle-bracketed address is still worth
+	// showing.
+	if name, email, ok := splitAngleAddress(raw); ok {
+		return newAddress(decodeWords(unquote(name)), email)
+	}
+	return Address{Name: boundText(cleanText(decodeWords(raw)), maxNameRunes)}
+}
+
+func newAddress(name, email string) Address {
+	return Address{
+		Name:  boundText(cleanText(name), maxNameRunes),
+		Email: boundText(cleanText(email), maxEmailRunes),
+	}
+}
+
+// splitAngleAddress splits `name <addr>` when addr looks like an address.
+func splitAngleAddress(raw string) (name, email string, ok bool) {
+	raw = strings.TrimSpace(raw)
+	open := strings.LastIndexByte(raw, '<')
+	if open < 0 || !strings.HasSuffix(raw, ">") {
+		return "", "", false
+	}
+	email = strings.TrimSpace(raw[open+1 : len(raw)-1])
+	if !strings.Contains(email, "@") || strings.ContainsAny(email, " \t\r\n<>\"") {
+		return "", "", false
+	}
+	return raw[:open], email, true
+}
+
+// unquote strips one level of RFC 5322 quoting from a display name.
+func unquote(name string) string {
+	name = strings.TrimSpace(name)
+	if len(name) < 2 || name[0] != '"' || name[len(name)-1] != '"' {
+		return name
+	}
+	name = name[1 : len(name)-1]
+	return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(name)
+}
+
+// DecodeHeader decodes a header value such as a Subject for display: RFC
+// 2047 encoded words as in ParseAddress, then valid UTF-8 without control
+// characters, white space collapsed and trimmed, at most maxSubjectRunes
+// runes ending in "…" when cut.
+func DecodeHeader(raw string) string {
+	return boundText(cleanText(decodeWords(boundInput(raw))), maxSubjectRunes)
+}
+
+// decodeWords decodes the RFC 2047 encoded words in s. A word in a charset
+// the standard library lacks stays as it is, instead of failing the whole
+// value as mime.WordDecoder.DecodeHeader does.
+func decodeWords(s string) string {
+	var decoder mime.WordDecoder
+	if decoded, err := decoder.DecodeHeader(s); err == nil {
+		return decoded
+	}
+	// Encoded words contain no white space (RFC 2047 §5), so they are found
+	// between it.
+	var out strings.Builder
+	previousDecoded := false
+	for s != "" {
+		wordStart := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) })
+		if wordStart < 0 {
+			out.WriteString(s)
+			break
+		}
+		space := s[:wordStart]
+		s = s[wordStart:]
+		wordEnd := strings.IndexFunc(s, unicode.IsSpace)
+		if wordEnd < 0 {
+			wordEnd = len(s)
+		}
+		word := s[:wordEnd]
+		s = s[wordEnd:]
+		decoded, err := decoder.Decode(word)
+		// White space between two encoded words is not part of the text
+		// (RFC 2047 §6.2).
+		if err != nil || !previousDecoded {
+			out.WriteString(space)
+		}
+		if err != nil {
+			out.WriteString(word)
+		} else {
+			out.WriteString(decoded)
+		}
+		previousDecoded = err == nil
+	}
+	return out.String()
+}
+
+// boundInput cuts raw to maxHeaderInputBytes; a rune split at the end is
+// repaired by the caller's UTF-8 cleaning.
+func boundInput(raw string) string {
+	if len(raw) > maxHeaderInputBytes {
+		return raw[:maxHeaderInputBytes]
+	}
+	return raw
+}
+
+// cleanText makes s safe to show on one line: valid UTF-8, control
+// characters and runs of white space turned into one space, bidirectional
+// overrides removed (they can make a sender's name read as something else),
+// trimmed.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, string(utf8.RuneError))
+	var out strings.Builder
+	out.Grow(len(s))
+	pendingSpace := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			pendingSpace = out.Len() > 0
+		case isBidiControl(r):
+		default:
+			if pendingSpace {
+				out.WriteByte(' ')
+				pendingSpace = false
+			}
+			out.WriteRune(r)
+		}
+	}
+	return out.String()
+}
+
+func isBidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F' || r == '\u061C'
+}
+
+// boundText cuts s to at most maxRunes runes, the last being "…" when cut.
+func boundText(s string, maxRunes int) string {
+	if utf8.RuneCountInString(s) <= maxRunes {
+		return s
+	}
+	kept := 0
+	for i := range s {
+		if kept == maxRunes-1 {
+			return strings.TrimRightFunc(s[:i], unicode.IsSpace) + ellipsis
+		}
+		kept++
+	}
+	return s
+}

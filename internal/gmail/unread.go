@@ -1,0 +1,177 @@
+package gmail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"maps"
+	"net/mail"
+	"slices"
+	"sync"
+	"time"
+)
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 500 // Gmail's largest maxResults
+	unreadLabel     = "UNREAD"
+)
+
+// Page is one page of the unread inbox, ready to render.
+type Page struct {
+	Messages           []Summary // in Gmail's list order
+	NextPageToken      string
+	ResultSizeEstimate int
+}
+
+// Summary is what the inbox page shows of one message. All text is plain,
+// valid UTF-8 and bounded; the template escapes it.
+type Summary struct {
+	ID       string
+	ThreadID string
+	From     Address // the parsed From header
+	Subject  string  // decoded, trimmed, at most maxSubjectRunes runes
+	// Date is the Date header, else Gmail's internal date, else zero.
+	Date time.Time
+	// Snippet is plain text: Gmail's HTML-escaped snippet unescaped once.
+	Snippet string
+	Unread  bool
+	// Err is set when this message's metadata could not be fetched; then
+	// only ID and ThreadID are set.
+	Err error
+}
+
+// Unread returns a page of unread messages with their metadata: it lists
+// the IDs (q=is:unread), then fetches the metadata of those not in the cache,
+// in batch requests or concurrent single calls as Config.Strategy says. A
+// pageSize ≤ 0 means 50; more than 500 means 500.
+//
+// A message whose metadata could not be fetched still appears, with
+// Summary.Err set: only the list failing fails the page, except that Gmail
+// rejecting the token (ErrUnauthorized) fails it too, because every further
+// call would need a new sign-in.
+func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Page, error) {
+	if pageSize <= 0 {
+		pageSize = defaultPageSize
+	}
+	pageSize = min(pageSize, maxPageSize)
+	sem := c.newSemaphore()
+	list, err := c.list(ctx, sem, ListOptions{Query: "is:unread", MaxResults: pageSize, PageToken: pageToken})
+	if err != nil {
+		return Page{}, fmt.Errorf("gmail unread: %w", err)
+	}
+
+	page := Page{
+		Messages:           make([]Summary, len(list.Messages)),
+		NextPageToken:      list.NextPageToken,
+		ResultSizeEstimate: list.ResultSizeEstimate,
+	}
+	var missing []string
+	seen := make(map[string]bool, len(list.Messages))
+	for i, ref := range list.Messages {
+		if summary, ok := c.cached(ref.ID); ok {
+			// The cache does not keep the flag, which changes; the list
+			// asked for is:unread, so the message was unread a moment ago.
+			summary.Unread = true
+			page.Messages[i] = summary
+			continue
+		}
+		if !seen[ref.ID] {
+			seen[ref.ID] = true
+			missing = append(missing, ref.ID)
+		}
+	}
+
+	fetched := c.fetchMetadata(ctx, sem, missing)
+	for i, ref := range list.Messages {
+		result, ok := fetched[ref.ID]
+		if !ok {
+			continue // served from the cache
+		}
+		if result.err != nil {
+			if errors.Is(result.err, ErrUnauthorized) {
+				return Page{}, fmt.Errorf("gmail unread: metadata of %.64q: %w", ref.ID, result.err)
+			}
+			page.Messages[i] = Summary{ID: ref.ID, ThreadID: ref.ThreadID, Err: fmt.Errorf("gmail metadata of %.64q: %w", ref.ID, result.err)}
+			continue
+		}
+		summary := summarize(result.msg)
+		page.Messages[i] = summary
+		c.store(summary)
+	}
+	return page, nil
+}
+
+// fetchMetadata fetches the metadata of ids with the configured strategy.
+func (c *Client) fetchMetadata(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
+	results := make(map[string]fetchResult, len(ids))
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if validMessageID(id) {
+			valid = append(valid, id)
+		} else {
+			results[id] = fetchResult{err: fmt.Errorf("%w: list returned an invalid message id", ErrBadResponse)}
+		}
+	}
+	if c.svc.cfg.Strategy == Concurrent {
+		maps.Copy(results, c.fetchConcurrently(ctx, sem, valid))
+	} else {
+		maps.Copy(results, c.fetchBatched(ctx, sem, valid))
+	}
+	return results
+}
+
+// fetchConcurrently fetches the metadata of ids with one call each, as many
+// at once as sem allows.
+func (c *Client) fetchConcurrently(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
+	results := make(map[string]fetchResult, len(ids))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			msg, err := c.get(ctx, sem, id, metadataQuery())
+			mu.Lock()
+			defer mu.Unlock()
+			results[id] = fetchResult{msg: msg, err: err}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+func summarize(msg Message) Summary {
+	return Summary{
+		ID:       msg.ID,
+		ThreadID: msg.ThreadID,
+		From:     ParseAddress(msg.Header("From")),
+		Subject:  DecodeHeader(msg.Header("Subject")),
+		Date:     summaryDate(msg),
+		Snippet:  boundText(cleanText(html.UnescapeString(msg.Snippet)), maxSnippetRunes),
+		Unread:   slices.Contains(msg.LabelIDs, unreadLabel),
+	}
+}
+
+func summaryDate(msg Message) time.Time {
+	if header := msg.Header("Date"); header != "" {
+		if date, err := mail.ParseDate(header); err == nil {
+			return date
+		}
+	}
+	return msg.InternalDate
+}
+
+// cached returns the cached summary of message id for this Client's account.
+func (c *Client) cached(id string) (Summary, bool) {
+	if c.svc.cfg.Cache == nil || c.account == "" {
+		return Summary{}, false
+	}
+	return c.svc.cfg.Cache.Get(c.account, id)
+}
+
+func (c *Client) store(summary Summary) {
+	if c.svc.cfg.Cache == nil || c.account == "" {
+		return
+	}
+	c.svc.cfg.Cache.Put(c.account, summary)
+}

@@ -1,0 +1,278 @@
+package gmail
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// comparablePage returns page with its dates in UTC and its errors as text, so
+// that equal pages compare equal with reflect.DeepEqual.
+func comparablePage(page Page) Page {
+	normal := page
+	normal.Messages = make([]Summary, len(page.Messages))
+	for i, summary := range page.Messages {
+		summary.Date = summary.Date.UTC()
+		if summary.Err != nil {
+			summary.Err = errors.New(summary.Err.Error())
+		}
+		normal.Messages[i] = summary
+	}
+	return normal
+}
+
+func TestUnreadStrategiesGiveTheSamePage(t *testing.T) {
+	mailbox := testMessages(60)
+	unreadPage := func(t *testing.T, strategy Strategy) Page {
+		t.Helper()
+		fake := newFakeGmail(t, mailbox...).
+			script("message "+mailbox[7].ID, googleError(404, "notFound", "Requested entity was not found.")).
+			script("message "+mailbox[30].ID, googleError(429, "rateLimitExceeded", "Too many"))
+		client, _ := newTestClient(t, fake.start(), Config{Strategy: strategy})
+		page, err := client.Unread(t.Context(), "", 55)
+		if err != nil {
+			t.Fatalf("Unread() with %v err = %v; want nil", strategy, err)
+		}
+		return page
+	}
+
+	batched := unreadPage(t, Batch)
+	concurrent := unreadPage(t, Concurrent)
+
+	if !reflect.DeepEqual(comparablePage(batched), comparablePage(concurrent)) {
+		t.Errorf("Unread() with Batch = %+v\nwith Concurrent = %+v\nwant the same page", batched, concurrent)
+	}
+	if len(batched.Messages) != 55 || batched.NextPageToken != "55" || batched.ResultSizeEstimate != 60 {
+		t.Errorf("Unread() = %d messages, next %q, estimate %d; want 55, \"55\", 60",
+			len(batched.Messages), batched.NextPageToken, batched.ResultSizeEstimate)
+	}
+	for i, summary := range batched.Messages {
+		var wantErr error
+		if i == 7 {
+			wantErr = ErrNotFound
+		}
+		checkSummary(t, summary, mailbox[i], wantErr)
+	}
+}
+
+func TestUnreadSummary(t *testing.T) {
+	base := testMessage(1)
+	internalDate := time.UnixMilli(base.InternalDate)
+	with := func(headers ...Header) fakeMessage {
+		msg := base
+		msg.Headers = headers
+		return msg
+	}
+	tests := []struct {
+		name string
+		msg  fakeMessage
+		want Summary
+	}{
+		{
+			name: "encoded Japanese sender and subject",
+			msg: with(
+				Header{"From", "=?UTF-8?B?5bGx55Sw5aSq6YOO?= <taro@example.jp>"},
+				Header{"Subject", "=?UTF-8?B?5pel5pys6Kqe44Gu5Lu25ZCN44Gn44GZ?="},
+				Header{"Date", "Fri, 1 Mar 2024 21:00:00 +0900"},
+			),
+			want: Summary{
+				From:    Address{Name: "山田太郎", Email: "taro@example.jp"},
+				Subject: "日本語の件名です",
+				Date:    time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
+			},
+		},
+		{
+			name: "no Date header falls back to the internal date",
+			msg:  with(Header{"From", "bob@example.com"}, Header{"Subject", "Hi"}),
+			want: Summary{From: Address{Email: "bob@example.com"}, Subject: "Hi", Date: internalDate},
+		},
+		{
+			name: "an unparseable Date header falls back to the internal date",
+			msg:  with(Header{"Date", "the day before yesterday"}),
+			want: Summary{Date: internalDate},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, _ := newTestClient(t, newFakeGmail(t, tt.msg).start(), Config{})
+
+			page, err := client.Unread(t.Context(), "", 0)
+
+			if err != nil || len(page.Messages) != 1 {
+				t.Fatalf("Unread() = %d messages, err = %v; want 1 message, nil", len(page.Messages), err)
+			}
+			want := tt.want
+			want.ID, want.ThreadID = tt.msg.ID, tt.msg.ThreadID
+			want.Snippet = "Message 1: it's <b>here</b>"
+			want.Unread = true
+			if got := comparablePage(page).Messages[0]; !reflect.DeepEqual(got, comparablePage(Page{Messages: []Summary{want}}).Messages[0]) {
+				t.Errorf("Unread() summary = %+v; want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestUnreadSnippetIsUnescapedOnce(t *testing.T) {
+	tests := []struct{ snippet, want string }{
+		{"It&#39;s &lt;b&gt;", "It's <b>"},
+		{"Tom &amp;amp; Jerry", "Tom &amp; Jerry"},
+		{"plain", "plain"},
+		{"line\nbreak", "line break"},
+	}
+	for _, tt := range tests {
+		msg := testMessage(1)
+		msg.Snippet = tt.snippet
+		client, _ := newTestClient(t, newFakeGmail(t, msg).start(), Config{})
+
+		page, err := client.Unread(t.Context(), "", 0)
+
+		if err != nil || len(page.Messages) != 1 || page.Messages[0].Snippet != tt.want {
+			t.Errorf("Unread() of snippet %q = %+v, %v; want Snippet %q", tt.snippet, page.Messages, err, tt.want)
+		}
+	}
+}
+
+func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
+	tests := []struct {
+		name     string
+		strategy Strategy
+		setup    func(fake *fakeGmail, first string)
+		wantErr  error
+		// with no wantErr: the first message's Err; the other two succeed
+		wantFirstErr error
+	}{
+		{
+			name: "list rejected token",
+			setup: func(fake *fakeGmail, _ string) {
+				fake.script("list", googleError(401, "authError", "Invalid Credentials"))
+			},
+			wantErr: ErrUnauthorized,
+		},
+		{
+			name: "list unavailable after retries",
+			setup: func(fake *fakeGmail, _ string) {
+				fake.script("list", googleError(503, "x", "y"), googleError(503, "x", "y"))
+			},
+			wantErr: ErrUnavailable,
+		},
+		{
+			name:     "a metadata call rejecting the token",
+			strategy: Concurrent,
+			setup: func(fake *fakeGmail, first string) {
+				fake.script("message "+first, googleError(401, "authError", "Invalid Credentials"))
+			},
+			wantErr: ErrUnauthorized,
+		},
+		{
+			name:     "a metadata call forbidden keeps the page",
+			strategy: Concurrent,
+			setup: func(fake *fakeGmail, first string) {
+				fake.script("message "+first, googleError(403, "insufficientPermissions", "no"))
+			},
+			wantFirstErr: ErrForbidden,
+		},
+		{
+			name: "an impossible ID in the list keeps the page",
+			setup: func(fake *fakeGmail, _ string) {
+				fake.script("list", jsonResponse(`{"messages":[{"id":"../../profile","threadId":"t"},`+
+					`{"id":"18c0000000000002","threadId":"18b0000000000002"},{"id":"18c0000000000003","threadId":"18b0000000000003"}]}`))
+			},
+			wantFirstErr: ErrBadResponse,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mailbox := testMessages(3)
+			fake := newFakeGmail(t, mailbox...)
+			tt.setup(fake, mailbox[0].ID)
+			client, _ := newTestClient(t, fake.start(), Config{Strategy: tt.strategy, MaxAttempts: 2})
+
+			page, err := client.Unread(t.Context(), "", 10)
+
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Unread() err = %v; want %s", err, sentinelName(tt.wantErr))
+			}
+			if tt.wantErr != nil {
+				return
+			}
+			if len(page.Messages) != 3 {
+				t.Fatalf("Unread() = %d messages; want 3", len(page.Messages))
+			}
+			if !errors.Is(page.Messages[0].Err, tt.wantFirstErr) {
+				t.Errorf("first summary Err = %v; want %s", page.Messages[0].Err, sentinelName(tt.wantFirstErr))
+			}
+			for i, summary := range page.Messages[1:] {
+				checkSummary(t, summary, mailbox[i+1], nil)
+			}
+		})
+	}
+}
+
+func TestUnreadRespectsMaxInFlight(t *testing.T) {
+	tests := []struct {
+		name         string
+		strategy     Strategy
+		messages     int
+		batchSize    int
+		maxInFlight  int
+		metadataCall int // calls the fake should expect
+	}{
+		{"concurrent gets", Concurrent, 40, 0, 3, 40},
+		{"concurrent batches", Batch, 40, 5, 3, 8},
+		{"default cap of 10", Concurrent, 25, 0, 0, 25},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantMax := int32(tt.maxInFlight)
+			if wantMax == 0 {
+				wantMax = defaultMaxInFlight
+			}
+			fake := newFakeGmail(t, testMessages(tt.messages)...)
+			fake.gate = &concurrencyGate{limit: int(wantMax), total: tt.metadataCall}
+			client, _ := newTestClient(t, fake.start(), Config{
+				Strategy: tt.strategy, BatchSize: tt.batchSize, MaxInFlight: tt.maxInFlight,
+			})
+
+			page, err := client.Unread(t.Context(), "", tt.messages)
+
+			if err != nil || len(page.Messages) != tt.messages {
+				t.Fatalf("Unread() = %d messages, err = %v; want %d, nil", len(page.Messages), err, tt.messages)
+			}
+			for _, summary := range page.Messages {
+				if summary.Err != nil {
+					t.Errorf("summary of %s Err = %v; want nil", summary.ID, summary.Err)
+				}
+			}
+			if got := fake.maxInFlight.Load(); got != wantMax {
+				t.Errorf("Unread() had up to %d calls in flight; want exactly MaxInFlight = %d", got, wantMax)
+			}
+		})
+	}
+}
+
+func TestUnreadPageSize(t *testing.T) {
+	tests := []struct {
+		pageSize       int
+		wantMaxResults string
+	}{
+		{0, "50"},
+		{-1, "50"},
+		{20, "20"},
+		{10000, "500"},
+	}
+	for _, tt := range tests {
+		fake := newFakeGmail(t, testMessages(1)...)
+		client, _ := newTestClient(t, fake.start(), Config{})
+
+		if _, err := client.Unread(t.Context(), "next", tt.pageSize); err != nil {
+			t.Fatalf("Unread(pageSize %d) err = %v; want nil", tt.pageSize, err)
+		}
+
+		queries := fake.recordedListQueries()
+		if len(queries) != 1 || queries[0].Get("maxResults") != tt.wantMaxResults ||
+			queries[0].Get("q") != "is:unread" || queries[0].Get("pageToken") != "next" {
+			t.Errorf("Unread(pageSize %d) listed with %v; want q=is:unread, maxResults=%s, pageToken=next", tt.pageSize, queries, tt.wantMaxResults)
+		}
+	}
+}
