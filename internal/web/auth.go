@@ -103,7 +103,7 @@ func (s *Server) handleCallback() http.Handler {
 			return
 		}
 
-		account := s.account(ctx, tok)
+		account, tok := s.account(ctx, tok)
 		data.signIn(tok, account)
 		if !s.saveSession(w, r, data) {
 			return
@@ -144,15 +144,20 @@ func grants(tok *oauth2.Token, scope string) bool {
 
 // account asks Gmail whose mailbox this is, once per sign-in; the address
 // names the cache namespace and the header. A failure leaves it empty: the
-// inbox still works, without the cache.
-func (s *Server) account(ctx context.Context, tok *oauth2.Token) string {
-	client := s.gmail.Client(s.oauth.Client(ctx, tok), "")
-	profile, err := client.Profile(ctx)
+// inbox still works, without the cache. It returns the token as it is after
+// the call, refreshed if it was about to expire.
+func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth2.Token) {
+	source := &recordingSource{source: s.oauth.TokenSource(ctx, tok)}
+	authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
+	profile, err := s.gmail.Client(authed, "").Profile(ctx)
+	if latest := source.latest(); latest != nil {
+		tok = latest
+	}
 	if err != nil {
 		s.log.Warn("gmail profile", "err", err)
-		return ""
+		return "", tok
 	}
-	return profile.EmailAddress
+	return profile.EmailAddress, tok
 }
 
 // handleLogout serves POST /logout: revoke the token at Google (best

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"time"
 )
 
 // contentSecurityPolicy allows only the app's own stylesheet and images: no

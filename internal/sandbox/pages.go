@@ -1,0 +1,245 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/binary"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// pages holds one parsed template set per page, each combining layout.html
+// with the page's own "content" block.
+var pages = parsePages("consent.html", "error.html", "index.html", "message.html")
+
+func parsePages(names ...string) map[string]*template.Template {
+	layout := template.Must(template.ParseFS(templateFiles, "templates/layout.html"))
+	parsed := make(map[string]*template.Template, len(names))
+	for _, name := range names {
+		parsed[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name))
+	}
+	return parsed
+}
+
+// serveStatic serves an embedded file. The files never change while the
+// process runs, so browsers may cache them for a day.
+func serveStatic(name, contentType string) http.HandlerFunc {
+	content, err := fs.ReadFile(staticFiles, name)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: embedded %s is missing: %v", name, err))
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(content))
+	}
+}
+
+// render executes a page into memory first so a template error becomes a
+// clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	var body bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&body, "layout", data); err != nil {
+		s.log.Error("sandbox: render page", "page", name, "error", err)
+		http.Error(w, "sandbox: internal error rendering "+name, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// The status is already sent; a failed write means the client went away.
+	_, _ = w.Write(body.Bytes())
+}
+
+// errorPage is what the error template shows, modelled on Google's
+// "Access blocked" pages.
+type errorPage struct {
+	Title   string
+	Status  int
+	Code    string
+	Message string
+	Detail  string
+}
+
+func (s *Server) renderError(w http.ResponseWriter, status int, page errorPage) {
+	page.Status = status
+	if page.Title == "" {
+		page.Title = "Error " + strconv.Itoa(status) + ": " + page.Code
+	}
+	s.log.Info("sandbox: error page", "status", status, "error", page.Code, "message", page.Message)
+	s.render(w, status, "error.html", page)
+}
+
+func (s *Server) serveNotFoundPage(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, http.StatusNotFound, errorPage{
+		Code:    "not_found",
+		Message: "The requested URL " + r.URL.Path + " was not found on this sandbox.",
+	})
+}
+
+// accountChoice is one account on the consent page and the index page.
+type accountChoice struct {
+	Address  string
+	Name     string
+	Initial  string
+	Tone     int // avatar colour class (0–5), stable per account
+	Selected bool
+	Messages int
+	Unread   int
+}
+
+type scopeChoice struct {
+	Value       string
+	Description string
+}
+
+type consentPage struct {
+	Title       string
+	ClientID    string
+	ConsentID   string
+	RedirectURI string
+	Offline     bool
+	Accounts    []accountChoice
+	Scopes      []scopeChoice
+}
+
+func (s *Server) renderConsent(w http.ResponseWriter, consentID string, request authRequest) {
+	page := consentPage{
+		Title:       "Sign in",
+		ClientID:    s.clientID,
+		ConsentID:   consentID,
+		RedirectURI: request.redirectURI,
+		Offline:     request.offline,
+		Accounts:    s.accountChoices(request.loginHint),
+	}
+	for _, scope := range request.scopes {
+		page.Scopes = append(page.Scopes, scopeChoice{Value: scope, Description: scopeDescriptions[scope]})
+	}
+	s.render(w, http.StatusOK, "consent.html", page)
+}
+
+// accountChoices lists the seeded accounts, selecting the one named by
+// loginHint or else the default.
+func (s *Server) accountChoices(loginHint string) []accountChoice {
+	selected := 0
+	for i, address := range s.accounts {
+		if strings.EqualFold(address, strings.TrimSpace(loginHint)) {
+			selected = i
+		}
+	}
+	choices := make([]accountChoice, len(s.accounts))
+	for i, address := range s.accounts {
+		box := s.mailboxes[address]
+		initial, _ := utf8.DecodeRuneInString(box.name)
+		digest := sha256.Sum256([]byte(address))
+		choices[i] = accountChoice{
+			Address:  address,
+			Name:     box.name,
+			Initial:  string(initial),
+			Tone:     int(digest[0] % 6),
+			Selected: i == selected,
+			Messages: len(box.messages),
+			Unread:   s.UnreadCount(address),
+		}
+	}
+	return choices
+}
+
+// subjectID is the stable numeric "sub" of an account, Google-style.
+func subjectID(account string) string {
+	digest := sha256.Sum256([]byte(strings.ToLower(account)))
+	return "1" + fmt.Sprintf("%020d", binary.BigEndian.Uint64(digest[:8]))
+}
+
+type indexPage struct {
+	Title        string
+	ClientID     string
+	RedirectURIs []string
+	Accounts     []accountChoice
+	Paths        []string
+}
+
+func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "index.html", indexPage{
+		Title:        "Google sign-in sandbox",
+		ClientID:     s.clientID,
+		RedirectURIs: s.redirectURIs,
+		Accounts:     s.accountChoices(""),
+		Paths: []string{
+			"GET " + AuthPath, "POST " + TokenPath, "POST " + RevokePath, "GET " + UserinfoPath,
+			"GET /gmail/v1/users/me/messages", "GET /gmail/v1/users/me/messages/{id}",
+			"GET /gmail/v1/users/me/profile", "POST " + GmailBatchPath,
+		},
+	})
+}
+
+type messagePage struct {
+	Title   string
+	Account accountChoice
+	Subject string
+	From    string
+	To      string
+	Date    string
+	Labels  []string
+	Text    string
+}
+
+// serveMessagePage is the read-only "open in Gmail" view of one message.
+// {account} is an address or, as in Gmail's own URLs, an account index.
+func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
+	account := r.PathValue("account")
+	if index, err := strconv.Atoi(account); err == nil && index >= 0 && index < len(s.accounts) {
+		account = s.accounts[index]
+	}
+	box, ok := s.mailboxes[account]
+	var m *message
+	if ok {
+		m, ok = box.byID[r.PathValue("id")]
+	}
+	if !ok {
+		s.renderError(w, http.StatusNotFound, errorPage{
+			Code:    "not_found",
+			Message: "There is no such message in this sandbox mailbox.",
+			Detail:  "Account " + account + ", message " + r.PathValue("id") + ".",
+		})
+		return
+	}
+	subject, hasSubject := m.headerValue("Subject")
+	if !hasSubject || subject == "" {
+		subject = "(no subject)"
+	}
+	from, _ := m.headerValue("From")
+	if decoded, err := new(mime.WordDecoder).DecodeHeader(from); err == nil {
+		from = decoded
+	}
+	to, _ := m.headerValue("To")
+	page := messagePage{
+		Title:   subject,
+		Subject: subject,
+		From:    from,
+		To:      to,
+		Date:    m.internalDate.Format("Mon, 2 Jan 2006 15:04 MST"),
+		Labels:  m.labels,
+		Text:    m.text,
+	}
+	for _, choice := range s.accountChoices(account) {
+		if choice.Selected {
+			page.Account = choice
+		}
+	}
+	s.render(w, http.StatusOK, "message.html", page)
+}

@@ -1,0 +1,306 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// GmailScope is the only Gmail scope the sandbox grants: read-only access.
+const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
+
+// Paths of the endpoints, relative to the sandbox's base URL. They mirror
+// Google's so the app only swaps hosts between the sandbox and production.
+const (
+	AuthPath       = "/o/oauth2/v2/auth"
+	TokenPath      = "/token"
+	RevokePath     = "/revoke"
+	UserinfoPath   = "/oauth2/v3/userinfo"
+	GmailBatchPath = "/batch/gmail/v1"
+)
+
+// Defaults applied by New when the corresponding Options field is zero.
+const (
+	DefaultAccessTokenTTL = time.Hour
+	DefaultCodeTTL        = 5 * time.Minute
+)
+
+// Options configures a Server. ClientID, ClientSecret and RedirectURIs are
+// required: like Google, the sandbox knows exactly one registered client.
+type Options struct {
+	ClientID, ClientSecret string
+	// RedirectURIs are compared byte for byte with the redirect_uri of
+	// authorization and token requests, as Google does.
+	RedirectURIs   []string
+	AccessTokenTTL time.Duration // default DefaultAccessTokenTTL
+	CodeTTL        time.Duration // default DefaultCodeTTL; also bounds consent pages
+	Now            func() time.Time
+	Logger         *slog.Logger // default discards
+}
+
+// Server is the sandbox: an http.Handler serving Google's sign-in, token,
+// revocation and Gmail endpoints from memory. It is safe for concurrent use.
+type Server struct {
+	clientID     string
+	clientSecret string
+	redirectURIs []string
+	codeTTL      time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+	// contentSecurityPolicy is computed once from the redirect URIs because
+	// form-action must allow the 303 to the app after the consent POST.
+	contentSecurityPolicy string
+	// pageTokenKey authenticates list page tokens so forged or edited ones are
+	// refused, as Gmail refuses them.
+	pageTokenKey []byte
+
+	mailboxes map[string]*mailbox // read-only after New
+	accounts  []string
+
+	handler http.Handler
+	gmail   *http.ServeMux
+
+	tokens  tokenStore
+	faults  faultInjector
+	latency atomic.Int64 // a time.Duration
+	stats   counters
+}
+
+// Token is a set of credentials minted by IssueToken.
+type Token struct {
+	AccessToken, RefreshToken string
+	Expiry                    time.Time
+	Scope                     string
+}
+
+// Stats counts the traffic the sandbox has served since New or ResetStats.
+type Stats struct {
+	GmailCalls    int64 // HTTP requests to Gmail endpoints; a batch counts once
+	BatchParts    int64 // requests inside batches
+	TokenCalls    int64 // requests to TokenPath, successful or not
+	RevokeCalls   int64 // requests to RevokePath, successful or not
+	RefreshGrants int64 // authenticated token requests with grant_type=refresh_token
+	MaxInFlight   int64 // peak number of concurrent Gmail HTTP requests
+}
+
+type counters struct {
+	gmailCalls, batchParts, tokenCalls, revokeCalls, refreshGrants atomic.Int64
+	inFlight, maxInFlight                                          atomic.Int64
+}
+
+// New validates opts, seeds the mailboxes relative to opts.Now() and returns
+// a ready Server.
+func New(opts Options) (*Server, error) {
+	if opts.ClientID == "" {
+		return nil, errors.New("sandbox: Options.ClientID is required")
+	}
+	if opts.ClientSecret == "" {
+		return nil, errors.New("sandbox: Options.ClientSecret is required")
+	}
+	if len(opts.RedirectURIs) == 0 {
+		return nil, errors.New("sandbox: Options.RedirectURIs needs at least one URI")
+	}
+	origins := []string{"'self'"}
+	for _, raw := range opts.RedirectURIs {
+		origin, err := redirectOrigin(raw)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: redirect URI %q: %w", raw, err)
+		}
+		if !slices.Contains(origins, origin) {
+			origins = append(origins, origin)
+		}
+	}
+	if opts.AccessTokenTTL < 0 || opts.CodeTTL < 0 {
+		return nil, errors.New("sandbox: token lifetimes must not be negative")
+	}
+	if opts.AccessTokenTTL == 0 {
+		opts.AccessTokenTTL = DefaultAccessTokenTTL
+	}
+	if opts.CodeTTL == 0 {
+		opts.CodeTTL = DefaultCodeTTL
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+
+	s := &Server{
+		clientID:     opts.ClientID,
+		clientSecret: opts.ClientSecret,
+		redirectURIs: slices.Clone(opts.RedirectURIs),
+		codeTTL:      opts.CodeTTL,
+		now:          opts.Now,
+		log:          opts.Logger,
+		contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
+			"form-action " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'",
+		pageTokenKey: make([]byte, 32),
+	}
+	// crypto/rand.Read never returns an error since Go 1.24.
+	rand.Read(s.pageTokenKey)
+	s.tokens.init(opts.AccessTokenTTL)
+
+	for _, box := range seedMailboxes(opts.Now()) {
+		s.accounts = append(s.accounts, box.address)
+		if s.mailboxes == nil {
+			s.mailboxes = make(map[string]*mailbox)
+		}
+		s.mailboxes[box.address] = box
+	}
+	s.gmail = s.gmailMux()
+	s.handler = s.routes()
+	return s, nil
+}
+
+// redirectOrigin checks that a registered redirect URI is one Google would
+// accept (absolute http(s), no fragment) and returns its origin.
+func redirectOrigin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("parse: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", errors.New("scheme must be http or https")
+	}
+	if u.Host == "" {
+		return "", errors.New("host is missing")
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return "", errors.New("fragments are not allowed")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.serveIndex)
+	mux.HandleFunc("GET /sandbox.css", serveStatic("static/sandbox.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /favicon.ico", serveStatic("static/favicon.ico", "image/x-icon"))
+	mux.HandleFunc("GET "+AuthPath, s.serveAuthorize)
+	mux.HandleFunc("POST "+AuthPath, s.serveConsentDecision)
+	mux.HandleFunc(TokenPath, s.serveToken)
+	mux.HandleFunc(RevokePath, s.serveRevoke)
+	mux.HandleFunc(UserinfoPath, s.serveUserinfo)
+	mux.HandleFunc("GET /mail/u/{account}/message/{id}", s.serveMessagePage)
+	mux.Handle("/gmail/", s.countGmailCall(s.gmail))
+	mux.Handle(GmailBatchPath, s.countGmailCall(http.HandlerFunc(s.serveBatch)))
+	mux.HandleFunc("/", s.serveNotFoundPage)
+	return mux
+}
+
+// ServeHTTP serves every sandbox endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	header := w.Header()
+	header.Set("Content-Security-Policy", s.contentSecurityPolicy)
+	header.Set("X-Content-Type-Options", "nosniff")
+	header.Set("Referrer-Policy", "no-referrer")
+	s.handler.ServeHTTP(w, r)
+}
+
+// countGmailCall tracks the Gmail HTTP requests for Stats.
+func (s *Server) countGmailCall(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.stats.gmailCalls.Add(1)
+		current := s.stats.inFlight.Add(1)
+		defer s.stats.inFlight.Add(-1)
+		for {
+			peak := s.stats.maxInFlight.Load()
+			if current <= peak || s.stats.maxInFlight.CompareAndSwap(peak, current) {
+				break
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// SetLatency adds d to every Gmail API call (list, get, profile) and to every
+// batch part. The batch envelope adds none and its parts run concurrently, so
+// a batch costs about one latency overall. Waiting stops early when the
+// request is cancelled.
+func (s *Server) SetLatency(d time.Duration) {
+	s.latency.Store(int64(max(d, 0)))
+}
+
+// SetAccessTokenTTL sets the lifetime of access tokens issued from now on.
+func (s *Server) SetAccessTokenTTL(d time.Duration) {
+	s.tokens.setAccessTTL(d)
+}
+
+// RevokeAccount revokes every access and refresh token of account, as if the
+// person removed the app's access in their Google Account settings.
+func (s *Server) RevokeAccount(account string) {
+	s.tokens.revokeAccount(account)
+	s.log.Info("sandbox: account revoked", "account", account)
+}
+
+// IssueToken mints tokens for account without the consent page. With no
+// scopes it grants GmailScope. The tokens belong to the configured client, so
+// the refresh token works at TokenPath. An account that is not seeded gets an
+// empty mailbox.
+func (s *Server) IssueToken(account string, scopes ...string) Token {
+	if len(scopes) == 0 {
+		scopes = []string{GmailScope}
+	}
+	return s.tokens.issue(grantRequest{
+		account:  account,
+		clientID: s.clientID,
+		scopes:   slices.Clone(scopes),
+		offline:  true,
+	}, s.now())
+}
+
+// Stats returns the counters since New or the last ResetStats.
+func (s *Server) Stats() Stats {
+	return Stats{
+		GmailCalls:    s.stats.gmailCalls.Load(),
+		BatchParts:    s.stats.batchParts.Load(),
+		TokenCalls:    s.stats.tokenCalls.Load(),
+		RevokeCalls:   s.stats.revokeCalls.Load(),
+		RefreshGrants: s.stats.refreshGrants.Load(),
+		MaxInFlight:   s.stats.maxInFlight.Load(),
+	}
+}
+
+// ResetStats zeroes the counters. MaxInFlight restarts from the number of
+// Gmail requests in flight right now.
+func (s *Server) ResetStats() {
+	s.stats.gmailCalls.Store(0)
+	s.stats.batchParts.Store(0)
+	s.stats.tokenCalls.Store(0)
+	s.stats.revokeCalls.Store(0)
+	s.stats.refreshGrants.Store(0)
+	s.stats.maxInFlight.Store(s.stats.inFlight.Load())
+}
+
+// Accounts returns the seeded account addresses; the first is the default.
+func (s *Server) Accounts() []string {
+	return slices.Clone(s.accounts)
+}
+
+// DisplayName returns the seeded display name of account, or "" if unknown.
+func (s *Server) DisplayName(account string) string {
+	if box, ok := s.mailboxes[account]; ok {
+		return box.name
+	}
+	return ""
+}
+
+// UnreadCount is the number of messages a Gmail search for "is:unread"
+// returns for account (spam and trash excluded, as Gmail does). Every unread
+// message is also in INBOX, so labelIds=UNREAD and labelIds=INBOX&labelIds=UNREAD
+// give the same count.
+func (s *Server) UnreadCount(account string) int {
+	box, ok := s.mailboxes[account]
+	if !ok {
+		return 0
+	}
+	return len(box.search(messageFilter{require: []string{labelUnread}}))
+}
