@@ -72,6 +72,21 @@ func (s *Server) handleHealth() http.Handler {
 	})
 }
 
+// handleReady serves GET /readyz: 200 while the server takes new requests,
+// 503 once it is draining for shutdown.
+func (s *Server) handleReady() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if s.draining.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "draining\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+}
+
 // handleNotFound answers every request no route matched: 405 with an Allow
 // header when the path exists for another method, else 404, both as pages
 // in the shared layout.

@@ -16,6 +16,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /static/", s.handleStatic())
 	mux.Handle("GET /favicon.ico", s.handleFavicon())
 	mux.Handle("GET /healthz", s.handleHealth())
+	mux.Handle("GET /readyz", s.handleReady())
 
 	// Everything else: the shared not-found page, and the shared
 	// method-not-allowed page for a known path with the wrong method.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -73,6 +74,7 @@ type Server struct {
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
+	draining       atomic.Bool // set at shutdown: /readyz says 503
 }
 
 // New checks opts, parses the templates and builds the routes. A broken
@@ -135,6 +137,10 @@ func New(opts Options) (*Server, error) {
 	s.handler = s.routes()
 	return s, nil
 }
+
+// Drain marks the server as shutting down: /readyz answers 503 so a load
+// balancer stops sending new people here while in-flight requests finish.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

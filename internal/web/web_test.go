@@ -760,8 +760,11 @@ func TestStaticAssets(t *testing.T) {
 			t.Errorf("GET %s Cache-Control = %q; want a max-age", tt.path, got)
 		}
 	}
-	health := b.Get(t, app.URL+"/healthz")
-	wantStatus(t, health, http.StatusOK)
+	wantStatus(t, b.Get(t, app.URL+"/healthz"), http.StatusOK)
+	wantStatus(t, b.Get(t, app.URL+"/readyz"), http.StatusOK)
+	app.Server.Drain()
+	wantStatus(t, b.Get(t, app.URL+"/readyz"), http.StatusServiceUnavailable)
+	wantStatus(t, b.Get(t, app.URL+"/healthz"), http.StatusOK)
 }
 
 func TestBrokenTemplateFailsAtStart(t *testing.T) {
