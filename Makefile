@@ -13,6 +13,12 @@ run:
 test:
 	$(GO) test -race -count=1 ./...
 
+## bench: /home first and repeat view against the sandbox with GMAIL_LATENCY per call, then req/s at 32 clients
+GMAIL_LATENCY ?= 50ms
+bench:
+	$(GO) test -run '^$$' -bench 'Inbox' -benchtime 30x ./internal/web/ -args -gmail-latency=$(GMAIL_LATENCY)
+	$(GO) test -run '^$$' -bench 'Throughput' -benchtime 3s ./internal/web/
+
 build:
 	$(GO) build -o bin/gmailoauth .
 

@@ -131,10 +131,6 @@ func newApp(cfg config.Config, sandboxURL string, log *slog.Logger) (*web.Server
 	if err != nil {
 		return nil, err
 	}
-	// Gmail calls of many page views share connections; the default of two
-	// idle connections per host would reopen them under load.
-	gmailTransport := http.DefaultTransport.(*http.Transport).Clone()
-	gmailTransport.MaxIdleConnsPerHost = 64
 	service, err := gmail.NewService(gmail.Config{
 		BaseURL:     cfg.GmailAPIURL,
 		CallTimeout: cfg.CallTimeout,
@@ -153,23 +149,22 @@ func newApp(cfg config.Config, sandboxURL string, log *slog.Logger) (*web.Server
 		}
 	}
 	return web.New(web.Options{
-		ClientID:       cfg.ClientID,
-		ClientSecret:   cfg.ClientSecret,
-		RedirectURL:    cfg.RedirectURL,
-		AuthURL:        cfg.AuthURL,
-		TokenURL:       cfg.TokenURL,
-		RevokeURL:      cfg.RevokeURL,
-		SessionKeys:    cfg.SessionKeys,
-		SecureCookies:  cfg.SecureCookies(),
-		Gmail:          service,
-		GmailTransport: gmailTransport,
-		PageTimeout:    cfg.PageTimeout,
-		MessageURL:     messageURL,
-		SandboxURL:     sandboxURL,
-		Templates:      templates,
-		Static:         static,
-		HTTPClient:     &http.Client{Timeout: 10 * time.Second},
-		Logger:         log,
+		ClientID:      cfg.ClientID,
+		ClientSecret:  cfg.ClientSecret,
+		RedirectURL:   cfg.RedirectURL,
+		AuthURL:       cfg.AuthURL,
+		TokenURL:      cfg.TokenURL,
+		RevokeURL:     cfg.RevokeURL,
+		SessionKeys:   cfg.SessionKeys,
+		SecureCookies: cfg.SecureCookies(),
+		Gmail:         service,
+		PageTimeout:   cfg.PageTimeout,
+		MessageURL:    messageURL,
+		SandboxURL:    sandboxURL,
+		Templates:     templates,
+		Static:        static,
+		HTTPClient:    &http.Client{Timeout: 10 * time.Second},
+		Logger:        log,
 	})
 }
 

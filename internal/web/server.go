@@ -34,7 +34,7 @@ type Options struct {
 
 	Gmail *gmail.Service
 	// GmailTransport carries the calls to Gmail, under the token; nil means
-	// http.DefaultTransport.
+	// a clone of http.DefaultTransport that keeps more idle connections.
 	GmailTransport http.RoundTripper
 	PageTimeout    time.Duration // all Gmail work for one page view
 
@@ -118,6 +118,13 @@ func New(opts Options) (*Server, error) {
 		log:            opts.Logger,
 		now:            opts.Now,
 		location:       opts.Location,
+	}
+	if s.gmailTransport == nil {
+		// Gmail calls of many page views share connections; the default of
+		// two idle connections per host would reopen them under load.
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.MaxIdleConnsPerHost = 64
+		s.gmailTransport = transport
 	}
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 10 * time.Second}
