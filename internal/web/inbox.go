@@ -53,7 +53,7 @@ type messageView struct {
 // page. A refreshed access token is written back into the session.
 func (s *Server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		data, _ := s.sessions.load(r)
+		data, rewrite := s.sessions.load(r)
 		if data.Token == nil {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
@@ -78,9 +78,10 @@ func (s *Server) handleHome() http.Handler {
 
 		if updated, changed := data.Token.updatedBy(source.latest()); changed && err == nil {
 			data.Token = updated
-			if !s.saveSession(w, r, data) {
-				return
-			}
+			rewrite = true
+		}
+		if rewrite && err == nil && !s.saveSession(w, r, data) {
+			return
 		}
 		if err != nil {
 			s.gmailFailed(w, r, data, err)

@@ -18,11 +18,10 @@ type indexData struct {
 // button, or, when signed in, the way to the inbox and out again.
 func (s *Server) handleIndex() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		data, rejected := s.sessions.load(r)
+		data, rewrite := s.sessions.load(r)
 		page := indexData{layoutData: s.layout("OAuth sample", data), SignedIn: data.Token != nil, Notice: data.Notice}
-		if data.Notice != "" || rejected {
-			// The notice is shown once; a cookie that did not decode is
-			// replaced so the browser stops sending it.
+		if data.Notice != "" || rewrite {
+			// The notice is shown once.
 			data.Notice = ""
 			if !s.saveSession(w, r, data) {
 				return

@@ -102,14 +102,26 @@ func newSessionStore(keyPairs [][]byte, secure bool) (*sessionStore, error) {
 
 // load returns the browser's session. A cookie that does not decode (forged,
 // tampered, or sealed with a key since retired) is treated as no session:
-// the person simply starts again. rejected reports that case for the log.
-func (s *sessionStore) load(r *http.Request) (data sessionData, rejected bool) {
-	sess, err := s.store.New(r, s.name)
+// the person simply starts again. rewrite reports that the cookie should be
+// written again: it was rejected, or it was sealed with an older key pair,
+// and re-sealing it with the newest lets the old pair be retired without
+// signing anyone out who visits in between.
+func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
+	cookie, err := r.Cookie(s.name)
 	if err != nil {
+		return sessionData{}, false
+	}
+	values := map[any]any{}
+	if err := securecookie.DecodeMulti(s.name, cookie.Value, &values, s.store.Codecs...); err != nil {
 		return sessionData{}, true
 	}
-	data, _ = sess.Values[sessionValueKey].(sessionData)
-	return data, false
+	data, _ = values[sessionValueKey].(sessionData)
+	if len(s.store.Codecs) > 1 {
+		// Only the newest codec is tried again: when it fails, the cookie
+		// opened with an older one.
+		rewrite = s.store.Codecs[0].Decode(s.name, cookie.Value, &map[any]any{}) != nil
+	}
+	return data, rewrite
 }
 
 // errSessionTooLarge reports a session that no longer fits in a cookie.

@@ -293,12 +293,95 @@ func TestInboxRendersStrangersTextSafely(t *testing.T) {
 		}
 	}
 	wantSubject(`<script>alert("x")</script>`) // shown as text, not run
+	wantSubject("(no subject)")
 	wantSubject("【重要】")
 	if !slices.ContainsFunc(senders, func(s string) bool { return strings.Contains(s, "佐藤") }) {
 		t.Errorf("no Japanese sender name among %d senders", len(senders))
 	}
 	if bytes.Contains(all, []byte("&amp;#39;")) || bytes.Contains(all, []byte("&amp;lt;")) {
 		t.Errorf("a snippet was escaped twice (&amp;#39; or &amp;lt; on the page)")
+	}
+}
+
+func TestInboxShowsDatesAndLinks(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	doc := apptest.Parse(t, b.Get(t, app.URL+"/home").Body)
+	items := apptest.FindAll(doc, "li.message")
+	var dated, linked int
+	for _, li := range items {
+		if tm := apptest.Find(li, "time"); tm != nil {
+			if _, err := time.Parse(time.RFC3339, apptest.Attr(tm, "datetime")); err != nil {
+				t.Errorf("<time datetime=%q>: %v", apptest.Attr(tm, "datetime"), err)
+			}
+			if apptest.Text(tm) == "" {
+				t.Errorf("<time> without text")
+			}
+			dated++
+		}
+		for _, a := range apptest.FindAll(li, "a") {
+			if strings.Contains(apptest.Attr(a, "href"), "/message/") && apptest.Attr(a, "rel") == "noopener noreferrer" {
+				linked++
+			}
+		}
+	}
+	if dated < len(items)-1 || linked != len(items) {
+		t.Errorf("%d messages: %d dated, %d linked to the message; want all linked and all but at most one dated", len(items), dated, linked)
+	}
+}
+
+func TestInboxKeepsMessagesWhoseDetailsFailed(t *testing.T) {
+	env, app := start(t, apptest.Options{PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	// One metadata call fails for good (404 is not retried); the rest of
+	// the page must still show.
+	env.Sandbox.InjectFaults(sandbox.Fault{Call: "get", Status: 404})
+	resp := b.Get(t, app.URL+"/home")
+	wantStatus(t, resp, http.StatusOK)
+	doc := apptest.Parse(t, resp.Body)
+	failed := apptest.FindAll(doc, "li.failed")
+	if len(failed) != 1 || messageCount(t, resp) != 50 {
+		t.Fatalf("GET /home: %d messages, %d failed; want 50 with 1 failed", messageCount(t, resp), len(failed))
+	}
+	if ids := apptest.FindAll(failed[0], "code"); len(ids) != 2 || apptest.Text(ids[0]) == "" {
+		t.Errorf("the failed message does not show its ID and thread ID")
+	}
+	if notice := apptest.Find(doc, "p.notice"); notice == nil || !strings.Contains(apptest.Text(notice), "1 message") {
+		t.Errorf("no quiet note about the message whose details failed")
+	}
+	// The failure was not cached: the next view has every message whole.
+	again := b.Get(t, app.URL+"/home")
+	if n := len(apptest.FindAll(apptest.Parse(t, again.Body), "li.failed")); n != 0 {
+		t.Errorf("second view: %d failed messages; want 0 (failures are not cached)", n)
+	}
+}
+
+func TestInboxCacheKeepsAccountsApart(t *testing.T) {
+	cache := gmail.NewCache(1 << 20)
+	_, app := start(t, apptest.Options{Cache: cache})
+	subjects := func(account string) []string {
+		t.Helper()
+		b := apptest.NewBrowser(t)
+		b.SignIn(t, app, account)
+		var out []string
+		for range 2 { // the second view is served from the cache
+			out = nil
+			for _, p := range apptest.FindAll(apptest.Parse(t, b.Get(t, app.URL+"/home").Body), "p.subject") {
+				out = append(out, apptest.Text(p))
+			}
+		}
+		return out
+	}
+	hanakos, alexs := subjects(hanako), subjects(alex)
+	for _, s := range alexs {
+		if slices.Contains(hanakos, s) {
+			t.Errorf("alex's inbox shows %q, which is hanako's", s)
+		}
+	}
+	if len(alexs) == 0 || len(hanakos) != 50 || cache.Len() != 50+len(alexs) {
+		t.Errorf("hanako %d, alex %d messages, cache %d entries; want 50, >0, their sum", len(hanakos), len(alexs), cache.Len())
 	}
 }
 
@@ -532,19 +615,22 @@ func TestSessionCookieIsEncrypted(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	oldKeys, rotated := newKeys(t), newKeys(t)
 	env, app := start(t, apptest.Options{SessionKeys: oldKeys})
-	b := apptest.NewBrowser(t)
-	b.SignIn(t, app, hanako)
+	visitor, absent := apptest.NewBrowser(t), apptest.NewBrowser(t)
+	visitor.SignIn(t, app, hanako)
+	absent.SignIn(t, app, alex)
 
+	// New pair first, old pair kept: both cookies still open, and the
+	// visitor's is re-sealed with the new key on the way.
 	env.Restart(t, 0, append(slices.Clone(rotated), oldKeys...))
-	resp := b.Get(t, app.URL+"/home")
-	wantStatus(t, resp, http.StatusOK)
+	wantStatus(t, visitor.Get(t, app.URL+"/home"), http.StatusOK)
 
-	// The cookie the browser holds may still be sealed with the old key;
-	// once the old key is dropped it no longer opens, and the person simply
-	// sees the start page.
+	// Old pair dropped: the visitor stays signed in; the cookie of the
+	// person who did not come by no longer opens, and they simply see the
+	// start page, not an error.
 	env.Restart(t, 0, rotated)
-	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
-	start := b.Get(t, app.URL+"/")
+	wantStatus(t, visitor.Get(t, app.URL+"/home"), http.StatusOK)
+	wantRedirect(t, absent.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+	start := absent.Get(t, app.URL+"/")
 	wantStatus(t, start, http.StatusOK)
 	if got := heading(t, start); got != "OAuth sample" {
 		t.Errorf("after dropping the old key: h1 = %q; want the start page", got)
