@@ -58,7 +58,7 @@ func (s *Server) handleFavicon() http.Handler {
 		defer f.Close()
 		w.Header().Set("Content-Type", "image/svg+xml")
 		w.Header().Set("Cache-Control", "public, max-age=86400")
-		io.Copy(w, f.(io.Reader))
+		io.Copy(w, f)
 	})
 }
 
