@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"net/url"
+)
 
 // routes lists every route the app serves, in one place.
 func (s *Server) routes() http.Handler {
@@ -26,6 +29,11 @@ func (s *Server) routes() http.Handler {
 	// Sec-Fetch-Site or Origin, without a token in every form.
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(s.handleCrossOrigin())
+	// Behind a reverse proxy the Host header may not be the public name;
+	// the public origin is the redirect URL's, so trust it explicitly.
+	if u, err := url.Parse(s.oauth.RedirectURL); err == nil {
+		csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
 
 	return s.logRequests(s.recoverPanics(securityHeaders(csrf.Handler(mux))))
 }

@@ -973,3 +973,25 @@ func TestRedirectsNeverLeaveForRequestValues(t *testing.T) {
 		}
 	}
 }
+
+// Behind a reverse proxy the Host header can differ from the public name; a
+// same-site sign-out from the public origin (the redirect URL's) must still
+// work, and one from elsewhere must not.
+func TestLogoutBehindProxy(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	for _, tt := range []struct {
+		origin string
+		want   int
+	}{
+		{app.URL, http.StatusSeeOther},
+		{"https://evil.example", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, app.URL+"/logout", nil)
+		req.Host = "backend.internal:5000"
+		req.Header.Set("Origin", tt.origin)
+		resp := apptest.NewBrowser(t).Do(t, req)
+		if resp.StatusCode != tt.want {
+			t.Errorf("POST /logout from %s via Host %s = %d; want %d", tt.origin, req.Host, resp.StatusCode, tt.want)
+		}
+	}
+}
