@@ -1,0 +1,321 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/sandbox"
+)
+
+// pageSize is how many unread messages the inbox shows a page.
+const pageSize = 50
+
+// sessionCookie is the app's cookie over http, where the __Host- prefix is
+// not allowed.
+const sessionCookie = "gmail_session"
+
+// wantPage fails the test unless resp, the document a step led to, is url
+// with status.
+func wantPage(t *testing.T, step string, resp *network.Response, url string, status int64) {
+	t.Helper()
+	if resp.URL != url || resp.Status != status {
+		t.Fatalf("%s: got %s (%d); want %s (%d)", step, resp.URL, resp.Status, url, status)
+	}
+}
+
+// toConsent goes from the app's start page to the sandbox consent page, the
+// way a person does: by clicking "Connect to Gmail".
+func toConsent(t *testing.T, tb *tab, env *apptest.Env) {
+	t.Helper()
+	app := env.Apps[0]
+	if status := tb.open(app.URL + "/"); status != http.StatusOK {
+		t.Fatalf("GET / = %d; want 200", status)
+	}
+	if got := tb.text("title"); got != "OAuth sample" {
+		t.Errorf("GET /: title %q; want OAuth sample", got)
+	}
+	if got := tb.text(`a[href="/oauth"]`); got != "Connect to Gmail" {
+		t.Fatalf("GET /: link to /oauth says %q; want Connect to Gmail", got)
+	}
+	consent := tb.click(`a[href="/oauth"]`)
+	if !strings.HasPrefix(consent.URL, env.SandboxURL+sandbox.AuthPath+"?") || consent.Status != http.StatusOK {
+		t.Fatalf("click Connect to Gmail: got %s (%d); want the sandbox consent page %s (200)",
+			consent.URL, consent.Status, env.SandboxURL+sandbox.AuthPath)
+	}
+}
+
+// signIn clicks through the whole sign-in as the account the consent page
+// offers first, and checks it lands on the inbox.
+func signIn(t *testing.T, tb *tab, env *apptest.Env) {
+	t.Helper()
+	toConsent(t, tb, env)
+	wantPage(t, "click Allow", tb.click(`button[name="decision"][value="allow"]`), env.Apps[0].URL+"/home", http.StatusOK)
+}
+
+// wantInbox checks that the tab shows account's inbox with n messages.
+func wantInbox(t *testing.T, tb *tab, account string, n int) {
+	t.Helper()
+	if got := tb.count("ol.messages > li.message"); got != n {
+		t.Errorf("GET %s: %d messages; want %d", tb.path(), got, n)
+	}
+	if got := tb.count("li.message.failed"); got != 0 {
+		t.Errorf("GET %s: %d messages without details; want 0", tb.path(), got)
+	}
+	if got := tb.text("span.who"); got != account {
+		t.Errorf("GET %s: signed in as %q; want %q", tb.path(), got, account)
+	}
+}
+
+// breakGmail makes the sandbox's Gmail answer 503 to the next listings,
+// more of them than the app's Gmail client retries, until ClearFaults.
+func breakGmail(env *apptest.Env) {
+	failures := make([]sandbox.Fault, 8)
+	for i := range failures {
+		failures[i] = sandbox.Fault{Call: "list", Status: http.StatusServiceUnavailable}
+	}
+	env.Sandbox.InjectFaults(failures...)
+}
+
+func TestSignInShowsUnreadMail(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	app := env.Apps[0]
+	account := env.Sandbox.Accounts()[0]
+	unread := env.Sandbox.UnreadCount(account)
+	if unread <= pageSize || unread > 2*pageSize {
+		t.Fatalf("the sandbox seeds %d unread for %s; this test needs two pages' worth", unread, account)
+	}
+	tb := openBrowser(t)
+
+	signIn(t, tb, env)
+	wantInbox(t, tb, account, pageSize)
+	if got, want := tb.text("p.count"), fmt.Sprintf("About %d unread", unread); got != want {
+		t.Errorf("GET /home: count says %q; want %q", got, want)
+	}
+	if got := tb.count(`nav.pager a[rel="prev"]`); got != 0 {
+		t.Errorf("GET /home: first page has %d links to newer mail; want 0", got)
+	}
+
+	// The cookie as the browser keeps it, not as the server meant it.
+	cookie := tb.cookie(app.URL, sessionCookie)
+	switch {
+	case cookie == nil:
+		t.Errorf("after sign-in the browser holds no %s cookie for %s", sessionCookie, app.URL)
+	case !cookie.HTTPOnly || cookie.SameSite != network.CookieSameSiteLax || cookie.Secure || cookie.Path != "/":
+		t.Errorf("cookie %s: HttpOnly=%t SameSite=%q Secure=%t Path=%q; want HttpOnly, SameSite=Lax, not Secure over http, Path=/",
+			cookie.Name, cookie.HTTPOnly, cookie.SameSite, cookie.Secure, cookie.Path)
+	}
+
+	older := tb.click(`nav.pager a[rel="next"]`)
+	if older.Status != http.StatusOK || !strings.HasPrefix(older.URL, app.URL+"/home?page=") {
+		t.Fatalf("click Older →: got %s (%d); want the second page of /home", older.URL, older.Status)
+	}
+	wantInbox(t, tb, account, unread-pageSize)
+	if got, want := tb.text("p.count"), fmt.Sprintf("About %d unread · page 2", unread); got != want {
+		t.Errorf("GET %s: count says %q; want %q", tb.path(), got, want)
+	}
+	if got := tb.text(`nav.pager a[rel="next"]`); got != "" {
+		t.Errorf("GET %s: last page links to older mail (%q)", tb.path(), got)
+	}
+
+	wantPage(t, "click ← Newer", tb.click(`nav.pager a[rel="prev"]`), app.URL+"/home", http.StatusOK)
+	wantInbox(t, tb, account, pageSize)
+}
+
+func TestDenyShowsDeclinedPage(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	tb := openBrowser(t)
+
+	toConsent(t, tb, env)
+	declined := tb.click(`button[name="decision"][value="deny"]`)
+	if declined.Status != http.StatusOK || !strings.HasPrefix(declined.URL, env.Apps[0].URL+"/callback?") {
+		t.Fatalf("click Deny: got %s (%d); want the app's /callback (200)", declined.URL, declined.Status)
+	}
+	if got := tb.text("h1"); got != "You declined access" {
+		t.Errorf("after Deny: h1 = %q; want You declined access", got)
+	}
+	if got := tb.text("div.sandbox strong"); got != "Sandbox mode" {
+		t.Errorf("after Deny: sandbox banner says %q; want the shared layout with Sandbox mode", got)
+	}
+
+	// The page's way forward is to try again, which goes back to Google.
+	if got := tb.text(`main a[href="/oauth"]`); got != "Connect to Gmail" {
+		t.Fatalf("after Deny: link to /oauth says %q; want Connect to Gmail", got)
+	}
+	again := tb.click(`main a[href="/oauth"]`)
+	if !strings.HasPrefix(again.URL, env.SandboxURL+sandbox.AuthPath+"?") || again.Status != http.StatusOK {
+		t.Errorf("click Connect to Gmail after Deny: got %s (%d); want the sandbox consent page", again.URL, again.Status)
+	}
+}
+
+func TestSignOut(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	app := env.Apps[0]
+	tb := openBrowser(t)
+
+	signIn(t, tb, env)
+	wantPage(t, "click Sign out", tb.click(`header form[action="/logout"] button`), app.URL+"/", http.StatusOK)
+	if got := tb.text(`a[href="/oauth"]`); got != "Connect to Gmail" {
+		t.Errorf("after Sign out: GET / offers %q; want Connect to Gmail", got)
+	}
+	if got := tb.count("span.who"); got != 0 {
+		t.Errorf("after Sign out: GET / still shows an account")
+	}
+	if got := env.Sandbox.Stats().RevokeCalls; got != 1 {
+		t.Errorf("Sign out revoked %d times at Google; want 1", got)
+	}
+
+	// The inbox is gone with the session, not merely hidden.
+	tb.open(app.URL + "/home")
+	if got := tb.location(); got != app.URL+"/" {
+		t.Errorf("GET /home after Sign out ended at %s; want %s/", got, app.URL)
+	}
+}
+
+func TestInboxInSecondTab(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	account := env.Sandbox.Accounts()[0]
+	first := openBrowser(t)
+
+	signIn(t, first, env)
+	second := first.newTab()
+	if status := second.open(env.Apps[0].URL + "/home"); status != http.StatusOK {
+		t.Fatalf("%s: GET /home = %d; want 200", second.name, status)
+	}
+	wantInbox(t, second, account, pageSize)
+}
+
+func TestExpiredTokenIsRefreshed(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	account := env.Sandbox.Accounts()[0]
+	tb := openBrowser(t)
+
+	// golang.org/x/oauth2 treats a token as expired 10 s early, so one that
+	// lives 5 s is due for refresh as soon as it is stored.
+	env.Sandbox.SetAccessTokenTTL(5 * time.Second)
+	signIn(t, tb, env)
+	env.Sandbox.SetAccessTokenTTL(time.Hour)
+
+	before := env.Sandbox.Stats().RefreshGrants
+	if status := tb.reload(); status != http.StatusOK {
+		t.Fatalf("reload /home with an expired token = %d; want 200", status)
+	}
+	wantInbox(t, tb, account, pageSize)
+	if got := env.Sandbox.Stats().RefreshGrants - before; got != 1 {
+		t.Errorf("reload /home with an expired token: %d refresh grants; want 1", got)
+	}
+
+	// The fresh token went back into the cookie, so it is used from now on.
+	before = env.Sandbox.Stats().RefreshGrants
+	if status := tb.reload(); status != http.StatusOK {
+		t.Fatalf("reload /home after the refresh = %d; want 200", status)
+	}
+	if got := env.Sandbox.Stats().RefreshGrants - before; got != 0 {
+		t.Errorf("reload /home after the refresh: %d refresh grants; want 0 (the refreshed token was not kept)", got)
+	}
+}
+
+func TestGmailDownPage(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	app := env.Apps[0]
+	tb := openBrowser(t)
+
+	signIn(t, tb, env)
+	breakGmail(env)
+	tb.b.expectDocumentStatus(app.URL+"/home", http.StatusBadGateway)
+
+	if status := tb.reload(); status != http.StatusBadGateway {
+		t.Errorf("GET /home while Gmail fails = %d; want 502", status)
+	}
+	if got := tb.text("h1"); got != "Gmail isn't answering" {
+		t.Errorf("GET /home while Gmail fails: h1 = %q; want Gmail isn't answering", got)
+	}
+	for _, part := range []string{"div.sandbox", "header.site a.brand", "main section.problem", "footer.site"} {
+		if tb.count(part) != 1 {
+			t.Errorf("error page lacks the shared layout's %s", part)
+		}
+	}
+
+	env.Sandbox.ClearFaults()
+	if got := tb.text(`main a.button[href="/home"]`); got != "Try again" {
+		t.Fatalf("error page: link to /home says %q; want Try again", got)
+	}
+	wantPage(t, "click Try again", tb.click(`main a.button[href="/home"]`), app.URL+"/home", http.StatusOK)
+	wantInbox(t, tb, env.Sandbox.Accounts()[0], pageSize)
+}
+
+func TestPagesFitSmallPhone(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	app := env.Apps[0]
+	tb := openBrowser(t)
+	tb.useScreen(smallPhone)
+	wantFit := func() {
+		t.Helper()
+		if wider := tb.overflow(); wider > 0 {
+			t.Errorf("GET %s on a %d px screen: %d px too wide, so it scrolls sideways", tb.path(), smallPhone.width, wider)
+		}
+	}
+
+	tb.open(app.URL + "/")
+	wantFit()
+	signIn(t, tb, env)
+	wantFit()
+	tb.click(`nav.pager a[rel="next"]`)
+	wantFit()
+	tb.b.expectDocumentStatus(app.URL+"/no-such-page", http.StatusNotFound)
+	tb.open(app.URL + "/no-such-page")
+	wantFit()
+}
+
+// TestConsoleWatchSeesProblems shows that the console checks of the other
+// tests can fail: each kind of problem they look for is recorded.
+func TestConsoleWatchSeesProblems(t *testing.T) {
+	pages := map[string]string{
+		"/csp":    `<style>p { color: red }</style><p>inline style under a CSP that forbids it`,
+		"/script": `<script>console.error("logged by the page"); throw new Error("thrown by the page")</script>`,
+		"/image":  `<img src="/missing.png" alt="">`,
+		"/gone":   `<p>an error page`,
+	}
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/csp":
+			w.Header().Set("Content-Security-Policy", "default-src 'none'")
+		case "/gone":
+			w.WriteHeader(http.StatusGone)
+		}
+		fmt.Fprintf(w, "<!DOCTYPE html><title>%s</title>%s", r.URL.Path, body)
+	}))
+	t.Cleanup(site.Close)
+
+	tb := startBrowser(t)
+	tb.b.expectDocumentStatus(site.URL+"/gone", http.StatusGone)
+	for _, path := range []string{"/csp", "/script", "/image", "/gone"} {
+		tb.open(site.URL + path)
+	}
+
+	var kinds []string
+	for _, p := range tb.b.consoleProblems() {
+		kinds = append(kinds, p.kind)
+		if strings.HasSuffix(p.url, "/gone") {
+			t.Errorf("an expected error status was reported: %s", p)
+		}
+	}
+	for _, want := range []string{"security error", "console.error", "uncaught exception", "network error"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("no %q among the problems recorded: %q", want, kinds)
+		}
+	}
+}
