@@ -40,7 +40,9 @@ func sentinelName(err error) string {
 }
 
 func TestListMapsErrorResponses(t *testing.T) {
-	const callTimeout = 50 * time.Millisecond
+	// Only the blocking case waits out its deadline; the others get a long
+	// one, so reading 2 MiB on a busy machine under -race never times out.
+	const blockTimeout, callTimeout = 50 * time.Millisecond, 10 * time.Second
 	huge := strings.Repeat("x", 2<<20)
 	tests := []struct {
 		name       string
@@ -69,7 +71,11 @@ func TestListMapsErrorResponses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := newFakeGmail(t).script("list", tt.response)
-			client, _ := newTestClient(t, fake.start(), Config{MaxAttempts: 1, CallTimeout: callTimeout})
+			timeout := callTimeout
+			if tt.response.block {
+				timeout = blockTimeout
+			}
+			client, _ := newTestClient(t, fake.start(), Config{MaxAttempts: 1, CallTimeout: timeout})
 
 			_, err := client.List(t.Context(), ListOptions{Query: "is:unread"})
 

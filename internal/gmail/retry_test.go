@@ -116,9 +116,15 @@ func TestListRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := newFakeGmail(t, testMessages(1)...).script("list", tt.responses...)
+			// A call that blocks waits out CallTimeout; the calls that answer
+			// must fit in it even on a busy machine under -race.
+			callTimeout := 10 * time.Second
+			if slices.ContainsFunc(tt.responses, func(r fakeResponse) bool { return r.block }) {
+				callTimeout = 500 * time.Millisecond
+			}
 			client, sleeper := newTestClient(t, fake.start(), Config{
 				MaxAttempts: tt.maxAttempts,
-				CallTimeout: 50 * time.Millisecond,
+				CallTimeout: callTimeout,
 				Now:         tt.now,
 				Jitter:      tt.jitter,
 			})

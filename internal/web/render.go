@@ -165,6 +165,9 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
 	}
-	data := problemData{layoutData: layoutData{Title: p.Heading, SandboxURL: s.sandboxURL}, problem: p}
+	// The header shows who is signed in, as on every other page, so the
+	// person can still sign out from an error.
+	session, _ := s.sessions.load(r)
+	data := problemData{layoutData: s.layout(p.Heading, session), problem: p}
 	s.render(w, r, p.Status, s.pages.problem, data)
 }

@@ -651,12 +651,14 @@ func TestGmailFailures(t *testing.T) {
 		{"429 rate limited", repeat(sandbox.Fault{Call: "list", Status: 429, RetryAfter: 30 * time.Second}, 4), 429, "Gmail asks us to slow down", "30", false},
 		{"500s", repeat(sandbox.Fault{Call: "list", Status: 500}, 4), 502, "Gmail isn't answering", "", false},
 		{"503s", repeat(sandbox.Fault{Call: "list", Status: 503}, 4), 502, "Gmail isn't answering", "", false},
-		{"timeout", repeat(sandbox.Fault{Call: "list", Delay: 5 * time.Second}, 4), 502, "Gmail isn't answering", "", false},
+		{"timeout", repeat(sandbox.Fault{Call: "list", Delay: 10 * time.Second}, 4), 502, "Gmail isn't answering", "", false},
 		{"malformed JSON", repeat(sandbox.Fault{Call: "list", Malformed: true}, 4), 502, "Gmail isn't answering", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env, app := start(t, apptest.Options{PageTimeout: 600 * time.Millisecond, CallTimeout: 250 * time.Millisecond})
+			// Deadlines short enough to keep the test quick, long enough that
+			// the calls that are not delayed finish on a busy machine.
+			env, app := start(t, apptest.Options{PageTimeout: 2 * time.Second, CallTimeout: time.Second})
 			b := apptest.NewBrowser(t)
 			b.SignIn(t, app, hanako)
 			env.Sandbox.InjectFaults(tt.faults...)
@@ -665,6 +667,9 @@ func TestGmailFailures(t *testing.T) {
 			if tt.wantH1 != "" {
 				if got := heading(t, resp); got != tt.wantH1 {
 					t.Errorf("h1 = %q; want %q", got, tt.wantH1)
+				}
+				if apptest.Find(apptest.Parse(t, resp.Body), "span.who") == nil {
+					t.Errorf("error page header does not show the signed-in account (and its Sign out)")
 				}
 			}
 			if got := resp.Header.Get("Retry-After"); got != tt.wantRetryAfter {
