@@ -19,8 +19,28 @@ bench:
 	$(GO) test -run '^$$' -bench 'Inbox' -benchtime 30x ./internal/web/ -args -gmail-latency=$(GMAIL_LATENCY)
 	$(GO) test -run '^$$' -bench 'Throughput' -benchtime 3s ./internal/web/
 
+## screenshots: the README's pictures of the app (docs/*.png), taken in headless Chromium against the sandbox
+screenshots:
+	$(GO) test ./internal/e2e/ -run '^TestScreenshots$$' -count=1 -args -screenshots=$(CURDIR)/docs
+
 build:
 	$(GO) build -o bin/gmailoauth .
 
 vet:
 	gofmt -l . | (! grep .) && $(GO) vet ./...
+
+## loadtest: a minute of 64 clients against the app while its sandbox Google fails at random (`make test` runs 3 seconds of it)
+loadtest:
+	$(GO) test ./internal/loadtest/ -run TestLoad -count=1 -v -args -duration=60s -clients=64
+
+## fuzz: every fuzz target for FUZZTIME each; `go test -fuzz` takes one target per run
+# Minimizing a large new input takes up to a minute by default, which would
+# eat a one-minute run; failures still get minimized, only for less long.
+FUZZMINIMIZETIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) || exit 1; \
+		done; \
+	done

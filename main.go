@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -110,7 +111,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	app.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	for _, srv := range servers {
+	// Last started, first stopped: the app drains while the sandbox it
+	// calls still answers, so requests in flight at the stop complete.
+	for _, srv := range slices.Backward(servers) {
 		if shutdownErr := srv.Shutdown(shutdownCtx); shutdownErr != nil && err == nil {
 			err = fmt.Errorf("shutdown: %w", shutdownErr)
 		}

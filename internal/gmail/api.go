@@ -79,7 +79,7 @@ func (c *Client) list(ctx context.Context, sem semaphore, opts ListOptions) (Lis
 		ResultSizeEstimate: raw.ResultSizeEstimate,
 	}
 	for _, ref := range raw.Messages {
-		result.Messages = append(result.Messages, MessageRef{ID: ref.ID, ThreadID: ref.ThreadID})
+		result.Messages = append(result.Messages, MessageRef{ID: ref.ID, ThreadID: checkedThreadID(ref.ThreadID)})
 	}
 	return result, nil
 }
@@ -149,6 +149,16 @@ func validMessageID(id string) bool {
 	return true
 }
 
+// checkedThreadID returns id if it can be a Gmail thread ID, which has the
+// form of a message ID, else "". Thread IDs reach the page and the cache, so
+// one from a confused server must not be unbounded or unprintable text.
+func checkedThreadID(id string) string {
+	if !validMessageID(id) {
+		return ""
+	}
+	return id
+}
+
 // messageJSON is a users.messages resource.
 type messageJSON struct {
 	ID           string      `json:"id"`
@@ -174,7 +184,7 @@ func (raw messageJSON) message(wantID string) (Message, error) {
 	}
 	msg := Message{
 		ID:           raw.ID,
-		ThreadID:     raw.ThreadID,
+		ThreadID:     checkedThreadID(raw.ThreadID),
 		LabelIDs:     raw.LabelIDs,
 		Snippet:      raw.Snippet,
 		HistoryID:    string(raw.HistoryID),

@@ -1,0 +1,410 @@
+// Package loadtest puts the app under load while its sandbox Google fails
+// at random, and checks that it stays correct and bounded: no panics, no
+// 500s, latency bounded by the page deadline, goroutines and memory back
+// down afterwards, the cache within its ceiling.
+//
+// `go test ./...` runs a short, lighter version (3 seconds, 16 clients),
+// which shares two cores with every other package's tests under the race
+// detector; `make loadtest` runs the real one:
+//
+//	go test ./internal/loadtest/ -run TestLoad -count=1 -v -args -duration=60s -clients=64
+package loadtest
+
+import (
+	"flag"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/sandbox"
+	"gmailoauth/internal/web"
+)
+
+var (
+	duration    = flag.Duration("duration", 3*time.Second, "how long the load runs")
+	numClients  = flag.Int("clients", 16, "concurrent clients, each with its own signed-in session")
+	maxRequests = flag.Int("requests", 500_000, "most requests sent in all, shared evenly by the clients")
+	seed        = flag.Uint64("seed", 0, "seed of the clients' random choices; 0 picks one (printed)")
+)
+
+// The app's Gmail deadlines, far below the production 4s and 8s so that a
+// short run meets many of them.
+const (
+	callTimeout = 300 * time.Millisecond
+	pageTimeout = time.Second
+)
+
+// Timing on a shared two-core machine is noisy, the more so under the race
+// detector with other packages' tests running alongside: latency is allowed
+// the page deadline plus this margin for CPU queueing and rendering. The
+// slow calls take slowDelay, well past that bound, so a p99 within it shows
+// that the deadline, not the slow calls, decides how long a page takes.
+const (
+	latencyMargin = 2 * pageTimeout
+	slowDelay     = 5 * pageTimeout
+)
+
+// faults is what the sandbox does to Gmail calls during the run.
+var faults = sandbox.FaultRates{
+	P500:       0.10,
+	P429:       0.05,
+	PSlow:      0.05,
+	PMalformed: 0.02,
+	SlowDelay:  slowDelay,
+	RetryAfter: time.Second,
+}
+
+const (
+	// cacheCeiling holds about half of the seeded unread messages, so the
+	// run exercises eviction, not just filling.
+	cacheCeiling = 16 << 10
+	// accessTokenTTL makes tokens expire during the run: golang.org/x/oauth2
+	// refreshes ten seconds before expiry, so each session refreshes every
+	// two seconds or so, against the token endpoint, under load.
+	accessTokenTTL = 12 * time.Second
+	// Generous bounds: the point is catching growth without bound, not
+	// measuring. The race detector multiplies memory several times.
+	maxHeapAfterGC    = 256 << 20
+	maxPeakRSS        = 2 << 30
+	goroutineSlack    = 5
+	goroutineSettling = 10 * time.Second
+)
+
+// report is what a run measured, printed one figure per line.
+type report struct {
+	requests        int
+	elapsed         time.Duration
+	statuses        map[int]int
+	routes          map[string]map[int]int
+	all, home       []time.Duration // sorted
+	panics          int64
+	errorLogs       int64
+	revokedClients  int
+	sentToSignIn    int
+	sandbox         sandbox.Stats
+	unread          int // unread messages in all seeded mailboxes
+	cacheEntries    int
+	cacheBytes      int64
+	cachePeak       int64
+	cacheMax        int64
+	goroutines      [2]int
+	heapAfterGC     uint64
+	peakRSS         int64
+	peakRSSKnown    bool
+	signedInAgain   int
+	failures        []string // the first few of each client
+	failureCount    int
+	transportErrors int
+}
+
+func TestLoad(t *testing.T) {
+	if *numClients < 1 || *duration <= 0 || *maxRequests < *numClients {
+		t.Fatalf("flags -clients=%d -duration=%v -requests=%d: want at least one client, a positive duration and a request per client",
+			*numClients, *duration, *maxRequests)
+	}
+	runSeed := *seed
+	if runSeed == 0 {
+		runSeed = rand.Uint64()
+	}
+	t.Logf("config: %d clients, %v, at most %d requests, seed %d", *numClients, *duration, *maxRequests, runSeed)
+	t.Logf("config: Gmail CallTimeout %v, PageTimeout %v; cache ceiling %d KB; access tokens live %v",
+		callTimeout, pageTimeout, cacheCeiling>>10, accessTokenTTL)
+	t.Logf("config: faults %.0f%% 500, %.0f%% 429 (Retry-After %v), %.0f%% slow (%v), %.0f%% malformed",
+		faults.P500*100, faults.P429*100, faults.RetryAfter, faults.PSlow*100, faults.SlowDelay, faults.PMalformed*100)
+
+	rep := &report{}
+	rep.goroutines[0] = runtime.NumGoroutine()
+	// The environment lives in a subtest so that its servers are closed,
+	// by the harness's cleanup, before the goroutines are counted again.
+	if !t.Run("run", func(t *testing.T) { runLoad(t, runSeed, rep) }) {
+		return // the environment did not come up; there is nothing to measure
+	}
+
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	rep.heapAfterGC = mem.HeapAlloc
+	rep.peakRSS, rep.peakRSSKnown = peakRSS()
+	rep.goroutines[1] = settledGoroutines(rep.goroutines[0]+goroutineSlack, goroutineSettling)
+	rep.print(t)
+
+	if rep.panics != 0 {
+		t.Errorf("panics: %d; want 0", rep.panics)
+	}
+	if n := rep.statuses[http.StatusInternalServerError]; n != 0 {
+		t.Errorf("status 500: %d responses; want 0", n)
+	}
+	if rep.failureCount > 0 {
+		t.Errorf("%d responses broke the rules; the first:\n%s", rep.failureCount, strings.Join(rep.failures[:min(20, len(rep.failures))], "\n"))
+	}
+	if p99 := percentile(rep.home, 0.99); p99 > pageTimeout+latencyMargin {
+		t.Errorf("GET /home p99 = %v; want at most the page deadline %v plus %v", p99, pageTimeout, latencyMargin)
+	}
+	if rep.cachePeak > rep.cacheMax || rep.cacheBytes > rep.cacheMax {
+		t.Errorf("cache held %d bytes at most (%d at the end); want at most its ceiling %d", rep.cachePeak, rep.cacheBytes, rep.cacheMax)
+	}
+	if rep.routes["/home?page"][http.StatusOK] == 0 {
+		t.Errorf("no inbox page was reached through its Older link; want the clients to page (has the link's markup changed?)")
+	}
+	if rep.sentToSignIn != rep.revokedClients {
+		t.Errorf("%d of %d clients of the revoked account were sent to sign in again; want all", rep.sentToSignIn, rep.revokedClients)
+	}
+	if rep.heapAfterGC > maxHeapAfterGC {
+		t.Errorf("heap after GC = %s; want at most %s", megabytes(int64(rep.heapAfterGC)), megabytes(maxHeapAfterGC))
+	}
+	if rep.peakRSSKnown && rep.peakRSS > maxPeakRSS {
+		t.Errorf("peak RSS = %s; want at most %s", megabytes(rep.peakRSS), megabytes(maxPeakRSS))
+	}
+	if limit := rep.goroutines[0] + goroutineSlack; rep.goroutines[1] > limit {
+		t.Errorf("goroutines = %d %v after the run; want at most %d (baseline %d)\n%s",
+			rep.goroutines[1], goroutineSettling, limit, rep.goroutines[0], goroutineDump())
+	}
+}
+
+// runLoad starts the app and its sandbox, signs the clients in, runs the
+// load with faults and a revocation, and fills rep.
+func runLoad(t *testing.T, runSeed uint64, rep *report) {
+	logs := &logCounter{}
+	cache := gmail.NewCache(cacheCeiling)
+	// Like main.go, the app keeps enough idle connections to Gmail for its
+	// concurrency; the test holds the transports to close them at the end.
+	gmailTransport := newTransport(*numClients)
+	tokenTransport := newTransport(*numClients)
+	env := apptest.Start(t, apptest.Options{
+		Cache:       cache,
+		PageTimeout: pageTimeout,
+		CallTimeout: callTimeout,
+		Logger:      logs.logger(),
+		Edit: func(o *web.Options) {
+			o.GmailTransport = gmailTransport
+			o.HTTPClient = &http.Client{Transport: tokenTransport, Timeout: 10 * time.Second}
+		},
+	})
+	defer gmailTransport.CloseIdleConnections()
+	defer tokenTransport.CloseIdleConnections()
+	app := env.Apps[0]
+	env.Sandbox.SetAccessTokenTTL(accessTokenTTL)
+
+	accounts := env.Sandbox.Accounts()
+	for _, account := range accounts {
+		rep.unread += env.Sandbox.UnreadCount(account)
+	}
+	revoked := accounts[1]
+	browsers := newTransport(*numClients)
+	defer browsers.CloseIdleConnections()
+	clients := make([]*client, *numClients)
+	for i := range clients {
+		b := apptest.NewBrowser(t)
+		b.Client.Transport = browsers
+		account := accounts[i%len(accounts)]
+		b.SignIn(t, app, account)
+		clients[i] = newClient(i, app.URL, env.SandboxURL, account, account == revoked, b.Client, runSeed)
+	}
+	for _, c := range clients {
+		if c.revokedAccount {
+			rep.revokedClients++
+		}
+	}
+
+	env.Sandbox.ResetStats()
+	env.Sandbox.SetFaultRates(faults)
+	start := time.Now()
+	deadline := start.Add(*duration)
+	perClient := *maxRequests / *numClients
+
+	var revokedNow atomic.Bool
+	stopRevoker := make(chan struct{})
+	revokerDone := make(chan struct{})
+	go func() {
+		defer close(revokerDone)
+		select {
+		case <-time.After(*duration / 2):
+			// Set first, so any 303 seen later is checked against it.
+			revokedNow.Store(true)
+			env.Sandbox.RevokeAccount(revoked)
+		case <-stopRevoker:
+		}
+	}()
+	stopSampler := make(chan struct{})
+	samplerDone := make(chan int64)
+	go func() { samplerDone <- sampleCache(cache, stopSampler, deadline) }()
+
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Go(func() { c.run(perClient, deadline, &revokedNow) })
+	}
+	wg.Wait()
+	rep.elapsed = time.Since(start)
+	close(stopRevoker)
+	<-revokerDone
+	close(stopSampler)
+	rep.cachePeak = <-samplerDone
+	if !revokedNow.Load() {
+		// The request cap ended the run first; the revocation still has
+		// to be checked.
+		revokedNow.Store(true)
+		env.Sandbox.RevokeAccount(revoked)
+	}
+
+	// With faults off, every session must be exactly where the run left
+	// it: signed in and reading mail, or, for the revoked account, sent to
+	// sign in again.
+	env.Sandbox.ClearFaults()
+	for _, c := range clients {
+		c.finalCheck()
+	}
+
+	rep.sandbox = env.Sandbox.Stats()
+	rep.cacheEntries, rep.cacheBytes, rep.cacheMax = cache.Len(), cache.Bytes(), cache.MaxBytes()
+	rep.panics, rep.errorLogs = logs.panics.Load(), logs.errors.Load()
+	if first := logs.firstPanic(); first != "" {
+		rep.failures = append(rep.failures, "app logged a panic: "+first)
+		rep.failureCount++
+	}
+	rep.merge(clients)
+}
+
+// newTransport is a transport keeping up to n idle connections per host, so
+// that n concurrent clients reuse connections instead of reopening them.
+func newTransport(n int) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = n
+	return tr
+}
+
+// sampleCache checks the cache's size every few milliseconds until stop
+// (or a while past deadline, should stop never come) and returns the
+// largest size seen.
+func sampleCache(cache *gmail.Cache, stop <-chan struct{}, deadline time.Time) int64 {
+	const every = 20 * time.Millisecond
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	var peak int64
+	for time.Now().Before(deadline.Add(time.Minute)) {
+		peak = max(peak, cache.Bytes())
+		select {
+		case <-stop:
+			return max(peak, cache.Bytes())
+		case <-ticker.C:
+		}
+	}
+	return peak
+}
+
+// settledGoroutines waits, polling, until at most limit goroutines are
+// left or within has passed, and returns the last count.
+func settledGoroutines(limit int, within time.Duration) int {
+	deadline := time.Now().Add(within)
+	ticker := time.NewTicker(10 * time.Millisecond)
+	defer ticker.Stop()
+	for {
+		n := runtime.NumGoroutine()
+		if n <= limit || time.Now().After(deadline) {
+			return n
+		}
+		<-ticker.C
+	}
+}
+
+func (rep *report) merge(clients []*client) {
+	rep.statuses = map[int]int{}
+	rep.routes = map[string]map[int]int{}
+	for _, c := range clients {
+		for route, statuses := range c.statuses {
+			if rep.routes[route] == nil {
+				rep.routes[route] = map[int]int{}
+			}
+			for status, n := range statuses {
+				rep.routes[route][status] += n
+				rep.statuses[status] += n
+				rep.requests += n
+			}
+		}
+		rep.all = append(rep.all, c.latencies...)
+		rep.home = append(rep.home, c.homeLatencies...)
+		rep.failures = append(rep.failures, c.failures...)
+		rep.failureCount += c.failureCount
+		rep.transportErrors += c.transportErrors
+		if c.sentToSignIn {
+			rep.sentToSignIn++
+		}
+		if c.signedInAgain {
+			rep.signedInAgain++
+		}
+	}
+	slices.Sort(rep.all)
+	slices.Sort(rep.home)
+}
+
+func (rep *report) print(t *testing.T) {
+	t.Helper()
+	t.Logf("requests: %d", rep.requests)
+	t.Logf("throughput: %.0f requests/s", float64(rep.requests)/rep.elapsed.Seconds())
+	for _, status := range slices.Sorted(maps.Keys(rep.statuses)) {
+		t.Logf("status %d: %.1f%% (%d)", status, percent(rep.statuses[status], rep.requests), rep.statuses[status])
+	}
+	if rep.statuses[http.StatusInternalServerError] == 0 {
+		t.Logf("status 500: 0")
+	}
+	for _, route := range slices.Sorted(maps.Keys(rep.routes)) {
+		line := ""
+		for _, status := range slices.Sorted(maps.Keys(rep.routes[route])) {
+			line += fmt.Sprintf(" %d×%d", status, rep.routes[route][status])
+		}
+		t.Logf("route %s:%s", route, line)
+	}
+	t.Logf("transport errors: %d", rep.transportErrors)
+	t.Logf("p50: %s", millis(percentile(rep.all, 0.50)))
+	t.Logf("p99: %s", millis(percentile(rep.all, 0.99)))
+	t.Logf("p50 /home: %s", millis(percentile(rep.home, 0.50)))
+	t.Logf("p99 /home: %s (bound %s)", millis(percentile(rep.home, 0.99)), millis(pageTimeout+latencyMargin))
+	t.Logf("max /home: %s", millis(percentile(rep.home, 1)))
+	t.Logf("panics: %d", rep.panics)
+	t.Logf("error log records: %d", rep.errorLogs)
+	t.Logf("revoked clients sent to sign in: %d/%d (%d signed in again)", rep.sentToSignIn, rep.revokedClients, rep.signedInAgain)
+	t.Logf("sandbox: %d Gmail calls, %d batch parts, %d token calls (%d refreshes), peak %d Gmail calls in flight",
+		rep.sandbox.GmailCalls, rep.sandbox.BatchParts, rep.sandbox.TokenCalls, rep.sandbox.RefreshGrants, rep.sandbox.MaxInFlight)
+	t.Logf("cache: %d entries (of %d unread messages), %.1f KB of %.1f KB ceiling (peak during the load %.1f KB)",
+		rep.cacheEntries, rep.unread, kilobytes(rep.cacheBytes), kilobytes(rep.cacheMax), kilobytes(rep.cachePeak))
+	t.Logf("goroutines before/after: %d/%d", rep.goroutines[0], rep.goroutines[1])
+	t.Logf("heap after GC: %s", megabytes(int64(rep.heapAfterGC)))
+	if rep.peakRSSKnown {
+		t.Logf("peak RSS: %s", megabytes(rep.peakRSS))
+	}
+}
+
+// percentile returns the value below which a fraction p of sorted lies.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := min(int(p*float64(len(sorted))), len(sorted)-1)
+	return sorted[i]
+}
+
+func percent(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(total)
+}
+
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+}
+
+func kilobytes(n int64) float64 { return float64(n) / (1 << 10) }
+
+func megabytes(n int64) string {
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
