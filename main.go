@@ -109,6 +109,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("shutting down")
 	}
 	app.Drain()
+	if err == nil && cfg.DrainDelay > 0 {
+		log.Info("draining", "for", cfg.DrainDelay)
+		time.Sleep(cfg.DrainDelay) // load balancers poll /readyz; give them time to see the 503
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	// Last started, first stopped: the app drains while the sandbox it

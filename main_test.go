@@ -454,3 +454,47 @@ func TestRunNewSessionKeys(t *testing.T) {
 		t.Errorf("run(-new-session-keys) wrote to stderr: %q", stderr.String())
 	}
 }
+
+// With DRAIN_DELAY, a stop first turns /readyz to 503 while pages are still
+// served, so a load balancer stops sending people here before the server
+// stops taking requests.
+func TestReadyzTurnsUnreadyBeforeShutdown(t *testing.T) {
+	addr := freeAddr(t)
+	r := startRun(t, map[string]string{"ADDR": addr, "SANDBOX_ADDR": freeAddr(t), "DRAIN_DELAY": "3s"})
+	ready := func() int {
+		t.Helper()
+		resp, err := http.Get(r.url + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := ready(); got != http.StatusOK {
+		t.Fatalf("GET /readyz = %d before the stop; want 200", got)
+	}
+	r.cancel()
+	deadline := time.After(3 * time.Second)
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for ready() != http.StatusServiceUnavailable {
+		select {
+		case <-deadline:
+			t.Fatalf("GET /readyz never answered 503 during the drain delay")
+		case <-poll.C:
+		}
+	}
+	resp, err := http.Get(r.url + "/")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / while draining = %v, %v; want 200: pages are still served", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case <-r.done:
+		if r.err != nil {
+			t.Errorf("run() = %v; want nil", r.err)
+		}
+	case <-time.After(3*time.Second + shutdownTimeout):
+		t.Fatalf("run() did not return after the drain delay and shutdown")
+	}
+}

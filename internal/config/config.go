@@ -59,6 +59,10 @@ type Config struct {
 	PageTimeout time.Duration
 	CallTimeout time.Duration
 
+	// DrainDelay is how long /readyz answers 503 after a stop signal before
+	// the server stops taking requests, so a load balancer can notice.
+	DrainDelay time.Duration
+
 	// NewKeys asks only for a fresh SESSION_KEYS value to be printed.
 	NewKeys bool
 }
@@ -78,7 +82,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var raw struct {
 		addr, redirect, clientID, secret, credentials, keys         string
 		authURL, tokenURL, revokeURL, gmailURL, sandboxAddr, format string
-		pageTimeout, callTimeout                                    string
+		pageTimeout, callTimeout, drainDelay                        string
 	}
 	settings := []setting{
 		{"ADDR", "addr", "address to listen on (default 127.0.0.1:5000)", &raw.addr},
@@ -95,6 +99,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
 		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
 		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
+		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests (default 0s)", &raw.drainDelay},
 	}
 	fs := flag.NewFlagSet("gmailoauth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -136,6 +141,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if c.CallTimeout, err = duration("GMAIL_CALL_TIMEOUT", raw.callTimeout, 4*time.Second); err != nil {
 		return Config{}, err
+	}
+	if raw.drainDelay != "" {
+		// Zero is a valid choice here: no load balancer to wait for.
+		c.DrainDelay, err = time.ParseDuration(raw.drainDelay)
+		if err != nil || c.DrainDelay < 0 {
+			return Config{}, fmt.Errorf("DRAIN_DELAY %q: want a duration such as 5s", raw.drainDelay)
+		}
 	}
 
 	if c.CredentialsFile != "" {

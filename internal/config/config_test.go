@@ -118,6 +118,7 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"bad token URL", map[string]string{"GOOGLE_TOKEN_URL": "ftp://x"}, "GOOGLE_TOKEN_URL"},
 		{"bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"bad timeout", map[string]string{"GMAIL_PAGE_TIMEOUT": "soon"}, "GMAIL_PAGE_TIMEOUT"},
+		{"negative drain delay", map[string]string{"DRAIN_DELAY": "-1s"}, "DRAIN_DELAY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -126,6 +126,11 @@ func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessio
 	case errors.Is(err, gmail.ErrForbidden):
 		s.log.Warn("gmail forbidden", "err", err)
 		s.renderProblem(w, r, problemForbidden)
+	case errors.Is(err, gmail.ErrBadRequest):
+		// Gmail refused the request itself: with a well-formed URL that is a
+		// page token that is stale or not Gmail's.
+		s.log.Warn("gmail refused the request", "err", err)
+		s.renderProblem(w, r, problemStalePage)
 	case errors.Is(err, gmail.ErrRateLimited):
 		s.log.Warn("gmail rate limited", "err", err)
 		p := problemRateLimited

@@ -116,6 +116,10 @@ var (
 		Heading: "Bad request",
 		Detail:  "The address has values this app doesn't accept.",
 		Action:  actionHome}
+	problemStalePage = problem{Status: http.StatusBadRequest,
+		Heading: "That page of your inbox is out of date",
+		Detail:  "Gmail no longer recognises the link to this page. Start again from your newest unread messages.",
+		Action:  action{Label: "Newest unread", Href: "/home"}}
 	problemCodeRejected = problem{Status: http.StatusBadRequest,
 		Heading: "Google did not accept the sign-in",
 		Detail:  "The sign-in code was refused: it may have expired or been used already. Start again to connect your Gmail.",

@@ -249,6 +249,18 @@ func TestInboxEmptyMailbox(t *testing.T) {
 	}
 }
 
+func TestInboxStalePageToken(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	resp := b.Get(t, app.URL+"/home?page=12345678901234567890")
+	wantStatus(t, resp, http.StatusBadRequest)
+	if got := heading(t, resp); got != "That page of your inbox is out of date" {
+		t.Errorf("h1 = %q; want the stale-page page", got)
+	}
+	wantStatus(t, b.Get(t, app.URL+"/home?page=not/a/token"), http.StatusBadRequest)
+}
+
 func TestHomeSignedOutGoesToStart(t *testing.T) {
 	_, app := start(t, apptest.Options{})
 	wantRedirect(t, apptest.NewBrowser(t).Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
