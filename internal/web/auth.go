@@ -57,55 +57,20 @@ func (s *Server) handleCallback() http.Handler {
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
-		state, code := query.Get("state"), query.Get("code")
-		if len(state) > maxStateLen || len(code) > maxCodeLen {
+		if len(query.Get("state")) > maxStateLen || len(query.Get("code")) > maxCodeLen {
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
 
 		data, _ := s.sessions.load(r)
-		pending, ok := data.takeAttempt(state, s.now())
-		// Saved now, whatever happens next: the attempt is single use.
+		failure := s.finishSignIn(r.Context(), &data, query)
+		// One cookie, written whatever the outcome: the attempt it used is
+		// gone for good, so a state works for one callback only.
 		if !s.saveSession(w, r, data) {
 			return
 		}
-		if !ok {
-			s.log.Warn("callback with unknown state", "has_state", state != "")
-			s.renderProblem(w, r, problemBadState)
-			return
-		}
-		if e := query.Get("error"); e != "" {
-			if e == "access_denied" {
-				s.renderProblem(w, r, problemDeclined)
-				return
-			}
-			s.log.Warn("authorization refused", "error", clip(e, 64))
-			s.renderProblem(w, r, problemSignInRefused)
-			return
-		}
-		if code == "" {
-			s.renderProblem(w, r, problemBadRequest)
-			return
-		}
-
-		ctx, cancel := context.WithTimeout(s.oauthContext(r.Context()), s.pageTimeout)
-		defer cancel()
-		tok, err := s.oauth.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
-		if err != nil {
-			s.exchangeFailed(w, r, err)
-			return
-		}
-		if !grants(tok, GmailScope) {
-			// The person unticked Gmail on Google's consent screen. The token
-			// is useless to us, so hand it back rather than keep it.
-			s.revoke(ctx, tok)
-			s.renderProblem(w, r, problemScopeMissing)
-			return
-		}
-
-		account, tok := s.account(ctx, tok)
-		data.signIn(tok, account)
-		if !s.saveSession(w, r, data) {
+		if failure != nil {
+			s.renderProblem(w, r, *failure)
 			return
 		}
 		s.log.Info("signed in")
@@ -113,22 +78,59 @@ func (s *Server) handleCallback() http.Handler {
 	})
 }
 
+// finishSignIn takes the pending attempt named by the callback's state out
+// of data, and only then, if there was one, goes on: Google's error, or the
+// code exchanged with the attempt's verifier, the grant checked and the
+// token kept in data. It returns the page to show when the sign-in failed.
+func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values) *problem {
+	pending, ok := data.takeAttempt(query.Get("state"), s.now())
+	if !ok {
+		s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
+		return &problemBadState
+	}
+	if e := query.Get("error"); e != "" {
+		if e == "access_denied" {
+			return &problemDeclined
+		}
+		s.log.Warn("authorization refused", "error", clip(e, 64))
+		return &problemSignInRefused
+	}
+	code := query.Get("code")
+	if code == "" {
+		return &problemBadRequest
+	}
+
+	ctx, cancel := context.WithTimeout(s.oauthContext(ctx), s.pageTimeout)
+	defer cancel()
+	tok, err := s.oauth.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
+	if err != nil {
+		return s.exchangeFailed(err)
+	}
+	if !grants(tok, GmailScope) {
+		// The person unticked Gmail on Google's consent screen. The token
+		// is useless to us, so hand it back rather than keep it.
+		s.revoke(ctx, tok)
+		return &problemScopeMissing
+	}
+	account, tok := s.account(ctx, tok)
+	data.signIn(tok, account)
+	return nil
+}
+
 // exchangeFailed maps a failed code exchange to a page.
-func (s *Server) exchangeFailed(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Server) exchangeFailed(err error) *problem {
 	var retrieve *oauth2.RetrieveError
 	if errors.As(err, &retrieve) {
 		// Only the RFC 6749 error code is logged: the body is Google's and
 		// the request held the code.
 		s.log.Warn("code exchange refused", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
 		if retrieve.ErrorCode == "invalid_grant" {
-			s.renderProblem(w, r, problemCodeRejected)
-			return
+			return &problemCodeRejected
 		}
-		s.renderProblem(w, r, problemSignInRefused)
-		return
+		return &problemSignInRefused
 	}
 	s.log.Warn("code exchange failed", "err", errors.Unwrap(err))
-	s.renderProblem(w, r, problemGoogleDown)
+	return &problemGoogleDown
 }
 
 // grants reports whether the token's granted scopes include scope. Google
