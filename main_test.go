@@ -24,24 +24,6 @@ import (
 // startTimeout bounds how long run() may take to answer /healthz.
 const startTimeout = 10 * time.Second
 
-// syncBuffer collects the log lines of run(), written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // freeAddr returns a loopback address nothing listens on, found by
 // listening on port 0 and closing again.
 func freeAddr(t *testing.T) string {
@@ -59,7 +41,7 @@ func freeAddr(t *testing.T) string {
 type running struct {
 	addr   string
 	url    string
-	logs   *syncBuffer
+	logs   *apptest.LogBuffer
 	cancel context.CancelFunc // what SIGTERM does through signal.NotifyContext
 	done   chan struct{}      // closed when run() has returned err
 	err    error
@@ -70,7 +52,7 @@ type running struct {
 func startRun(t *testing.T, env map[string]string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{addr: env["ADDR"], url: "http://" + env["ADDR"], logs: &syncBuffer{}, cancel: cancel, done: make(chan struct{})}
+	r := &running{addr: env["ADDR"], url: "http://" + env["ADDR"], logs: &apptest.LogBuffer{}, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		r.err = run(ctx, nil, mapEnv(env), r.logs, r.logs)

@@ -134,7 +134,7 @@ func TestLoad(t *testing.T) {
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	rep.heapAfterGC = mem.HeapAlloc
-	rep.peakRSS, rep.peakRSSKnown = peakRSS()
+	rep.peakRSS, rep.peakRSSKnown = apptest.PeakRSS()
 	rep.goroutines[1] = settledGoroutines(rep.goroutines[0]+goroutineSlack, goroutineSettling)
 	rep.print(t)
 

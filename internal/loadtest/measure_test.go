@@ -1,13 +1,10 @@
 package loadtest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,24 +56,6 @@ func (l *logCounter) firstPanic() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.first
-}
-
-// peakRSS reads the process's resident-set high-water mark (VmHWM) from
-// Linux; ok is false elsewhere.
-func peakRSS() (bytes int64, ok bool) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		if rest, found := strings.CutPrefix(scanner.Text(), "VmHWM:"); found {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }
 
 // goroutineDump lists the goroutines, grouped by stack, to show what leaked.

@@ -1,18 +1,14 @@
 package web_test
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,7 +129,7 @@ func BenchmarkThroughput(b *testing.B) {
 				b.Fatal(failure)
 			}
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-			if rss, ok := peakRSS(); ok {
+			if rss, ok := apptest.PeakRSS(); ok {
 				b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
 			}
 		})
@@ -147,21 +143,4 @@ func medianOf(durations []time.Duration) time.Duration {
 	sorted := slices.Clone(durations)
 	slices.Sort(sorted)
 	return sorted[len(sorted)/2]
-}
-
-// peakRSS reads the process's resident-set high-water mark from Linux.
-func peakRSS() (bytes int64, ok bool) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		if rest, found := strings.CutPrefix(scanner.Text(), "VmHWM:"); found {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,24 +25,6 @@ const (
 	alex   = "alex@example.com"
 	empty  = "empty@example.com"
 )
-
-// logBuffer collects log lines from concurrent handlers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 func start(t *testing.T, opts apptest.Options) (*apptest.Env, *apptest.App) {
 	t.Helper()
@@ -898,7 +879,7 @@ func TestTemplateErrorIsACleanPage(t *testing.T) {
 }
 
 func TestLogsHoldNoSecrets(t *testing.T) {
-	var logs logBuffer
+	var logs apptest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := newKeys(t)
 	env, app := start(t, apptest.Options{Logger: logger, SessionKeys: keys})
