@@ -11,7 +11,8 @@ run:
 
 ## test: every unit, integration and (when Chromium is found) browser test, with the race detector
 test:
-	@if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then \
+	@if { [ -n "$$CHROMIUM" ] && [ ! -x "$$CHROMIUM" ]; } || \
+	    { [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; }; then \
 		echo "make test: chromium not found: the browser tests (internal/e2e) will be SKIPPED; apt-get install chromium to run them"; \
 	fi
 	$(GO) test -race -count=1 ./...
