@@ -152,7 +152,7 @@ func newApp(cfg config.Config, sandboxURL string, log *slog.Logger) (*web.Server
 	}
 	if sandboxURL != "" {
 		messageURL = func(account, id string) string {
-			return sandboxURL + "/mail/u/" + url.PathEscape(account) + "/message/" + url.PathEscape(id)
+			return sandbox.MessageURL(sandboxURL, account, id)
 		}
 	}
 	return web.New(web.Options{

@@ -168,7 +168,7 @@ func (e *Env) newServer(t testing.TB, appURL string, keys [][]byte) *web.Server 
 		Now:          e.opts.Now,
 		Location:     time.UTC,
 		MessageURL: func(account, id string) string {
-			return e.SandboxURL + "/mail/u/" + url.PathEscape(account) + "/message/" + url.PathEscape(id)
+			return sandbox.MessageURL(e.SandboxURL, account, id)
 		},
 	}
 	if e.opts.Edit != nil {

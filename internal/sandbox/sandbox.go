@@ -26,6 +26,16 @@ const (
 	GmailBatchPath = "/batch/gmail/v1"
 )
 
+// messagePagePattern is the sandbox's read-only view of one message, its
+// stand-in for opening a message in Gmail on the web.
+const messagePagePattern = "/mail/u/{account}/message/{id}"
+
+// MessageURL is the address of the sandbox's page for message id of
+// account, given the sandbox's base URL.
+func MessageURL(base, account, id string) string {
+	return base + "/mail/u/" + url.PathEscape(account) + "/message/" + url.PathEscape(id)
+}
+
 // Defaults applied by New when the corresponding Options field is zero.
 const (
 	DefaultAccessTokenTTL = time.Hour
@@ -189,7 +199,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(TokenPath, s.serveToken)
 	mux.HandleFunc(RevokePath, s.serveRevoke)
 	mux.HandleFunc(UserinfoPath, s.serveUserinfo)
-	mux.HandleFunc("GET /mail/u/{account}/message/{id}", s.serveMessagePage)
+	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
 	mux.Handle("/gmail/", s.countGmailCall(s.gmail))
 	mux.Handle(GmailBatchPath, s.countGmailCall(http.HandlerFunc(s.serveBatch)))
 	mux.HandleFunc("/", s.serveNotFoundPage)

@@ -149,9 +149,8 @@ func grants(tok *oauth2.Token, scope string) bool {
 // inbox still works, without the cache. It returns the token as it is after
 // the call, refreshed if it was about to expire.
 func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth2.Token) {
-	source := &recordingSource{source: s.oauth.TokenSource(ctx, tok)}
-	authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
-	profile, err := s.gmail.Client(authed, "").Profile(ctx)
+	client, source := s.gmailFor(ctx, tok, "")
+	profile, err := client.Profile(ctx)
 	if latest := source.latest(); latest != nil {
 		tok = latest
 	}

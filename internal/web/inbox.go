@@ -71,9 +71,7 @@ func (s *Server) handleHome() http.Handler {
 
 		ctx, cancel := context.WithTimeout(r.Context(), s.pageTimeout)
 		defer cancel()
-		source := &recordingSource{source: s.oauth.TokenSource(s.oauthContext(ctx), data.Token.oauthToken())}
-		authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
-		client := s.gmail.Client(authed, data.Account)
+		client, source := s.gmailFor(ctx, data.Token.oauthToken(), data.Account)
 		page, err := client.Unread(ctx, paging.token, pageSize)
 
 		if updated, changed := data.Token.updatedBy(source.latest()); changed && err == nil {
@@ -283,6 +281,15 @@ func pageLink(token string, trail []string) string {
 		q.Set("trail", strings.Join(trail, "."))
 	}
 	return "/home?" + q.Encode()
+}
+
+// gmailFor returns a Gmail client that calls as tok, refreshing it through
+// golang.org/x/oauth2 when it is due, and the source that records the
+// refreshed token so the caller can store it.
+func (s *Server) gmailFor(ctx context.Context, tok *oauth2.Token, account string) (*gmail.Client, *recordingSource) {
+	source := &recordingSource{source: s.oauth.TokenSource(s.oauthContext(ctx), tok)}
+	authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
+	return s.gmail.Client(authed, account), source
 }
 
 // recordingSource remembers the last token it handed out, so the handler
