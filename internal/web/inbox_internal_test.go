@@ -15,15 +15,15 @@ func TestRelativeDate(t *testing.T) {
 		at   time.Time
 		want string
 	}{
-		{"seconds ago", now.Add(-20 * time.Second), "just now"},
-		{"a minute ago", now.Add(-time.Minute), "1 minute ago"},
-		{"minutes ago", now.Add(-42 * time.Minute), "42 minutes ago"},
-		{"an hour ago", now.Add(-time.Hour), "1 hour ago"},
-		{"hours ago", now.Add(-15 * time.Hour), "15 hours ago"},
-		{"later today (clock skew)", now.Add(2 * time.Hour), "17:30"},
-		{"yesterday", now.Add(-16 * time.Hour), "Nov 24"},
-		{"this year", time.Date(2026, 3, 4, 9, 0, 0, 0, tokyo), "Mar 4"},
-		{"last year", time.Date(2025, 12, 31, 23, 0, 0, 0, tokyo), "Dec 31, 2025"},
+		{name: "seconds ago", at: now.Add(-20 * time.Second), want: "just now"},
+		{name: "a minute ago", at: now.Add(-time.Minute), want: "1 minute ago"},
+		{name: "minutes ago", at: now.Add(-42 * time.Minute), want: "42 minutes ago"},
+		{name: "an hour ago", at: now.Add(-time.Hour), want: "1 hour ago"},
+		{name: "hours ago", at: now.Add(-15 * time.Hour), want: "15 hours ago"},
+		{name: "later today (clock skew)", at: now.Add(2 * time.Hour), want: "17:30"},
+		{name: "yesterday", at: now.Add(-16 * time.Hour), want: "Nov 24"},
+		{name: "this year", at: time.Date(2026, 3, 4, 9, 0, 0, 0, tokyo), want: "Mar 4"},
+		{name: "last year", at: time.Date(2025, 12, 31, 23, 0, 0, 0, tokyo), want: "Dec 31, 2025"},
 	}
 	for _, tt := range tests {
 		if got := relativeDate(tt.at, now); got != tt.want {
@@ -41,14 +41,14 @@ func TestPaging(t *testing.T) {
 		next                 string
 		wantOlder, wantNewer string
 	}{
-		{"first page", "", true, 1, "T2", "/home?page=T2", ""},
-		{"second page", "page=T2", true, 2, "T3", "/home?page=T3&trail=T2", "/home"},
-		{"third page", "page=T3&trail=T2", true, 3, "", "", "/home?page=T2"},
-		{"trail without page", "trail=T2", false, 0, "", "", ""},
-		{"token with a slash", "page=a/b", false, 0, "", "", ""},
-		{"token too long", "page=" + strings.Repeat("a", maxPageTokenLen+1), false, 0, "", "", ""},
-		{"trail too deep", "page=x&trail=" + strings.Repeat("a.", maxTrail) + "a", false, 0, "", "", ""},
-		{"empty trail step", "page=x&trail=a..b", false, 0, "", "", ""},
+		{name: "first page", query: "", ok: true, number: 1, next: "T2", wantOlder: "/home?page=T2"},
+		{name: "second page", query: "page=T2", ok: true, number: 2, next: "T3", wantOlder: "/home?page=T3&trail=T2", wantNewer: "/home"},
+		{name: "third page", query: "page=T3&trail=T2", ok: true, number: 3, wantNewer: "/home?page=T2"},
+		{name: "trail without page", query: "trail=T2"},
+		{name: "token with a slash", query: "page=a/b"},
+		{name: "token too long", query: "page=" + strings.Repeat("a", maxPageTokenLen+1)},
+		{name: "trail too deep", query: "page=x&trail=" + strings.Repeat("a.", maxTrail) + "a"},
+		{name: "empty trail step", query: "page=x&trail=a..b"},
 	}
 	for _, tt := range tests {
 		q, _ := url.ParseQuery(tt.query)

@@ -1,0 +1,269 @@
+package web_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/config"
+	"gmailoauth/internal/sandbox"
+	"gmailoauth/internal/web"
+)
+
+func TestOAuthRedirect(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	// Straight to /oauth, without visiting / first.
+	first := b.Get(t, app.URL+"/oauth")
+	wantStatus(t, first, http.StatusFound)
+	loc := first.Location(t)
+	if got, want := loc.Scheme+"://"+loc.Host+loc.Path, env.SandboxURL+sandbox.AuthPath; got != want {
+		t.Errorf("redirect to %s; want %s", got, want)
+	}
+	q := loc.Query()
+	want := map[string]string{
+		"response_type":         "code",
+		"client_id":             config.SandboxClientID,
+		"redirect_uri":          app.URL + "/callback",
+		"scope":                 web.GmailScope,
+		"code_challenge_method": "S256",
+		"access_type":           "offline",
+	}
+	for k, v := range want {
+		if got := q.Get(k); got != v {
+			t.Errorf("%s = %q; want %q", k, got, v)
+		}
+	}
+	state, err := base64.RawURLEncoding.DecodeString(q.Get("state"))
+	if err != nil || len(state) < 16 {
+		t.Errorf("state = %q: %d bytes, %v; want ≥ 128 bits of base64url", q.Get("state"), len(state), err)
+	}
+	if c := q.Get("code_challenge"); len(c) != 43 {
+		t.Errorf("code_challenge = %q; want 43 base64url chars (S256)", c)
+	}
+	if strings.Contains(loc.RawQuery, "secret") {
+		t.Errorf("authorization URL mentions a secret: %s", loc.RawQuery)
+	}
+	if got := first.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q; want no-store", got)
+	}
+
+	second := b.Get(t, app.URL+"/oauth").Location(t).Query()
+	if second.Get("state") == q.Get("state") || second.Get("code_challenge") == q.Get("code_challenge") {
+		t.Errorf("two attempts share state or challenge; want fresh values each time")
+	}
+}
+
+func TestCallbackRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		// callback builds the callback query from a fresh attempt's state
+		// and a code that the sandbox really issued for it.
+		callback   func(state, code string) string
+		wantStatus int
+		wantH1     string
+	}{
+		{name: "missing state", callback: func(_, code string) string { return "code=" + code }, wantStatus: 400, wantH1: "This sign-in link is not valid"},
+		{name: "forged state", callback: func(_, code string) string { return "state=forged-" + code[:8] + "&code=" + code }, wantStatus: 400, wantH1: "This sign-in link is not valid"},
+		{name: "empty state", callback: func(_, code string) string { return "state=&code=" + code }, wantStatus: 400, wantH1: "This sign-in link is not valid"},
+		{name: "missing code", callback: func(state, _ string) string { return "state=" + state }, wantStatus: 400, wantH1: "Bad request"},
+		{name: "unparsable query", callback: func(state, code string) string { return "state=" + state + "&code=%zz" }, wantStatus: 400, wantH1: "Bad request"},
+		{name: "oversized state", callback: func(_, code string) string { return "state=" + strings.Repeat("a", 5000) + "&code=" + code }, wantStatus: 400, wantH1: "Bad request"},
+		{name: "oversized code", callback: func(state, _ string) string { return "state=" + state + "&code=" + strings.Repeat("c", 9000) }, wantStatus: 400, wantH1: "Bad request"},
+		{name: "garbage bytes", callback: func(state, code string) string { return "state=%00%ff%fe&code=%c3%28" }, wantStatus: 400, wantH1: "This sign-in link is not valid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, app := start(t, apptest.Options{})
+			b := apptest.NewBrowser(t)
+			back := b.Decide(t, b.StartSignIn(t, app), "allow").Location(t).Query()
+			resp := b.Get(t, app.URL+"/callback?"+tt.callback(back.Get("state"), back.Get("code")))
+			wantStatus(t, resp, tt.wantStatus)
+			if got := heading(t, resp); got != tt.wantH1 {
+				t.Errorf("h1 = %q; want %q", got, tt.wantH1)
+			}
+			if got := env.Sandbox.Stats().TokenCalls; got != 0 {
+				t.Errorf("token endpoint calls = %d; want 0: a refused callback must not exchange the code", got)
+			}
+			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+		})
+	}
+}
+
+func TestCallbackReplayedState(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	back := b.Decide(t, b.StartSignIn(t, app), "allow").Location(t).String()
+	wantRedirect(t, b.Get(t, back), http.StatusSeeOther, "/home")
+	replay := b.Get(t, back)
+	wantStatus(t, replay, http.StatusBadRequest)
+	if got := env.Sandbox.Stats().TokenCalls; got != 1 {
+		t.Errorf("token endpoint calls = %d; want 1: the replay must not reach Google", got)
+	}
+}
+
+func TestCallbackStateIsSingleUseEvenWhenTheExchangeFails(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	back := b.Decide(t, b.StartSignIn(t, app), "allow").Location(t).Query()
+	resp := b.Get(t, app.URL+"/callback?state="+back.Get("state")+"&code=not-a-real-code")
+	wantStatus(t, resp, http.StatusBadRequest)
+	again := b.Get(t, app.URL+"/callback?state="+back.Get("state")+"&code="+back.Get("code"))
+	wantStatus(t, again, http.StatusBadRequest)
+	if got := heading(t, again); got != "This sign-in link is not valid" {
+		t.Errorf("second use of a state: h1 = %q; want the invalid-link page", got)
+	}
+	if got := env.Sandbox.Stats().TokenCalls; got != 1 {
+		t.Errorf("token endpoint calls = %d; want 1", got)
+	}
+}
+
+// An attacker signs in with their own account, stops before the callback
+// and plants their code in a victim's browser (login CSRF). Neither with the
+// attacker's state nor with the victim's own may the victim end up signed in
+// to the attacker's mailbox.
+func TestCallbackAttackersCodeInVictimsBrowser(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	attacker := apptest.NewBrowser(t)
+	consent := attacker.StartSignIn(t, app)
+	consent.Form.Set("account", alex)
+	planted := attacker.Decide(t, consent, "allow").Location(t).Query()
+
+	victim := apptest.NewBrowser(t)
+	withAttackersState := victim.Get(t, app.URL+"/callback?state="+planted.Get("state")+"&code="+planted.Get("code"))
+	wantStatus(t, withAttackersState, http.StatusBadRequest)
+	if got := env.Sandbox.Stats().TokenCalls; got != 0 {
+		t.Errorf("token calls = %d; want 0 for the attacker's state", got)
+	}
+
+	victimState := victim.Get(t, app.URL+"/oauth").Location(t).Query().Get("state")
+	withVictimsState := victim.Get(t, app.URL+"/callback?state="+victimState+"&code="+planted.Get("code"))
+	wantStatus(t, withVictimsState, http.StatusBadRequest)
+	if got := heading(t, withVictimsState); got != "Google did not accept the sign-in" {
+		t.Errorf("h1 = %q; want the refused-code page (PKCE verifier mismatch)", got)
+	}
+	wantRedirect(t, victim.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}
+
+func TestCallbackAccessDenied(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	back := b.Decide(t, b.StartSignIn(t, app), "deny")
+	if got := back.Location(t).Query().Get("error"); got != "access_denied" {
+		t.Fatalf("sandbox redirect error = %q; want access_denied", got)
+	}
+	resp := b.Get(t, back.Location(t).String())
+	wantStatus(t, resp, http.StatusOK)
+	if got := heading(t, resp); got != "You declined access" {
+		t.Errorf("h1 = %q; want \"You declined access\"", got)
+	}
+	var retry bool
+	for _, a := range apptest.FindAll(apptest.Parse(t, resp.Body), "a") {
+		retry = retry || apptest.Attr(a, "href") == "/oauth"
+	}
+	if !retry {
+		t.Errorf("declined page offers no way to try again (link to /oauth)")
+	}
+	if got := env.Sandbox.Stats().TokenCalls; got != 0 {
+		t.Errorf("token calls = %d; want 0", got)
+	}
+}
+
+// Google lets people untick scopes on its consent screen. Here the person
+// grants their email address but unticks Gmail.
+func TestCallbackGmailScopeUnticked(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	start := b.Get(t, app.URL+"/oauth").Location(t)
+	q := start.Query()
+	q.Set("scope", "email "+web.GmailScope)
+	start.RawQuery = q.Encode()
+	page := b.Get(t, start.String())
+	wantStatus(t, page, http.StatusOK)
+	action, form := apptest.ParseForm(t, page)
+	form["scope"] = slices.DeleteFunc(form["scope"], func(s string) bool { return s == web.GmailScope })
+	if len(form["scope"]) == 0 {
+		t.Fatalf("consent form has no other ticked scope to keep: %v", form)
+	}
+	consent := &apptest.Consent{Page: page, Action: action, Form: form}
+	resp := b.Get(t, b.Decide(t, consent, "allow").Location(t).String())
+	wantStatus(t, resp, http.StatusForbidden)
+	if got := heading(t, resp); got != "Gmail access was not granted" {
+		t.Errorf("h1 = %q; want the missing-permission page", got)
+	}
+	if got := env.Sandbox.Stats().RevokeCalls; got != 1 {
+		t.Errorf("revocations = %d; want 1: the useless token is handed back", got)
+	}
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}
+
+func TestTwoTabsSignInAtOnce(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	first := b.StartSignIn(t, app)
+	second := b.StartSignIn(t, app)
+	backSecond := b.Decide(t, second, "allow").Location(t).String()
+	backFirst := b.Decide(t, first, "allow").Location(t).String()
+	wantRedirect(t, b.Get(t, backFirst), http.StatusSeeOther, "/home")
+	wantRedirect(t, b.Get(t, backSecond), http.StatusSeeOther, "/home")
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+}
+
+func TestLogout(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+
+	crossSite, _ := http.NewRequest(http.MethodPost, app.URL+"/logout", nil)
+	crossSite.Header.Set("Origin", "https://evil.example")
+	crossSite.Header.Set("Sec-Fetch-Site", "cross-site")
+	wantStatus(t, b.Do(t, crossSite), http.StatusForbidden)
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+	if got := env.Sandbox.Stats().RevokeCalls; got != 0 {
+		t.Fatalf("revocations after a cross-site POST = %d; want 0", got)
+	}
+
+	resp := b.PostForm(t, app.URL+"/logout", app.URL, nil)
+	wantRedirect(t, resp, http.StatusSeeOther, "/")
+	if got := env.Sandbox.Stats().RevokeCalls; got != 1 {
+		t.Errorf("revocations = %d; want 1", got)
+	}
+	cleared := resp.Cookies()
+	if len(cleared) != 1 || cleared[0].MaxAge >= 0 {
+		t.Errorf("logout cookies = %v; want the session cookie deleted", cleared)
+	}
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}
+
+func TestLogoutStillSignsOutWhenRevocationFails(t *testing.T) {
+	_, app := start(t, apptest.Options{Edit: func(o *web.Options) { o.RevokeURL = "http://127.0.0.1:1/revoke" }})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	wantRedirect(t, b.PostForm(t, app.URL+"/logout", app.URL, nil), http.StatusSeeOther, "/")
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}
+
+// Behind a reverse proxy the Host header can differ from the public name; a
+// same-site sign-out from the public origin (the redirect URL's) must still
+// work, and one from elsewhere must not.
+func TestLogoutBehindProxy(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	for _, tt := range []struct {
+		origin string
+		want   int
+	}{
+		{origin: app.URL, want: http.StatusSeeOther},
+		{origin: "https://evil.example", want: http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, app.URL+"/logout", nil)
+		req.Host = "backend.internal:5000"
+		req.Header.Set("Origin", tt.origin)
+		resp := apptest.NewBrowser(t).Do(t, req)
+		if resp.StatusCode != tt.want {
+			t.Errorf("POST /logout from %s via Host %s = %d; want %d", tt.origin, req.Host, resp.StatusCode, tt.want)
+		}
+	}
+}

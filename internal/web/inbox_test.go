@@ -1,0 +1,341 @@
+package web_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/sandbox"
+)
+
+func TestSignInAndInbox(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	if got := env.Sandbox.Stats().TokenCalls; got != 1 {
+		t.Errorf("token endpoint calls = %d; want 1", got)
+	}
+
+	first := b.Get(t, app.URL+"/home")
+	wantStatus(t, first, http.StatusOK)
+	if got := first.Header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("GET /home Cache-Control = %q; want no-store", got)
+	}
+	doc := apptest.Parse(t, first.Body)
+	if n := messageCount(t, first); n != 50 {
+		t.Fatalf("GET /home shows %d messages; want 50", n)
+	}
+	count := apptest.Text(apptest.Find(doc, "p.count"))
+	if !strings.HasPrefix(count, "About ") || !strings.Contains(count, " unread") {
+		t.Errorf("count = %q; want \"About N unread\"", count)
+	}
+	if who := apptest.Find(doc, "span.who"); who == nil || apptest.Text(who) != hanako {
+		t.Errorf("header does not name the account %s", hanako)
+	}
+	pager := apptest.Find(doc, "nav.pager")
+	if pager == nil {
+		t.Fatal("GET /home: no pager; want an Older link (more than 50 unread)")
+	}
+	older := apptest.Find(pager, "a")
+	if apptest.Text(older) != "Older →" {
+		t.Fatalf("pager link = %q; want Older →", apptest.Text(older))
+	}
+
+	second := b.Get(t, app.URL+apptest.Attr(older, "href"))
+	wantStatus(t, second, http.StatusOK)
+	total := 50 + messageCount(t, second)
+	seen := map[string]bool{}
+	for _, resp := range []*apptest.Response{first, second} {
+		for _, code := range apptest.FindAll(apptest.Parse(t, resp.Body), "code") {
+			seen[apptest.Text(code)] = true
+		}
+	}
+	if total <= 50 || total > 100 {
+		t.Errorf("two pages show %d messages; want 51..100", total)
+	}
+	secondDoc := apptest.Parse(t, second.Body)
+	links := apptest.FindAll(apptest.Find(secondDoc, "nav.pager"), "a")
+	if len(links) != 1 || apptest.Text(links[0]) != "← Newer" || apptest.Attr(links[0], "href") != "/home" {
+		t.Errorf("last page pager = %d links; want only \"← Newer\" to /home", len(links))
+	}
+}
+
+func TestInboxEmptyMailbox(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, empty)
+	resp := b.Get(t, app.URL+"/home")
+	wantStatus(t, resp, http.StatusOK)
+	doc := apptest.Parse(t, resp.Body)
+	if h := apptest.Find(doc, "h2"); h == nil || apptest.Text(h) != "No unread messages" {
+		t.Errorf("empty mailbox page lacks \"No unread messages\"\n%s", clipBody(resp.Body))
+	}
+	if n := messageCount(t, resp); n != 0 {
+		t.Errorf("empty mailbox shows %d messages", n)
+	}
+}
+
+func TestInboxStalePageToken(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	resp := b.Get(t, app.URL+"/home?page=12345678901234567890")
+	wantStatus(t, resp, http.StatusBadRequest)
+	if got := heading(t, resp); got != "That page of your inbox is out of date" {
+		t.Errorf("h1 = %q; want the stale-page page", got)
+	}
+	wantStatus(t, b.Get(t, app.URL+"/home?page=not/a/token"), http.StatusBadRequest)
+}
+
+func TestHomeSignedOutGoesToStart(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	wantRedirect(t, apptest.NewBrowser(t).Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}
+
+func TestInboxRendersStrangersTextSafely(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	var pages [][]byte
+	for path := "/home"; path != "" && len(pages) < 5; {
+		resp := b.Get(t, app.URL+path)
+		wantStatus(t, resp, http.StatusOK)
+		pages = append(pages, resp.Body)
+		path = ""
+		if pager := apptest.Find(apptest.Parse(t, resp.Body), "nav.pager"); pager != nil {
+			for _, a := range apptest.FindAll(pager, "a") {
+				if apptest.Attr(a, "rel") == "next" {
+					path = apptest.Attr(a, "href")
+				}
+			}
+		}
+	}
+	all := bytes.Join(pages, nil)
+	if bytes.Contains(all, []byte("<script")) {
+		t.Errorf("inbox contains a raw <script: strangers' HTML reached the page unescaped")
+	}
+	var subjects, senders []string
+	for _, page := range pages {
+		doc := apptest.Parse(t, page)
+		for _, p := range apptest.FindAll(doc, "p.subject") {
+			subjects = append(subjects, apptest.Text(p))
+		}
+		for _, s := range apptest.FindAll(doc, "span.from") {
+			senders = append(senders, apptest.Text(s))
+		}
+	}
+	wantSubject := func(part string) {
+		t.Helper()
+		if !slices.ContainsFunc(subjects, func(s string) bool { return strings.Contains(s, part) }) {
+			t.Errorf("no subject shows %q as text", part)
+		}
+	}
+	wantSubject(`<script>alert("x")</script>`) // shown as text, not run
+	wantSubject("(no subject)")
+	wantSubject("【重要】")
+	if !slices.ContainsFunc(senders, func(s string) bool { return strings.Contains(s, "佐藤") }) {
+		t.Errorf("no Japanese sender name among %d senders", len(senders))
+	}
+	if bytes.Contains(all, []byte("&amp;#39;")) || bytes.Contains(all, []byte("&amp;lt;")) {
+		t.Errorf("a snippet was escaped twice (&amp;#39; or &amp;lt; on the page)")
+	}
+}
+
+func TestInboxShowsDatesAndLinks(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	doc := apptest.Parse(t, b.Get(t, app.URL+"/home").Body)
+	items := apptest.FindAll(doc, "li.message")
+	var dated, linked int
+	for _, li := range items {
+		if tm := apptest.Find(li, "time"); tm != nil {
+			if _, err := time.Parse(time.RFC3339, apptest.Attr(tm, "datetime")); err != nil {
+				t.Errorf("<time datetime=%q>: %v", apptest.Attr(tm, "datetime"), err)
+			}
+			if apptest.Text(tm) == "" {
+				t.Errorf("<time> without text")
+			}
+			dated++
+		}
+		for _, a := range apptest.FindAll(li, "a") {
+			if strings.Contains(apptest.Attr(a, "href"), "/message/") && apptest.Attr(a, "rel") == "noopener noreferrer" {
+				linked++
+			}
+		}
+	}
+	if dated < len(items)-1 || linked != len(items) {
+		t.Errorf("%d messages: %d dated, %d linked to the message; want all linked and all but at most one dated", len(items), dated, linked)
+	}
+}
+
+func TestInboxKeepsMessagesWhoseDetailsFailed(t *testing.T) {
+	env, app := start(t, apptest.Options{PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	// One metadata call fails for good (404 is not retried); the rest of
+	// the page must still show.
+	env.Sandbox.InjectFaults(sandbox.Fault{Call: "get", Status: 404})
+	resp := b.Get(t, app.URL+"/home")
+	wantStatus(t, resp, http.StatusOK)
+	doc := apptest.Parse(t, resp.Body)
+	failed := apptest.FindAll(doc, "li.failed")
+	if len(failed) != 1 || messageCount(t, resp) != 50 {
+		t.Fatalf("GET /home: %d messages, %d failed; want 50 with 1 failed", messageCount(t, resp), len(failed))
+	}
+	if ids := apptest.FindAll(failed[0], "code"); len(ids) != 2 || apptest.Text(ids[0]) == "" {
+		t.Errorf("the failed message does not show its ID and thread ID")
+	}
+	if notice := apptest.Find(doc, "p.notice"); notice == nil || !strings.Contains(apptest.Text(notice), "1 message") {
+		t.Errorf("no quiet note about the message whose details failed")
+	}
+	// The failure was not cached: the next view has every message whole.
+	again := b.Get(t, app.URL+"/home")
+	if n := len(apptest.FindAll(apptest.Parse(t, again.Body), "li.failed")); n != 0 {
+		t.Errorf("second view: %d failed messages; want 0 (failures are not cached)", n)
+	}
+}
+
+func TestInboxCacheKeepsAccountsApart(t *testing.T) {
+	cache := gmail.NewCache(1 << 20)
+	_, app := start(t, apptest.Options{Cache: cache})
+	subjects := func(account string) []string {
+		t.Helper()
+		b := apptest.NewBrowser(t)
+		b.SignIn(t, app, account)
+		var out []string
+		for range 2 { // the second view is served from the cache
+			out = nil
+			for _, p := range apptest.FindAll(apptest.Parse(t, b.Get(t, app.URL+"/home").Body), "p.subject") {
+				out = append(out, apptest.Text(p))
+			}
+		}
+		return out
+	}
+	hanakos, alexs := subjects(hanako), subjects(alex)
+	for _, s := range alexs {
+		if slices.Contains(hanakos, s) {
+			t.Errorf("alex's inbox shows %q, which is hanako's", s)
+		}
+	}
+	if len(alexs) == 0 || len(hanakos) != 50 || cache.Len() != 50+len(alexs) {
+		t.Errorf("hanako %d, alex %d messages, cache %d entries; want 50, >0, their sum", len(hanakos), len(alexs), cache.Len())
+	}
+}
+
+func TestGmailFailures(t *testing.T) {
+	tests := []struct {
+		name           string
+		faults         []sandbox.Fault
+		wantStatus     int
+		wantH1         string
+		wantRetryAfter string
+		wantSignedOut  bool
+	}{
+		{name: "401 token refused", faults: []sandbox.Fault{{Call: "list", Status: 401}}, wantStatus: 303, wantSignedOut: true},
+		{name: "403 forbidden", faults: []sandbox.Fault{{Call: "list", Status: 403}}, wantStatus: 403, wantH1: "Permission missing"},
+		{name: "429 rate limited", faults: repeat(sandbox.Fault{Call: "list", Status: 429, RetryAfter: 30 * time.Second}, 4), wantStatus: 429, wantH1: "Gmail asks us to slow down", wantRetryAfter: "30"},
+		{name: "500s", faults: repeat(sandbox.Fault{Call: "list", Status: 500}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
+		{name: "503s", faults: repeat(sandbox.Fault{Call: "list", Status: 503}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
+		{name: "timeout", faults: repeat(sandbox.Fault{Call: "list", Delay: 10 * time.Second}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
+		{name: "malformed JSON", faults: repeat(sandbox.Fault{Call: "list", Malformed: true}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Deadlines short enough to keep the test quick, long enough that
+			// the calls that are not delayed finish on a busy machine.
+			env, app := start(t, apptest.Options{PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+			b := apptest.NewBrowser(t)
+			b.SignIn(t, app, hanako)
+			env.Sandbox.InjectFaults(tt.faults...)
+			resp := b.Get(t, app.URL+"/home")
+			wantStatus(t, resp, tt.wantStatus)
+			if tt.wantH1 != "" {
+				if got := heading(t, resp); got != tt.wantH1 {
+					t.Errorf("h1 = %q; want %q", got, tt.wantH1)
+				}
+				if apptest.Find(apptest.Parse(t, resp.Body), "span.who") == nil {
+					t.Errorf("error page header does not show the signed-in account (and its Sign out)")
+				}
+			}
+			if got := resp.Header.Get("Retry-After"); got != tt.wantRetryAfter {
+				t.Errorf("Retry-After = %q; want %q", got, tt.wantRetryAfter)
+			}
+			if bytes.Contains(resp.Body, []byte("goroutine ")) || bytes.Contains(resp.Body, []byte("gmail:")) {
+				t.Errorf("error page shows internals:\n%s", clipBody(resp.Body))
+			}
+			env.Sandbox.ClearFaults()
+			next := b.Get(t, app.URL+"/home")
+			if tt.wantSignedOut {
+				wantRedirect(t, resp, http.StatusSeeOther, "/")
+				wantRedirect(t, next, http.StatusSeeOther, "/")
+				notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
+				if notice == nil || !strings.Contains(apptest.Text(notice), "Connect again") {
+					t.Errorf("start page after a refused token does not explain it")
+				}
+			} else {
+				wantStatus(t, next, http.StatusOK)
+			}
+		})
+	}
+}
+
+func repeat(f sandbox.Fault, n int) []sandbox.Fault {
+	out := make([]sandbox.Fault, n)
+	for i := range out {
+		out[i] = f
+	}
+	return out
+}
+
+func TestTokenRefresh(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	// golang.org/x/oauth2 refreshes 10 s before expiry, so a token issued
+	// with a 5 s lifetime is already due: the one stored at sign-in will be
+	// refreshed at the next page view, without waiting.
+	env.Sandbox.SetAccessTokenTTL(5 * time.Second)
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	env.Sandbox.SetAccessTokenTTL(time.Hour)
+	appURL, _ := url.Parse(app.URL)
+	before := b.Jar.Cookies(appURL)[0].Value
+	grants := env.Sandbox.Stats().RefreshGrants
+
+	resp := b.Get(t, app.URL+"/home")
+	wantStatus(t, resp, http.StatusOK)
+	if got := env.Sandbox.Stats().RefreshGrants; got != grants+1 {
+		t.Errorf("refresh grants = %d; want %d", got, grants+1)
+	}
+	if len(resp.Cookies()) != 1 || b.Jar.Cookies(appURL)[0].Value == before {
+		t.Errorf("GET /home after a refresh set %d cookies; want the new token written back", len(resp.Cookies()))
+	}
+
+	again := b.Get(t, app.URL+"/home")
+	wantStatus(t, again, http.StatusOK)
+	if got := env.Sandbox.Stats().RefreshGrants; got != grants+1 {
+		t.Errorf("refresh grants = %d; want %d: the stored fresh token is used as it is", got, grants+1)
+	}
+	if len(again.Cookies()) != 0 {
+		t.Errorf("GET /home with a fresh token set %d cookies; want none", len(again.Cookies()))
+	}
+}
+
+func TestRevokedRefreshTokenSignsInAgain(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	env.Sandbox.SetAccessTokenTTL(5 * time.Second)
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	env.Sandbox.RevokeAccount(hanako)
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+	notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
+	if notice == nil {
+		t.Errorf("start page does not say why the person was signed out")
+	}
+}

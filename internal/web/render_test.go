@@ -1,0 +1,38 @@
+package web_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/web"
+)
+
+func TestBrokenTemplateFailsAtStart(t *testing.T) {
+	templates := apptest.MapFS(t, apptest.Templates(t))
+	templates["inbox.html"].Data = []byte(`{{define "main"}}{{range .Messages}}{{end}`)
+	opts := web.Options{
+		ClientID: "id", RedirectURL: "http://127.0.0.1/callback", AuthURL: "http://a", TokenURL: "http://t",
+		SessionKeys: newKeys(t), Templates: templates, Static: apptest.Static(t),
+	}
+	opts.Gmail = newGmailService(t)
+	if _, err := web.New(opts); err == nil || !strings.Contains(err.Error(), "inbox.html") {
+		t.Errorf("web.New with a broken inbox.html: err = %v; want one naming inbox.html", err)
+	}
+}
+
+func TestTemplateErrorIsACleanPage(t *testing.T) {
+	templates := apptest.MapFS(t, apptest.Templates(t))
+	templates["index.html"].Data = []byte(`{{define "main"}}<p>half a page</p>{{.NoSuchField}}{{end}}`)
+	_, app := start(t, apptest.Options{Edit: func(o *web.Options) { o.Templates = templates }})
+	resp := apptest.NewBrowser(t).Get(t, app.URL+"/")
+	wantStatus(t, resp, http.StatusInternalServerError)
+	if bytes.Contains(resp.Body, []byte("half a page")) || bytes.Contains(resp.Body, []byte("NoSuchField")) {
+		t.Errorf("template error leaked half a page or internals:\n%s", clipBody(resp.Body))
+	}
+	if got := heading(t, resp); got != "Something went wrong on our side" {
+		t.Errorf("h1 = %q; want the shared error page", got)
+	}
+}

@@ -1,0 +1,160 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/securecookie"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/web"
+)
+
+func TestSessionCookieAttributes(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	resp := b.Get(t, app.URL+"/oauth")
+	cookies := resp.Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("GET /oauth set %d cookies; want 1", len(cookies))
+	}
+	c := cookies[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.MaxAge <= 0 {
+		t.Errorf("cookie %s: HttpOnly=%v SameSite=%v Path=%q Secure=%v MaxAge=%d; want true Lax / false (http) >0",
+			c.Name, c.HttpOnly, c.SameSite, c.Path, c.Secure, c.MaxAge)
+	}
+}
+
+func TestSecureCookiesOverHTTPS(t *testing.T) {
+	_, app := start(t, apptest.Options{Edit: func(o *web.Options) { o.SecureCookies = true }})
+	resp := apptest.NewBrowser(t).Get(t, app.URL+"/oauth")
+	c := resp.Cookies()[0]
+	if !c.Secure || !strings.HasPrefix(c.Name, "__Host-") {
+		t.Errorf("cookie %s Secure=%v; want Secure with the __Host- prefix", c.Name, c.Secure)
+	}
+}
+
+func TestTamperedAndForeignCookies(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	appURL, _ := url.Parse(app.URL)
+	cookie := b.Jar.Cookies(appURL)[0]
+
+	other := apptest.Start(t, apptest.Options{})
+	foreign := apptest.NewBrowser(t)
+	foreign.SignIn(t, other.Apps[0], hanako)
+	otherURL, _ := url.Parse(other.Apps[0].URL)
+	foreignValue := foreign.Jar.Cookies(otherURL)[0].Value
+
+	flipped := []byte(cookie.Value)
+	flipped[len(flipped)/2] ^= 0x01
+	tests := []struct{ name, value string }{
+		{name: "one bit flipped", value: string(flipped)},
+		{name: "truncated", value: cookie.Value[:len(cookie.Value)/2]},
+		{name: "sealed with another app's keys", value: foreignValue},
+		{name: "garbage", value: "%%%not-base64%%%"},
+		{name: "empty", value: ""},
+		{name: "huge", value: strings.Repeat("A", 4000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, path := range []string{"/", "/home", "/oauth"} {
+				req, _ := http.NewRequest(http.MethodGet, app.URL+path, nil)
+				req.AddCookie(&http.Cookie{Name: cookie.Name, Value: tt.value})
+				resp := apptest.NewBrowser(t).Do(t, req)
+				switch path {
+				case "/":
+					wantStatus(t, resp, http.StatusOK)
+				case "/home":
+					wantRedirect(t, resp, http.StatusSeeOther, "/")
+				case "/oauth":
+					wantStatus(t, resp, http.StatusFound)
+				}
+			}
+		})
+	}
+}
+
+func TestSessionCookieIsEncrypted(t *testing.T) {
+	keys := newKeys(t)
+	_, app := start(t, apptest.Options{SessionKeys: keys})
+	b := apptest.NewBrowser(t)
+	b.StartSignIn(t, app)
+	b.StartSignIn(t, app)
+	b.SignIn(t, app, hanako) // three attempts were open: the cookie at its largest
+	appURL, _ := url.Parse(app.URL)
+	raw := b.Jar.Cookies(appURL)[0].Value
+	if len(raw) >= 4096 {
+		t.Errorf("cookie is %d bytes; want < 4096", len(raw))
+	}
+
+	// With both keys the test can open it, as the app does...
+	var values map[any]any
+	if err := securecookie.DecodeMulti("gmail_session", raw, &values, securecookie.New(keys[0], keys[1])); err != nil {
+		t.Fatalf("decode with the app's keys: %v", err)
+	}
+	// ...with the hash key alone it stays sealed.
+	if err := securecookie.New(keys[0], nil).Decode("gmail_session", raw, &values); err == nil {
+		t.Errorf("cookie decodes without the encryption key: tokens would be readable")
+	}
+	// Unwrapped as far as anyone without the keys can: the cookie is
+	// base64 of "date|value|mac", and value is base64 of the payload. Sealed,
+	// the payload is ciphertext; signed only, it would be gob naming the
+	// fields and holding the tokens and the address.
+	payload := cookiePayload(t, raw)
+	for _, readable := range []string{"ya29", "1//", "Access", "Refresh", hanako} {
+		if bytes.Contains(payload, []byte(readable)) {
+			t.Errorf("cookie payload shows %q in the clear", readable)
+		}
+	}
+}
+
+// cookiePayload undoes securecookie's two base64 layers, not its
+// encryption.
+func cookiePayload(t *testing.T, raw string) []byte {
+	t.Helper()
+	outer, err := base64.URLEncoding.DecodeString(raw)
+	if err != nil {
+		t.Fatalf("cookie is not base64: %v", err)
+	}
+	fields := bytes.SplitN(outer, []byte("|"), 3)
+	if len(fields) != 3 {
+		t.Fatalf("cookie has %d |-separated fields; want date|value|mac", len(fields))
+	}
+	payload, err := base64.URLEncoding.DecodeString(string(fields[1]))
+	if err != nil {
+		t.Fatalf("cookie value is not base64: %v", err)
+	}
+	return payload
+}
+
+func TestKeyRotation(t *testing.T) {
+	oldKeys, rotated := newKeys(t), newKeys(t)
+	env, app := start(t, apptest.Options{SessionKeys: oldKeys})
+	visitor, absent := apptest.NewBrowser(t), apptest.NewBrowser(t)
+	visitor.SignIn(t, app, hanako)
+	absent.SignIn(t, app, alex)
+
+	// New pair first, old pair kept: both cookies still open, and the
+	// visitor's is re-sealed with the new key on the way.
+	env.Restart(t, 0, append(slices.Clone(rotated), oldKeys...))
+	wantStatus(t, visitor.Get(t, app.URL+"/home"), http.StatusOK)
+
+	// Old pair dropped: the visitor stays signed in; the cookie of the
+	// person who did not come by no longer opens, and they simply see the
+	// start page, not an error.
+	env.Restart(t, 0, rotated)
+	wantStatus(t, visitor.Get(t, app.URL+"/home"), http.StatusOK)
+	wantRedirect(t, absent.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+	start := absent.Get(t, app.URL+"/")
+	wantStatus(t, start, http.StatusOK)
+	if got := heading(t, start); got != "OAuth sample" {
+		t.Errorf("after dropping the old key: h1 = %q; want the start page", got)
+	}
+}
