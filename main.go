@@ -4,7 +4,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -13,17 +15,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"slices"
 	"syscall"
 	"time"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/config"
-	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/sandbox"
-	"gmailoauth/internal/web"
 )
 
 //go:embed templates static
@@ -67,7 +67,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return done
 	}
 
-	var sandboxURL string
+	deps, err := assetDeps()
+	if err != nil {
+		listener.Close()
+		return err
+	}
+	deps.Logger = log
 	var sandboxDone <-chan error
 	if cfg.Sandbox {
 		sandboxListener, err := net.Listen("tcp", cfg.SandboxAddr)
@@ -75,32 +80,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			listener.Close()
 			return fmt.Errorf("SANDBOX_ADDR: %w", err)
 		}
-		sb, err := sandbox.New(sandbox.Options{
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			RedirectURIs: []string{cfg.RedirectURL},
-			Logger:       log.With("component", "sandbox"),
-		})
+		sb, err := useSandbox(&cfg, &deps, "http://"+sandboxListener.Addr().String())
 		if err != nil {
 			listener.Close()
 			sandboxListener.Close()
 			return err
 		}
-		sandboxURL = "http://" + sandboxListener.Addr().String()
-		log.Warn("no GOOGLE_CLIENT_ID: running against the built-in sandbox Google, not real Gmail", "sandbox", sandboxURL)
-		sandboxDone = serve(newServer(sb, log), sandboxListener)
+		log.Warn("no GOOGLE_CLIENT_ID: running against the built-in sandbox Google, not real Gmail", "sandbox", deps.SandboxURL)
+		sandboxDone = serve(app.NewHTTPServer(sb, log), sandboxListener)
 	}
 	if cfg.RandomKeys {
 		log.Warn("SESSION_KEYS not set: using random keys, so sessions will not survive a restart")
 	}
 
-	app, err := newApp(cfg, sandboxURL, log)
+	a, err := app.New(cfg, deps)
 	if err != nil {
 		listener.Close()
 		return err
 	}
 	log.Info("listening", "url", "http://"+listener.Addr().String(), "redirect_url", cfg.RedirectURL)
-	appDone := serve(newServer(app, log), listener)
+	appDone := serve(a.Server, listener)
 
 	select {
 	case err = <-appDone:
@@ -108,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
-	app.Drain()
+	a.Web.Drain()
 	if err == nil && cfg.DrainDelay > 0 {
 		log.Info("draining", "for", cfg.DrainDelay)
 		time.Sleep(cfg.DrainDelay) // load balancers poll /readyz; give them time to see the 503
@@ -128,64 +127,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return err
 }
 
-// newApp wires the configuration into the web app.
-func newApp(cfg config.Config, sandboxURL string, log *slog.Logger) (*web.Server, error) {
+// assetDeps holds the embedded templates and static files.
+func assetDeps() (app.Deps, error) {
 	templates, err := fs.Sub(assets, "templates")
 	if err != nil {
-		return nil, err
+		return app.Deps{}, err
 	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
-		return nil, err
+		return app.Deps{}, err
 	}
-	service, err := gmail.NewService(gmail.Config{
-		BaseURL:     cfg.GmailAPIURL,
-		CallTimeout: cfg.CallTimeout,
-		Cache:       gmail.NewCache(32 << 20),
-		Logger:      log.With("component", "gmail"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("GMAIL_API_URL: %w", err)
-	}
-	messageURL := func(account, id string) string {
-		return "https://mail.google.com/mail/u/" + url.PathEscape(account) + "/#all/" + url.PathEscape(id)
-	}
-	if sandboxURL != "" {
-		messageURL = func(account, id string) string {
-			return sandbox.MessageURL(sandboxURL, account, id)
-		}
-	}
-	return web.New(web.Options{
-		ClientID:      cfg.ClientID,
-		ClientSecret:  cfg.ClientSecret,
-		RedirectURL:   cfg.RedirectURL,
-		AuthURL:       cfg.AuthURL,
-		TokenURL:      cfg.TokenURL,
-		RevokeURL:     cfg.RevokeURL,
-		SessionKeys:   cfg.SessionKeys,
-		SecureCookies: cfg.SecureCookies(),
-		Gmail:         service,
-		PageTimeout:   cfg.PageTimeout,
-		MessageURL:    messageURL,
-		SandboxURL:    sandboxURL,
-		Templates:     templates,
-		Static:        static,
-		HTTPClient:    &http.Client{Timeout: 10 * time.Second},
-		Logger:        log,
-	})
+	return app.Deps{Templates: templates, Static: static}, nil
 }
 
-// newServer sets the timeouts a server facing browsers needs.
-func newServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// useSandbox builds the stand-in Google served at base and points the app
+// at it: its client, and every endpoint the configuration left empty.
+func useSandbox(cfg *config.Config, deps *app.Deps, base string) (*sandbox.Server, error) {
+	cfg.ClientID, cfg.ClientSecret = sandbox.ClientID, rand.Text()
+	sb, err := sandbox.New(sandbox.Options{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		RedirectURIs: []string{cfg.RedirectURL},
+		Logger:       deps.Logger.With("component", "sandbox"),
+	})
+	if err != nil {
+		return nil, err
 	}
+	endpoints := sandbox.EndpointsAt(base)
+	cfg.AuthURL = cmp.Or(cfg.AuthURL, endpoints.AuthURL)
+	cfg.TokenURL = cmp.Or(cfg.TokenURL, endpoints.TokenURL)
+	cfg.RevokeURL = cmp.Or(cfg.RevokeURL, endpoints.RevokeURL)
+	cfg.GmailAPIURL = cmp.Or(cfg.GmailAPIURL, endpoints.GmailAPIURL)
+	deps.SandboxURL = base
+	deps.MessageURL = func(account, id string) string { return sandbox.MessageURL(base, account, id) }
+	return sb, nil
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

@@ -1,11 +1,13 @@
 // Package apptest runs the app and its sandbox Google on loopback for tests:
 // the web handler tests, the multi-instance test, the load test and the
-// browser tests all start the same pieces the same way.
+// browser tests all start the same pieces the same way, and the app is
+// built by app.New from a config.Load result, as main builds it.
 package apptest
 
 import (
 	"bytes"
-	"fmt"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -24,13 +26,15 @@ import (
 
 	"golang.org/x/net/html"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/sandbox"
 	"gmailoauth/internal/web"
 )
 
-// Options change how Start builds the environment.
+// Options change how Start builds the environment. Zero values keep what
+// production does, except where noted.
 type Options struct {
 	Instances   int      // app instances sharing the sandbox; default 1
 	SessionKeys [][]byte // default: one fresh pair
@@ -40,8 +44,10 @@ type Options struct {
 	CallTimeout time.Duration
 	Now         func() time.Time
 	Logger      *slog.Logger // default: discard
-	// Edit, when set, changes each instance's options before it is built.
-	Edit func(*web.Options)
+	// Config and Deps, when set, change each instance's settings and
+	// dependencies before it is built.
+	Config func(*config.Config)
+	Deps   func(*app.Deps)
 }
 
 // Env is a sandbox Google and one or more app instances on loopback.
@@ -58,6 +64,7 @@ type App struct {
 	URL     string
 	Server  *web.Server
 	handler swappable
+	addr    string // host:port it listens on
 }
 
 // swappable lets a listener exist before its handler, so the redirect URL,
@@ -99,17 +106,16 @@ func Start(t testing.TB, opts Options) *Env {
 	env := &Env{opts: opts}
 	var redirects []string
 	for range opts.Instances {
-		app := &App{}
-		app.handler.set(http.NotFoundHandler())
-		srv := httptest.NewServer(&app.handler)
-		t.Cleanup(srv.Close)
-		app.URL = srv.URL
-		redirects = append(redirects, srv.URL+"/callback")
-		env.Apps = append(env.Apps, app)
+		a := &App{}
+		a.handler.set(http.NotFoundHandler())
+		a.addr = serve(t, &a.handler, opts.Logger)
+		a.URL = "http://" + a.addr
+		redirects = append(redirects, a.URL+"/callback")
+		env.Apps = append(env.Apps, a)
 	}
-	secret := "sandbox-secret-" + fmt.Sprint(time.Now().UnixNano())
+	secret := rand.Text()
 	sb, err := sandbox.New(sandbox.Options{
-		ClientID:     config.SandboxClientID,
+		ClientID:     sandbox.ClientID,
 		ClientSecret: secret,
 		RedirectURIs: redirects,
 		Now:          opts.Now,
@@ -118,9 +124,7 @@ func Start(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("sandbox.New: %v", err)
 	}
-	sbServer := httptest.NewServer(sb)
-	t.Cleanup(sbServer.Close)
-	env.Sandbox, env.SandboxURL, env.secret = sb, sbServer.URL, secret
+	env.Sandbox, env.SandboxURL, env.secret = sb, "http://"+serve(t, sb, opts.Logger), secret
 
 	for i := range env.Apps {
 		env.Restart(t, i, opts.SessionKeys)
@@ -128,57 +132,80 @@ func Start(t testing.TB, opts Options) *Env {
 	return env
 }
 
+// serve serves h on a loopback port, as main serves the app and the
+// sandbox, until the test ends, and returns its host:port.
+func serve(t testing.TB, h http.Handler, log *slog.Logger) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = app.NewHTTPServer(h, log)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
 // Restart replaces instance i's server with one using keys, as a deploy
 // with rotated SESSION_KEYS would; the URL stays the same. Start uses it to
 // build every instance the first time.
 func (e *Env) Restart(t testing.TB, i int, keys [][]byte) {
 	t.Helper()
-	app := e.Apps[i]
-	app.Server = e.newServer(t, app.URL, keys)
-	app.handler.set(app.Server)
+	a := e.Apps[i]
+	a.Server = e.newServer(t, a, keys)
+	a.handler.set(a.Server)
 }
 
-func (e *Env) newServer(t testing.TB, appURL string, keys [][]byte) *web.Server {
+// newServer builds the app as main does: settings through config.Load,
+// then app.New, with the sandbox's endpoints in place of Google's.
+func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *web.Server {
 	t.Helper()
-	service, err := gmail.NewService(gmail.Config{
-		BaseURL:     e.SandboxURL,
-		CallTimeout: e.opts.CallTimeout,
-		Cache:       e.opts.Cache,
-		Strategy:    e.opts.Strategy,
-		Logger:      e.opts.Logger,
-	})
-	if err != nil {
-		t.Fatalf("gmail.NewService: %v", err)
+	var encoded []string
+	for _, key := range keys {
+		encoded = append(encoded, base64.StdEncoding.EncodeToString(key))
 	}
-	opts := web.Options{
-		ClientID:     config.SandboxClientID,
-		ClientSecret: e.secret,
-		RedirectURL:  appURL + "/callback",
-		AuthURL:      e.SandboxURL + sandbox.AuthPath,
-		TokenURL:     e.SandboxURL + sandbox.TokenPath,
-		RevokeURL:    e.SandboxURL + sandbox.RevokePath,
-		SessionKeys:  keys,
-		Gmail:        service,
-		PageTimeout:  e.opts.PageTimeout,
-		SandboxURL:   e.SandboxURL,
-		Templates:    Templates(t),
-		Static:       Static(t),
-		HTTPClient:   &http.Client{Timeout: 10 * time.Second},
-		Logger:       e.opts.Logger,
-		Now:          e.opts.Now,
-		Location:     time.UTC,
+	endpoints := sandbox.EndpointsAt(e.SandboxURL)
+	settings := map[string]string{
+		"ADDR":                 a.addr,
+		"GOOGLE_CLIENT_ID":     sandbox.ClientID,
+		"GOOGLE_CLIENT_SECRET": e.secret,
+		"GOOGLE_AUTH_URL":      endpoints.AuthURL,
+		"GOOGLE_TOKEN_URL":     endpoints.TokenURL,
+		"GOOGLE_REVOKE_URL":    endpoints.RevokeURL,
+		"GMAIL_API_URL":        endpoints.GmailAPIURL,
+		"SESSION_KEYS":         strings.Join(encoded, ","),
+	}
+	if e.opts.PageTimeout > 0 {
+		settings["GMAIL_PAGE_TIMEOUT"] = e.opts.PageTimeout.String()
+	}
+	if e.opts.CallTimeout > 0 {
+		settings["GMAIL_CALL_TIMEOUT"] = e.opts.CallTimeout.String()
+	}
+	cfg, err := config.Load(nil, func(name string) string { return settings[name] }, io.Discard)
+	if err != nil {
+		t.Fatalf("config.Load: %v", err)
+	}
+	if e.opts.Config != nil {
+		e.opts.Config(&cfg)
+	}
+	deps := app.Deps{
+		Templates:  Templates(t),
+		Static:     Static(t),
+		Logger:     e.opts.Logger,
+		SandboxURL: e.SandboxURL,
 		MessageURL: func(account, id string) string {
 			return sandbox.MessageURL(e.SandboxURL, account, id)
 		},
+		Cache:    e.opts.Cache,
+		Now:      e.opts.Now,
+		Location: time.UTC,
+		Strategy: e.opts.Strategy,
 	}
-	if e.opts.Edit != nil {
-		e.opts.Edit(&opts)
+	if e.opts.Deps != nil {
+		e.opts.Deps(&deps)
 	}
-	srv, err := web.New(opts)
+	built, err := app.New(cfg, deps)
 	if err != nil {
-		t.Fatalf("web.New: %v", err)
+		t.Fatalf("app.New: %v", err)
 	}
-	return srv
+	return built.Web
 }
 
 // repoRoot is the module root, found from this file's location so tests in

@@ -19,8 +19,8 @@ import (
 	"time"
 )
 
-// Google's production endpoints; every one can be overridden so that tests
-// and the sandbox can stand in for Google.
+// Google's production endpoints; every one can be overridden so that a
+// stand-in can take Google's place.
 const (
 	DefaultAuthURL     = "https://accounts.google.com/o/oauth2/v2/auth"
 	DefaultTokenURL    = "https://oauth2.googleapis.com/token"
@@ -42,13 +42,15 @@ type Config struct {
 	SessionKeys [][]byte
 	RandomKeys  bool
 
+	// Google's endpoints, or the overrides given. With Sandbox set, those
+	// not overridden are empty: the sandbox's own are known only once it runs.
 	AuthURL     string
 	TokenURL    string
 	RevokeURL   string
 	GmailAPIURL string
 
-	// Sandbox is true when no Google client is configured: the binary then
-	// runs its own stand-in Google on SandboxAddr and points itself at it.
+	// Sandbox is true when no Google client is configured: main then runs
+	// the built-in stand-in Google on SandboxAddr and points the app at it.
 	Sandbox     bool
 	SandboxAddr string
 
@@ -66,9 +68,6 @@ type Config struct {
 	// NewKeys asks only for a fresh SESSION_KEYS value to be printed.
 	NewKeys bool
 }
-
-// SandboxClientID is the client the sandbox registers for the app.
-const SandboxClientID = "sandbox-client.apps.googleusercontent.com"
 
 // setting ties one variable to its flag, so both spellings stay in one list.
 type setting struct {
@@ -159,27 +158,24 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if !c.Sandbox && c.ClientSecret == "" {
 		return Config{}, errors.New("GOOGLE_CLIENT_SECRET is not set (GOOGLE_CLIENT_ID is); set both, or GOOGLE_CREDENTIALS")
 	}
+	c.AuthURL, c.TokenURL, c.RevokeURL, c.GmailAPIURL = raw.authURL, raw.tokenURL, raw.revokeURL, raw.gmailURL
 	if c.Sandbox {
 		if _, _, err := net.SplitHostPort(c.SandboxAddr); err != nil {
 			return Config{}, fmt.Errorf("SANDBOX_ADDR %q: want host:port", c.SandboxAddr)
 		}
-		c.ClientID = SandboxClientID
-		c.ClientSecret = randomSecret()
-		base := "http://" + c.SandboxAddr
-		c.AuthURL = or(raw.authURL, base+"/o/oauth2/v2/auth")
-		c.TokenURL = or(raw.tokenURL, base+"/token")
-		c.RevokeURL = or(raw.revokeURL, base+"/revoke")
-		c.GmailAPIURL = or(raw.gmailURL, base)
 	} else {
-		c.AuthURL = or(raw.authURL, DefaultAuthURL)
-		c.TokenURL = or(raw.tokenURL, DefaultTokenURL)
-		c.RevokeURL = or(raw.revokeURL, DefaultRevokeURL)
-		c.GmailAPIURL = or(raw.gmailURL, DefaultGmailAPIURL)
+		c.AuthURL = or(c.AuthURL, DefaultAuthURL)
+		c.TokenURL = or(c.TokenURL, DefaultTokenURL)
+		c.RevokeURL = or(c.RevokeURL, DefaultRevokeURL)
+		c.GmailAPIURL = or(c.GmailAPIURL, DefaultGmailAPIURL)
 	}
 	for _, u := range []struct{ name, value string }{
 		{"GOOGLE_AUTH_URL", c.AuthURL}, {"GOOGLE_TOKEN_URL", c.TokenURL},
 		{"GOOGLE_REVOKE_URL", c.RevokeURL}, {"GMAIL_API_URL", c.GmailAPIURL},
 	} {
+		if u.value == "" {
+			continue // only with Sandbox: the sandbox's endpoint fills it
+		}
 		if err := checkURL(u.name, u.value); err != nil {
 			return Config{}, err
 		}
@@ -307,8 +303,4 @@ func randomKey(n int) []byte {
 	key := make([]byte, n)
 	rand.Read(key) // crypto/rand.Read never returns an error since Go 1.24.
 	return key
-}
-
-func randomSecret() string {
-	return base64.RawURLEncoding.EncodeToString(randomKey(24))
 }

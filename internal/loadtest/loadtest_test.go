@@ -24,10 +24,10 @@ import (
 	"testing"
 	"time"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/sandbox"
-	"gmailoauth/internal/web"
 )
 
 var (
@@ -185,9 +185,9 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 		PageTimeout: pageTimeout,
 		CallTimeout: callTimeout,
 		Logger:      logs.logger(),
-		Edit: func(o *web.Options) {
-			o.GmailTransport = gmailTransport
-			o.HTTPClient = &http.Client{Transport: tokenTransport, Timeout: 10 * time.Second}
+		Deps: func(d *app.Deps) {
+			d.GmailTransport = gmailTransport
+			d.HTTPClient = &http.Client{Transport: tokenTransport, Timeout: 10 * time.Second}
 		},
 	})
 	defer gmailTransport.CloseIdleConnections()

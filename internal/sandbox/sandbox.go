@@ -36,6 +36,26 @@ func MessageURL(base, account, id string) string {
 	return base + "/mail/u/" + url.PathEscape(account) + "/message/" + url.PathEscape(id)
 }
 
+// ClientID is the client the sandbox registers for the app when the app
+// runs against it instead of Google.
+const ClientID = "sandbox-client.apps.googleusercontent.com"
+
+// Endpoints are the URLs an app uses to reach the sandbox in place of
+// Google's, given the sandbox's base URL.
+type Endpoints struct {
+	AuthURL, TokenURL, RevokeURL, GmailAPIURL string
+}
+
+// EndpointsAt returns the sandbox's endpoints under base.
+func EndpointsAt(base string) Endpoints {
+	return Endpoints{
+		AuthURL:     base + AuthPath,
+		TokenURL:    base + TokenPath,
+		RevokeURL:   base + RevokePath,
+		GmailAPIURL: base,
+	}
+}
+
 // Defaults applied by New when the corresponding Options field is zero.
 const (
 	DefaultAccessTokenTTL = time.Hour

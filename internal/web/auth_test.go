@@ -26,7 +26,7 @@ func TestOAuthRedirect(t *testing.T) {
 	q := loc.Query()
 	want := map[string]string{
 		"response_type":         "code",
-		"client_id":             config.SandboxClientID,
+		"client_id":             sandbox.ClientID,
 		"redirect_uri":          app.URL + "/callback",
 		"scope":                 web.GmailScope,
 		"code_challenge_method": "S256",
@@ -239,7 +239,7 @@ func TestLogout(t *testing.T) {
 }
 
 func TestLogoutStillSignsOutWhenRevocationFails(t *testing.T) {
-	_, app := start(t, apptest.Options{Edit: func(o *web.Options) { o.RevokeURL = "http://127.0.0.1:1/revoke" }})
+	_, app := start(t, apptest.Options{Config: func(c *config.Config) { c.RevokeURL = "http://127.0.0.1:1/revoke" }})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 	wantRedirect(t, b.PostForm(t, app.URL+"/logout", app.URL, nil), http.StatusSeeOther, "/")

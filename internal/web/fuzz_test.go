@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/securecookie"
 
 	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/config"
 	"gmailoauth/internal/web"
 )
 
@@ -54,7 +55,7 @@ func FuzzCallback(f *testing.F) {
 		w.Write([]byte(`{"error":"invalid_grant","error_description":"Bad Request"}`))
 	}))
 	f.Cleanup(token.Close)
-	env := apptest.Start(f, apptest.Options{Edit: func(o *web.Options) { o.TokenURL = token.URL }})
+	env := apptest.Start(f, apptest.Options{Config: func(c *config.Config) { c.TokenURL = token.URL }})
 	app := env.Apps[0]
 	cookie, state := pendingSignIn(f, app)
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/web"
 )
@@ -26,7 +27,7 @@ func TestBrokenTemplateFailsAtStart(t *testing.T) {
 func TestTemplateErrorIsACleanPage(t *testing.T) {
 	templates := apptest.MapFS(t, apptest.Templates(t))
 	templates["index.html"].Data = []byte(`{{define "main"}}<p>half a page</p>{{.NoSuchField}}{{end}}`)
-	_, app := start(t, apptest.Options{Edit: func(o *web.Options) { o.Templates = templates }})
+	_, app := start(t, apptest.Options{Deps: func(d *app.Deps) { d.Templates = templates }})
 	resp := apptest.NewBrowser(t).Get(t, app.URL+"/")
 	wantStatus(t, resp, http.StatusInternalServerError)
 	if bytes.Contains(resp.Body, []byte("half a page")) || bytes.Contains(resp.Body, []byte("NoSuchField")) {

@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/securecookie"
 
 	"gmailoauth/internal/apptest"
-	"gmailoauth/internal/web"
+	"gmailoauth/internal/config"
 )
 
 func TestSessionCookieAttributes(t *testing.T) {
@@ -31,7 +31,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestSecureCookiesOverHTTPS(t *testing.T) {
-	_, app := start(t, apptest.Options{Edit: func(o *web.Options) { o.SecureCookies = true }})
+	_, app := start(t, apptest.Options{Config: func(c *config.Config) { c.RedirectURL = "https://mail.example.com/callback" }})
 	resp := apptest.NewBrowser(t).Get(t, app.URL+"/oauth")
 	c := resp.Cookies()[0]
 	if !c.Secure || !strings.HasPrefix(c.Name, "__Host-") {
