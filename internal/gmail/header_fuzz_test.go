@@ -51,6 +51,8 @@ func FuzzDecodeHeader(f *testing.F) {
 		"=?UTF-8?Q?Caf=C3=A9_au_lait?= =?UTF-8?Q?_et_croissant?=",
 		"=?ISO-8859-1?Q?Andr=E9?= is here",
 		"=?KOI8-R?B?8NLJ18XU?=",
+		"=?ISO-2022-JP?B?GyRCIVokNDBGRg==?= =?ISO-2022-JP?B?YiFbRy9LdkcvO08kTjFENkg7fjRWJEskRCQkJEYbKEI=?=",
+		"=?x-unknown?B?8NLJ18XU?= =?Shift_JIS?B?***?=",
 		"=?UTF-8?B?/w==?=",
 		"=?UTF-8?Q?=E2=80=AEtxt.exe?=",
 		"=?utf-8?b?" + strings.Repeat("QUFB", 180) + "?=", // over maxSubjectRunes once decoded

@@ -1,7 +1,6 @@
 package gmail
 
 import (
-	"fmt"
 	"io"
 	"mime"
 	"net/mail"
@@ -28,20 +27,21 @@ type Address struct {
 }
 
 // ParseAddress parses a From header value: RFC 5322 via net/mail, with RFC
-// 2047 encoded words decoded (UTF-8, ISO-8859-1 and US-ASCII; words in other
-// charsets are kept as they are). "山田 <a@b>" gives {山田, a@b}, a bare
+// 2047 encoded words decoded in any charset golang.org/x/text knows (words
+// in other charsets are kept as they are). "山田 <a@b>" gives {山田, a@b}, a bare
 // address gives Name "", and a value that is no address at all gives Name =
 // the cleaned text. The result is valid UTF-8 without control characters,
 // Name at most maxNameRunes runes and Email at most maxEmailRunes.
 func ParseAddress(raw string) Address {
-	raw = strings.ToValidUTF8(boundInput(raw), string(utf8.RuneError))
+	raw = joinEncodedWords(strings.ToValidUTF8(boundInput(raw), string(utf8.RuneError)))
 	// net/mail drops or chokes on an encoded word in a charset it cannot
 	// decode; noticing that sends the value down the path that keeps it.
 	unknownCharset := false
 	parser := mail.AddressParser{WordDecoder: &mime.WordDecoder{
-		CharsetReader: func(charset string, _ io.Reader) (io.Reader, error) {
-			unknownCharset = true
-			return nil, fmt.Errorf("charset %q not supported", charset)
+		CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
+			r, err := charsetReader(charset, input)
+			unknownCharset = unknownCharset || err != nil
+			return r, err
 		},
 	}}
 	if list, err := parser.ParseList(raw); err == nil && len(list) > 0 && !unknownCharset {
@@ -101,44 +101,30 @@ func DecodeHeader(raw string) string {
 }
 
 // decodeWords decodes the RFC 2047 encoded words in s. A word in a charset
-// the standard library lacks stays as it is, instead of failing the whole
-// value as mime.WordDecoder.DecodeHeader does.
+// nobody can decode, or malformed, stays as it is, instead of failing the
+// whole value as mime.WordDecoder.DecodeHeader does.
 func decodeWords(s string) string {
-	var decoder mime.WordDecoder
-	if decoded, err := decoder.DecodeHeader(s); err == nil {
-		return decoded
-	}
-	// Encoded words contain no white space (RFC 2047 §5), so they are found
-	// between it.
+	s = joinEncodedWords(s)
 	var out strings.Builder
+	pos := 0
 	previousDecoded := false
-	for s != "" {
-		wordStart := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) })
-		if wordStart < 0 {
-			out.WriteString(s)
-			break
-		}
-		space := s[:wordStart]
-		s = s[wordStart:]
-		wordEnd := strings.IndexFunc(s, unicode.IsSpace)
-		if wordEnd < 0 {
-			wordEnd = len(s)
-		}
-		word := s[:wordEnd]
-		s = s[wordEnd:]
-		decoded, err := decoder.Decode(word)
+	for _, w := range findEncodedWords(s) {
+		gap := s[pos:w.start]
+		decoded, err := wordDecoder.Decode(s[w.start:w.end])
 		// White space between two encoded words is not part of the text
 		// (RFC 2047 §6.2).
-		if err != nil || !previousDecoded {
-			out.WriteString(space)
+		if err != nil || !previousDecoded || strings.TrimSpace(gap) != "" {
+			out.WriteString(gap)
 		}
 		if err != nil {
-			out.WriteString(word)
+			out.WriteString(s[w.start:w.end])
 		} else {
 			out.WriteString(decoded)
 		}
 		previousDecoded = err == nil
+		pos = w.end
 	}
+	out.WriteString(s[pos:])
 	return out.String()
 }
 

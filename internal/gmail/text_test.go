@@ -18,8 +18,13 @@ func TestParseAddress(t *testing.T) {
 		{"encoded word Q in ISO-8859-1", "=?ISO-8859-1?Q?Andr=E9?= Pirard <pirard@example.be>", Address{"André Pirard", "pirard@example.be"}},
 		{"adjacent encoded words join", "=?UTF-8?Q?Jos=C3=A9?= =?UTF-8?Q?_Mar=C3=ADa?= <jm@example.es>", Address{"José María", "jm@example.es"}},
 		{"encoded word inside quotes", `"=?UTF-8?B?5bGx55Sw?=" <yamada@example.jp>`, Address{"山田", "yamada@example.jp"}},
-		{"unknown charset kept raw", "=?KOI8-R?B?8NLJ18XU?= <ivan@example.ru>", Address{"=?KOI8-R?B?8NLJ18XU?=", "ivan@example.ru"}},
-		{"unknown charset after a quoted word kept raw", `"Ivan" =?KOI8-R?B?8NLJ18XU?= <ivan@example.ru>`, Address{`"Ivan" =?KOI8-R?B?8NLJ18XU?=`, "ivan@example.ru"}},
+		{"encoded word in KOI8-R", "=?KOI8-R?B?8NLJ18XU?= <ivan@example.ru>", Address{"Привет", "ivan@example.ru"}},
+		{"encoded word in Shift_JIS", "=?Shift_JIS?B?ltiRuiCR8Zbn?= <takuya.kimura@example.jp>", Address{"木村 拓也", "takuya.kimura@example.jp"}},
+		{"ISO-2022-JP split inside a character", "=?ISO-2022-JP?B?GyRCM3Q8MA==?= =?ISO-2022-JP?B?MnE8UiU1JXMlVyVrPiY7dhsoQg==?= <info@example.co.jp>",
+			Address{"株式会社サンプル商事", "info@example.co.jp"}},
+		{"split word in a list keeps the first address", "=?UTF-8?Q?=E6=97=A5=E6?= =?UTF-8?Q?=9C=AC=E8=AA=9E?= <a@example.jp>, b@example.jp", Address{"日本語", "a@example.jp"}},
+		{"unknown charset kept raw", "=?x-unknown?B?8NLJ18XU?= <ivan@example.ru>", Address{"=?x-unknown?B?8NLJ18XU?=", "ivan@example.ru"}},
+		{"unknown charset after a quoted word kept raw", `"Ivan" =?x-unknown?B?8NLJ18XU?= <ivan@example.ru>`, Address{`"Ivan" =?x-unknown?B?8NLJ18XU?=`, "ivan@example.ru"}},
 		{"control character in a quoted name", "\"Bell\a Ringer\" <bell@example.com>", Address{"Bell Ringer", "bell@example.com"}},
 		{"bare address", "alice@example.com", Address{"", "alice@example.com"}},
 		{"address in brackets only", "<alice@example.com>", Address{"", "alice@example.com"}},
@@ -51,8 +56,8 @@ func TestDecodeHeader(t *testing.T) {
 		{"encoded word Q with underscores", "=?utf-8?q?Caf=C3=A9_cr=C3=A8me?=", "Café crème"},
 		{"mixed text and encoded words", "Re: =?UTF-8?B?5bGx55Sw?= meeting", "Re: 山田 meeting"},
 		{"white space between encoded words is dropped", "=?UTF-8?Q?a?=  =?UTF-8?Q?b?=", "ab"},
-		{"unknown charset kept raw", "=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?="},
-		{"unknown charset next to a known one", "=?UTF-8?Q?caf=C3=A9?= =?KOI8-R?B?8NLJ18XU?= x", "café =?KOI8-R?B?8NLJ18XU?= x"},
+		{"unknown charset kept raw", "=?x-unknown?B?GyRCRnxLXDhsGyhC?=", "=?x-unknown?B?GyRCRnxLXDhsGyhC?="},
+		{"unknown charset next to a known one", "=?UTF-8?Q?caf=C3=A9?= =?x-unknown?B?8NLJ18XU?= x", "café =?x-unknown?B?8NLJ18XU?= x"},
 		{"malformed encoded word kept", "=?UTF-8?B?***?=", "=?UTF-8?B?***?="},
 		{"folded header unfolded", "a long\r\n subject", "a long subject"},
 		{"trimmed", "  \t padded \t ", "padded"},
@@ -66,6 +71,50 @@ func TestDecodeHeader(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := DecodeHeader(tt.raw); got != tt.want {
 				t.Errorf("DecodeHeader(%.80q) = %.80q; want %.80q", tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDecodeHeaderCharsets decodes the charsets mail really uses. The
+// encoded words were made with GNU iconv, not with the decoder under test.
+func TestDecodeHeaderCharsets(t *testing.T) {
+	tests := []struct {
+		name, raw, want string
+	}{
+		{name: "ISO-2022-JP", raw: "=?ISO-2022-JP?B?GyRCRy9LdkcvO08kTjFENkg7fjRWJE4kKkNOJGkkOxsoQg==?=", want: "年末年始の営業時間のお知らせ"},
+		{name: "Shift_JIS", raw: "=?Shift_JIS?B?lr6T+oLMie+LY46Rl7+C8JGXlXSCtYLcgrc=?=", want: "明日の会議資料を送付します"},
+		{name: "EUC-JP", raw: "=?EUC-JP?B?zrm51KTOvMy/v6TytqbNraS3pN6kuQ==?=", want: "旅行の写真を共有します"},
+		{name: "GB18030", raw: "=?GB18030?B?vL62yLGouObS0bj80MI=?=", want: "季度报告已更新"},
+		{name: "GBK", raw: "=?GBK?B?zfXOsA==?=", want: "王伟"},
+		{name: "gb2312 label on GBK text", raw: "=?gb2312?B?vL62yLGouObS0bj80MI=?=", want: "季度报告已更新"},
+		{name: "Big5", raw: "=?Big5?B?t3zEs6z2v/0=?=", want: "會議紀錄"},
+		{name: "EUC-KR", raw: "=?EUC-KR?B?yLjAxyDAz8GkIL7Is7s=?=", want: "회의 일정 안내"},
+		{name: "ks_c_5601-1987 label (Outlook)", raw: "=?ks_c_5601-1987?B?sei5zsHY?=", want: "김민준"},
+		{name: "KOI8-R", raw: "=?KOI8-R?B?8NLJ18XUIMnaIO3P08vX2Q==?=", want: "Привет из Москвы"},
+		{name: "Windows-1251", raw: "=?windows-1251?B?zvL3uPIg5+Ag7e7/4fD8?=", want: "Отчёт за ноябрь"},
+		{name: "ISO-8859-2", raw: "=?ISO-8859-2?B?U3BvdGthbmllIHcgtnJvZOo=?=", want: "Spotkanie w środę"},
+		{name: "Windows-1252", raw: "=?windows-1252?B?Uul1bmlvbjogNSCAIGxlIGNhZuk=?=", want: "Réunion: 5 € le café"},
+		{name: "ISO-8859-15 in Q", raw: "=?iso-8859-15?q?=BCuvre_=E0_5_=A4?=", want: "Œuvre à 5 €"},
+		{name: "charset with an RFC 2231 language", raw: "=?ISO-2022-JP*ja?B?GyRCRnxLXDhsGyhC?=", want: "日本語"},
+		{name: "ISO-2022-JP split inside a character",
+			raw:  "=?ISO-2022-JP?B?GyRCIVokNDBGRg==?= =?ISO-2022-JP?B?YiFbRy9LdkcvO08kTjFENkg7fjRWJEskRCQkJEYbKEI=?=",
+			want: "【ご案内】年末年始の営業時間について"},
+		{name: "ISO-2022-JP split inside a character in Q", raw: "=?iso-2022-jp?Q?=1B=24B=3B?=\r\n =?iso-2022-jp?Q?3ED=1B=28B?=", want: "山田"},
+		{name: "Shift_JIS split inside a character", raw: "=?Shift_JIS?B?lr6T+oI=?= =?Shift_JIS?B?zInvi2OOkZe/gvCRl5V0grWC3IK3?=", want: "明日の会議資料を送付します"},
+		{name: "UTF-8 split inside a character",
+			raw:  "=?UTF-8?B?5pel5pys6Ko=?= =?UTF-8?B?nuOBruS7tuWQjeOBjOS6jOOBpOOBruiqnuOBq+WIhuOBi+OCjOOCiw==?=",
+			want: "日本語の件名が二つの語に分かれる"},
+		{name: "words with one charset in both encodings", raw: "=?UTF-8?Q?=E6=97=A5?= =?UTF-8?B?5pys?=", want: "日本"},
+		{name: "text between words keeps them apart", raw: "=?UTF-8?B?5pel5pys6Ko=?= x =?UTF-8?B?nuOBrg==?=", want: "日本\uFFFD x \uFFFDの"},
+		{name: "charset the index knows without a decoder", raw: "=?UTF-7?B?K1plVmlzLQ==?=", want: "=?UTF-7?B?K1plVmlzLQ==?="},
+		{name: "broken charset label", raw: "Re: =?unknown-8bit?Q?Caf=E9?= menu", want: "Re: =?unknown-8bit?Q?Caf=E9?= menu"},
+		{name: "broken base64 in a split word kept raw", raw: "=?Shift_JIS?B?lr6T+oI=?= =?Shift_JIS?B?***?=", want: "明日\uFFFD =?Shift_JIS?B?***?="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DecodeHeader(tt.raw); got != tt.want {
+				t.Errorf("DecodeHeader(%.80q) = %q; want %q", tt.raw, got, tt.want)
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -222,8 +221,11 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 	if !hasSubject || subject == "" {
 		subject = "(no subject)"
 	}
+	if decoded, err := headerDecoder.DecodeHeader(subject); err == nil {
+		subject = decoded
+	}
 	from, _ := m.headerValue("From")
-	if decoded, err := new(mime.WordDecoder).DecodeHeader(from); err == nil {
+	if decoded, err := headerDecoder.DecodeHeader(from); err == nil {
 		from = decoded
 	}
 	to, _ := m.headerValue("To")

@@ -14,6 +14,13 @@ func TestSandboxPages(t *testing.T) {
 	token := f.sandbox.IssueToken(hanako).AccessToken
 	nakamura := f.findMessage(t, token, subjectIs("ご無沙汰しております")).ID
 	script := f.findMessage(t, token, subjectIs(`<script>alert("x")</script> Quarterly report`)).ID
+	koi8 := f.findMessage(t, token, func(m messageResource) bool {
+		from, _ := m.header("From")
+		return strings.HasSuffix(from, "<ivan.petrov@example.ru>")
+	})
+	if subject, _ := koi8.header("Subject"); subject != "=?KOI8-R?B?8NLJ18XUIMnaIO3P08vX2Q==?=" {
+		t.Errorf("Subject of the KOI8-R seed = %q; want it as KOI8-R encoded words", subject)
+	}
 	tests := []struct {
 		name            string
 		path            string
@@ -31,6 +38,8 @@ func TestSandboxPages(t *testing.T) {
 			[]string{"ご無沙汰しております", "中村 太郎", "来月東京に行く予定"}, nil},
 		{"message by account index", "/mail/u/0/message/" + nakamura, http.StatusOK, "text/html; charset=utf-8",
 			[]string{"ご無沙汰しております"}, nil},
+		{"message in KOI8-R", "/mail/u/0/message/" + koi8.ID, http.StatusOK, "text/html; charset=utf-8",
+			[]string{"Привет из Москвы", "Иван Петров"}, []string{"=?KOI8-R?"}},
 		{"message with markup in the subject", "/mail/u/" + hanako + "/message/" + script, http.StatusOK, "text/html; charset=utf-8",
 			[]string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Quarterly report"}, []string{"<script>"}},
 		{"message of another account", "/mail/u/" + alex + "/message/" + nakamura, http.StatusNotFound, "text/html; charset=utf-8",
