@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,6 +47,9 @@ const shutdownTimeout = 10 * time.Second
 // before anything is served, so a busy port fails at once.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the usage asked for is printed; that is success
+	}
 	if err != nil {
 		return err
 	}

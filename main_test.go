@@ -480,3 +480,19 @@ func TestReadyzTurnsUnreadyBeforeShutdown(t *testing.T) {
 		t.Fatalf("run() did not return after the drain delay and shutdown")
 	}
 }
+
+func TestRunHelpSucceeds(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	env := map[string]string{"GOOGLE_CLIENT_SECRET": "GOCSPX-not-for-the-terminal", "SESSION_KEYS": config.NewSessionKeys()}
+	if err := run(context.Background(), []string{"-h"}, mapEnv(env), &stdout, &stderr); err != nil {
+		t.Errorf("run(-h) = %v; want nil, so the exit status is 0", err)
+	}
+	if !strings.Contains(stderr.String(), "-google-client-secret") {
+		t.Errorf("run(-h) printed no usage:\n%s", stderr.String())
+	}
+	for name, value := range env {
+		if strings.Contains(stdout.String()+stderr.String(), value) {
+			t.Errorf("run(-h) printed the value of %s", name)
+		}
+	}
+}

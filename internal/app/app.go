@@ -91,7 +91,7 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 		TokenURL:       cfg.TokenURL,
 		RevokeURL:      cfg.RevokeURL,
 		SessionKeys:    cfg.SessionKeys,
-		SecureCookies:  cfg.SecureCookies(),
+		HTTPS:          cfg.HTTPS(),
 		Gmail:          service,
 		GmailTransport: deps.GmailTransport,
 		PageTimeout:    cfg.PageTimeout,

@@ -28,6 +28,10 @@ const (
 	DefaultGmailAPIURL = "https://gmail.googleapis.com"
 )
 
+// CallbackPath is the route the app serves Google's redirect back at; a
+// REDIRECT_URL must end there.
+const CallbackPath = "/callback"
+
 // Config is everything the app needs to start.
 type Config struct {
 	Addr            string // where the app listens
@@ -76,7 +80,10 @@ type setting struct {
 }
 
 // Load reads flags from args (without the program name) and falls back to
-// getenv for each setting; a flag wins over its environment variable.
+// getenv for each setting; a flag wins over its environment variable. For
+// -h it prints the usage to stderr and returns flag.ErrHelp. Neither the
+// usage nor an error ever shows a setting's value from the environment,
+// since some are secrets.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var raw struct {
 		addr, redirect, clientID, secret, credentials, keys         string
@@ -102,12 +109,21 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	fs := flag.NewFlagSet("gmailoauth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// The environment is read after parsing, not given as the flags'
+	// defaults: the flag package prints defaults in its usage.
 	for _, s := range settings {
-		fs.StringVar(s.value, s.flag, getenv(s.env), s.usage+" ["+s.env+"]")
+		fs.StringVar(s.value, s.flag, "", s.usage+" ["+s.env+"]")
 	}
 	newKeys := fs.Bool("new-session-keys", false, "print a fresh SESSION_KEYS value and exit")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range settings {
+		if !given[s.flag] {
+			*s.value = getenv(s.env)
+		}
 	}
 	if *newKeys {
 		return Config{NewKeys: true}, nil
@@ -124,17 +140,26 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		SandboxAddr:     or(raw.sandboxAddr, "127.0.0.1:5001"),
 		LogFormat:       or(raw.format, "text"),
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
 		return Config{}, fmt.Errorf("ADDR %q: want host:port", c.Addr)
 	}
-	c.RedirectURL = or(raw.redirect, "http://"+c.Addr+"/callback")
+	// The default redirect URL is built from ADDR, and Google refuses one
+	// without a host or with an unspecified address such as 0.0.0.0.
+	if ip := net.ParseIP(host); raw.redirect == "" && (host == "" || ip != nil && ip.IsUnspecified()) {
+		return Config{}, fmt.Errorf("ADDR %q has no host for the default REDIRECT_URL http://%s%s; set ADDR to e.g. 127.0.0.1:5000, or set REDIRECT_URL", c.Addr, c.Addr, CallbackPath)
+	}
+	c.RedirectURL = or(raw.redirect, "http://"+c.Addr+CallbackPath)
 	if err := checkURL("REDIRECT_URL", c.RedirectURL); err != nil {
 		return Config{}, err
+	}
+	if u, _ := url.Parse(c.RedirectURL); u.Path != CallbackPath {
+		return Config{}, fmt.Errorf("REDIRECT_URL %q: the app serves the callback at %s; register %s://%s%s with Google and set REDIRECT_URL to it",
+			c.RedirectURL, CallbackPath, u.Scheme, u.Host, CallbackPath)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return Config{}, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)
 	}
-	var err error
 	if c.PageTimeout, err = duration("GMAIL_PAGE_TIMEOUT", raw.pageTimeout, 8*time.Second); err != nil {
 		return Config{}, err
 	}
@@ -157,6 +182,9 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	c.Sandbox = c.ClientID == ""
 	if !c.Sandbox && c.ClientSecret == "" {
 		return Config{}, errors.New("GOOGLE_CLIENT_SECRET is not set (GOOGLE_CLIENT_ID is); set both, or GOOGLE_CREDENTIALS")
+	}
+	if c.Sandbox && c.ClientSecret != "" {
+		return Config{}, errors.New("GOOGLE_CLIENT_ID is not set (GOOGLE_CLIENT_SECRET is); set both, or neither to run the built-in sandbox")
 	}
 	c.AuthURL, c.TokenURL, c.RevokeURL, c.GmailAPIURL = raw.authURL, raw.tokenURL, raw.revokeURL, raw.gmailURL
 	if c.Sandbox {
@@ -190,10 +218,12 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	return c, nil
 }
 
-// SecureCookies reports whether cookies must carry the Secure attribute:
-// whenever the app is reached over https, which the redirect URL tells.
-func (c Config) SecureCookies() bool {
-	return strings.HasPrefix(c.RedirectURL, "https://")
+// HTTPS reports whether people reach the app over https, which the redirect
+// URL tells: cookies must then carry Secure, and pages HSTS. url.Parse
+// lowercases the scheme, so HTTPS:// counts too.
+func (c Config) HTTPS() bool {
+	u, err := url.Parse(c.RedirectURL)
+	return err == nil && u.Scheme == "https"
 }
 
 // credentialsFile is the part of Google Cloud Console's download we use.
@@ -236,22 +266,26 @@ func (c *Config) readCredentials() error {
 // readable.
 func ParseSessionKeys(value string) ([][]byte, error) {
 	parts := strings.Split(value, ",")
-	if len(parts)%2 != 0 {
-		return nil, fmt.Errorf("%d keys given; want hash,encryption pairs (an even number)", len(parts))
-	}
 	keys := make([][]byte, 0, len(parts))
+	// Each key is decoded before the pairs are counted: a value that is not
+	// base64 at all is that mistake, not "1 key given".
 	for i, part := range parts {
 		key, err := decodeKey(strings.TrimSpace(part))
 		if err != nil {
 			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
+		keys = append(keys, key)
+	}
+	if len(keys)%2 != 0 {
+		return nil, fmt.Errorf("an odd number of keys (%d); want hash,encryption pairs", len(keys))
+	}
+	for i, key := range keys {
 		if i%2 == 0 && len(key) != 32 && len(key) != 64 {
 			return nil, fmt.Errorf("key %d (hash): %d bytes; want 32 or 64", i+1, len(key))
 		}
 		if i%2 == 1 && len(key) != 32 {
 			return nil, fmt.Errorf("key %d (encryption): %d bytes; want 32 for AES-256", i+1, len(key))
 		}
-		keys = append(keys, key)
 	}
 	return keys, nil
 }

@@ -1,12 +1,17 @@
 package config_test
 
 import (
+	"cmp"
 	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/config"
 )
@@ -40,8 +45,8 @@ func TestLoadDefaultsToSandbox(t *testing.T) {
 			t.Errorf("%s = %q; want %q", c.name, c.got, c.want)
 		}
 	}
-	if !cfg.Sandbox || !cfg.RandomKeys || cfg.SecureCookies() {
-		t.Errorf("Sandbox=%v RandomKeys=%v Secure=%v; want true true false", cfg.Sandbox, cfg.RandomKeys, cfg.SecureCookies())
+	if !cfg.Sandbox || !cfg.RandomKeys || cfg.HTTPS() {
+		t.Errorf("Sandbox=%v RandomKeys=%v HTTPS=%v; want true true false", cfg.Sandbox, cfg.RandomKeys, cfg.HTTPS())
 	}
 }
 
@@ -74,8 +79,8 @@ func TestLoadRealGoogle(t *testing.T) {
 		cfg.RevokeURL != config.DefaultRevokeURL || cfg.GmailAPIURL != config.DefaultGmailAPIURL {
 		t.Errorf("endpoints = %+v; want Google's", cfg)
 	}
-	if !cfg.SecureCookies() || len(cfg.SessionKeys) != 4 || cfg.RandomKeys {
-		t.Errorf("SecureCookies=%v keys=%d RandomKeys=%v; want true 4 false", cfg.SecureCookies(), len(cfg.SessionKeys), cfg.RandomKeys)
+	if !cfg.HTTPS() || len(cfg.SessionKeys) != 4 || cfg.RandomKeys {
+		t.Errorf("HTTPS=%v keys=%d RandomKeys=%v; want true 4 false", cfg.HTTPS(), len(cfg.SessionKeys), cfg.RandomKeys)
 	}
 }
 
@@ -122,12 +127,19 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		wantErr string
 	}{
 		{"secret missing", map[string]string{"GOOGLE_CLIENT_ID": "id"}, "GOOGLE_CLIENT_SECRET"},
+		{"ID missing", map[string]string{"GOOGLE_CLIENT_SECRET": "secret"}, "GOOGLE_CLIENT_ID is not set"},
+		{"keys not base64 at all", map[string]string{"SESSION_KEYS": "my session keys"}, "SESSION_KEYS: key 1: not base64"},
+		{"addr without host", map[string]string{"ADDR": ":5000"}, "ADDR \":5000\" has no host"},
+		{"addr 0.0.0.0", map[string]string{"ADDR": "0.0.0.0:5000"}, "ADDR \"0.0.0.0:5000\" has no host"},
+		{"addr ::", map[string]string{"ADDR": "[::]:5000"}, "has no host"},
 		{"odd key count", map[string]string{"SESSION_KEYS": key(32)}, "SESSION_KEYS"},
 		{"key not base64", map[string]string{"SESSION_KEYS": "!!!," + key(32)}, "SESSION_KEYS: key 1: not base64"},
 		{"short hash key", map[string]string{"SESSION_KEYS": key(16) + "," + key(32)}, "key 1 (hash)"},
 		{"AES-128 key", map[string]string{"SESSION_KEYS": key(32) + "," + key(16)}, "key 2 (encryption)"},
 		{"bad addr", map[string]string{"ADDR": "5000"}, "ADDR"},
 		{"relative redirect", map[string]string{"REDIRECT_URL": "/callback"}, "REDIRECT_URL"},
+		{"redirect to another path", map[string]string{"REDIRECT_URL": "https://mail.example.com/oauth2callback"}, "register https://mail.example.com/callback with Google"},
+		{"redirect with a trailing slash", map[string]string{"REDIRECT_URL": "https://mail.example.com/callback/"}, "REDIRECT_URL"},
 		{"bad token URL", map[string]string{"GOOGLE_TOKEN_URL": "ftp://x"}, "GOOGLE_TOKEN_URL"},
 		{"bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"bad timeout", map[string]string{"GMAIL_PAGE_TIMEOUT": "soon"}, "GMAIL_PAGE_TIMEOUT"},
@@ -150,5 +162,59 @@ func TestNewSessionKeysParse(t *testing.T) {
 	keys, err := config.ParseSessionKeys(config.NewSessionKeys())
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("ParseSessionKeys(NewSessionKeys()) = %d keys, %v; want 2, nil", len(keys), err)
+	}
+}
+
+func TestLoadAddrWithoutHostTakesAnExplicitRedirect(t *testing.T) {
+	cfg, err := config.Load(nil, env(map[string]string{"ADDR": ":5000", "REDIRECT_URL": "https://mail.example.com/callback"}), io.Discard)
+	if err != nil || cfg.RedirectURL != "https://mail.example.com/callback" {
+		t.Errorf("Load() = %q, %v; want the REDIRECT_URL given and no error", cfg.RedirectURL, err)
+	}
+}
+
+// Secrets come from the environment; the usage printed for -h or a bad flag
+// must not show them as defaults, nor may any other setting's value leak.
+func TestUsageShowsNoValues(t *testing.T) {
+	const secret = "GOCSPX-not-for-the-terminal"
+	keys := key(32) + "," + key(32)
+	environment := env(map[string]string{
+		"GOOGLE_CLIENT_ID":     "id.apps.googleusercontent.com",
+		"GOOGLE_CLIENT_SECRET": secret,
+		"SESSION_KEYS":         keys,
+	})
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr error
+	}{
+		{name: "-h", args: []string{"-h"}, wantErr: flag.ErrHelp},
+		{name: "-help", args: []string{"-help"}, wantErr: flag.ErrHelp},
+		{name: "unknown flag", args: []string{"-no-such-flag"}},
+		{name: "flag without value", args: []string{"-addr"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			_, err := config.Load(tt.args, environment, &stderr)
+			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) {
+				t.Errorf("Load(%q) err = %v; want %v", tt.args, err, cmp.Or(tt.wantErr, errors.New("an error")))
+			}
+			out := stderr.String() + fmt.Sprint(err)
+			if !strings.Contains(out, "GOOGLE_CLIENT_SECRET") {
+				t.Fatalf("Load(%q) printed no usage:\n%s", tt.args, out)
+			}
+			for _, value := range []string{secret, key(32), "id.apps.googleusercontent.com"} {
+				if strings.Contains(out, value) {
+					t.Errorf("Load(%q) printed the value %q:\n%s", tt.args, value, out)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadFlagBeatsEnvironment(t *testing.T) {
+	cfg, err := config.Load([]string{"-log-format", "json"}, env(map[string]string{"LOG_FORMAT": "text", "GMAIL_CALL_TIMEOUT": "2s"}), io.Discard)
+	if err != nil || cfg.LogFormat != "json" || cfg.CallTimeout != 2*time.Second {
+		t.Errorf("Load() = LogFormat %q CallTimeout %v, %v; want the flag's json and the environment's 2s", cfg.LogFormat, cfg.CallTimeout, err)
 	}
 }

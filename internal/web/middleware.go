@@ -12,10 +12,19 @@ import (
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next http.Handler) http.Handler {
+// hsts keeps browsers on https for a year once they have seen the app there.
+// It has no includeSubDomains: the app does not speak for its parent's
+// other hosts.
+const hsts = "max-age=31536000"
+
+// securityHeaders sets the headers every response carries; with https,
+// also Strict-Transport-Security.
+func securityHeaders(https bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if https {
+			h.Set("Strict-Transport-Security", hsts)
+		}
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		// no-referrer: the callback URL holds a code and state, and the

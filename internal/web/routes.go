@@ -12,6 +12,7 @@ func (s *Server) routes() http.Handler {
 	// Pages carry personal data or one-time values: never cached.
 	mux.Handle("GET /{$}", noStore(s.handleIndex()))
 	mux.Handle("GET /oauth", noStore(s.handleOAuth()))
+	// config.CallbackPath: REDIRECT_URL must name this route.
 	mux.Handle("GET /callback", noStore(s.handleCallback()))
 	mux.Handle("GET /home", noStore(s.handleHome()))
 	mux.Handle("POST /logout", noStore(s.handleLogout()))
@@ -35,5 +36,5 @@ func (s *Server) routes() http.Handler {
 		csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
 
-	return s.logRequests(s.recoverPanics(securityHeaders(csrf.Handler(mux))))
+	return s.logRequests(s.recoverPanics(securityHeaders(s.https, csrf.Handler(mux))))
 }

@@ -29,8 +29,10 @@ type Options struct {
 	RevokeURL              string
 
 	// SessionKeys are hash/encryption pairs, newest first.
-	SessionKeys   [][]byte
-	SecureCookies bool
+	SessionKeys [][]byte
+	// HTTPS is set when people reach the app over https: the session
+	// cookie is then Secure and every response carries HSTS.
+	HTTPS bool
 
 	Gmail *gmail.Service
 	// GmailTransport carries the calls to Gmail, under the token; nil means
@@ -65,6 +67,7 @@ type Server struct {
 	gmail          *gmail.Service
 	gmailTransport http.RoundTripper
 	pageTimeout    time.Duration
+	https          bool
 	messageURL     func(account, id string) string
 	sandboxURL     string
 	pages          *pages
@@ -86,7 +89,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Gmail == nil || opts.Templates == nil || opts.Static == nil {
 		return nil, errors.New("web: Gmail service, templates and static files are required")
 	}
-	sessions, err := newSessionStore(opts.SessionKeys, opts.SecureCookies)
+	sessions, err := newSessionStore(opts.SessionKeys, opts.HTTPS)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +113,7 @@ func New(opts Options) (*Server, error) {
 		gmail:          opts.Gmail,
 		gmailTransport: opts.GmailTransport,
 		pageTimeout:    orDuration(opts.PageTimeout, 8*time.Second),
+		https:          opts.HTTPS,
 		messageURL:     opts.MessageURL,
 		sandboxURL:     opts.SandboxURL,
 		pages:          pages,

@@ -30,12 +30,32 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}
 }
 
-func TestSecureCookiesOverHTTPS(t *testing.T) {
-	_, app := start(t, apptest.Options{Config: func(c *config.Config) { c.RedirectURL = "https://mail.example.com/callback" }})
-	resp := apptest.NewBrowser(t).Get(t, app.URL+"/oauth")
-	c := resp.Cookies()[0]
-	if !c.Secure || !strings.HasPrefix(c.Name, "__Host-") {
-		t.Errorf("cookie %s Secure=%v; want Secure with the __Host- prefix", c.Name, c.Secure)
+func TestHTTPSMeansSecureCookiesAndHSTS(t *testing.T) {
+	tests := []struct {
+		name        string
+		redirectURL string
+		wantHTTPS   bool
+	}{
+		{name: "https", redirectURL: "https://mail.example.com/callback", wantHTTPS: true},
+		{name: "scheme in capitals", redirectURL: "HTTPS://mail.example.com/callback", wantHTTPS: true},
+		{name: "http", redirectURL: "http://mail.example.com/callback", wantHTTPS: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, app := start(t, apptest.Options{Config: func(c *config.Config) { c.RedirectURL = tt.redirectURL }})
+			b := apptest.NewBrowser(t)
+			resp := b.Get(t, app.URL+"/oauth")
+			c := resp.Cookies()[0]
+			if secure := c.Secure && strings.HasPrefix(c.Name, "__Host-"); secure != tt.wantHTTPS {
+				t.Errorf("REDIRECT_URL %s: cookie %s Secure=%v; want Secure with the __Host- prefix: %v", tt.redirectURL, c.Name, c.Secure, tt.wantHTTPS)
+			}
+			for _, path := range []string{"/", "/oauth", "/static/style.css", "/nope"} {
+				got := b.Get(t, app.URL+path).Header.Get("Strict-Transport-Security")
+				if want := map[bool]string{true: "max-age=31536000", false: ""}[tt.wantHTTPS]; got != want {
+					t.Errorf("REDIRECT_URL %s: GET %s Strict-Transport-Security = %q; want %q", tt.redirectURL, path, got, want)
+				}
+			}
+		})
 	}
 }
 
