@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -23,14 +24,16 @@ const (
 
 // batchPart is one request of a batch, or why it could not be read.
 type batchPart struct {
+	index     int // position in the request
 	contentID string
 	request   *http.Request
 	err       *apiError
 }
 
 // serveBatch is Gmail's batch endpoint: a multipart/mixed body of HTTP
-// requests, answered by a multipart/mixed body of HTTP responses in the same
-// order. Parts run concurrently, as at Google.
+// requests, answered by a multipart/mixed body of HTTP responses, in the same
+// order unless ShuffleBatchResponses is on. Parts run concurrently, as at
+// Google.
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		apiErr := errMethodNotAllowed(r.Method)
@@ -50,6 +53,9 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 			group.Go(func() { responses[i] = s.servePart(r, part) })
 		}
 		group.Wait()
+		if s.shuffleBatches.Load() {
+			shuffle(parts, responses)
+		}
 		writeBatchResponse(w, r, parts, responses)
 	})
 }
@@ -83,7 +89,9 @@ func readBatch(w http.ResponseWriter, r *http.Request) ([]batchPart, *apiError) 
 		if err != nil {
 			return nil, errInvalidArgument("Failed to parse batch request: " + err.Error())
 		}
-		parts = append(parts, parsePart(part.Header.Get("Content-ID"), body))
+		parsed := parsePart(part.Header.Get("Content-ID"), body)
+		parsed.index = len(parts)
+		parts = append(parts, parsed)
 	}
 	if len(parts) == 0 {
 		return nil, errInvalidArgument("Failed to parse batch request: the batch has no parts.")
@@ -91,24 +99,54 @@ func readBatch(w http.ResponseWriter, r *http.Request) ([]batchPart, *apiError) 
 	return parts, nil
 }
 
-// parsePart reads the HTTP request inside a batch part. The HTTP version of
-// the request line is optional in Google's batch format, so it is added when
-// missing to satisfy net/http.
+// parsePart reads the HTTP request inside a batch part, laid out as
+// Google's batch guide shows it: a request line whose HTTP version may be
+// left out, optional headers, and a blank line only before a body, with
+// lines ending in CRLF or LF alone. The request line must hold the path
+// only; the guide forbids full URLs there.
 func parsePart(contentID string, body []byte) batchPart {
 	body = bytes.TrimLeft(body, "\r\n")
 	requestLine, rest, _ := bytes.Cut(body, []byte("\n"))
-	if fields := strings.Fields(string(requestLine)); len(fields) == 2 {
-		body = append([]byte(fields[0]+" "+fields[1]+" HTTP/1.1\r\n"), rest...)
+	fields := strings.Fields(string(requestLine))
+	if len(fields) < 2 || len(fields) > 3 {
+		return partError(contentID, fmt.Sprintf("Failed to parse the HTTP request in a batch part: request line %.100q is not METHOD PATH [VERSION].", requestLine))
 	}
-	request, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(body)))
+	if len(fields) == 3 && !strings.HasPrefix(fields[2], "HTTP/1.") {
+		return partError(contentID, fmt.Sprintf("Failed to parse the HTTP request in a batch part: %.20q is not an HTTP/1 version.", fields[2]))
+	}
+	if !strings.HasPrefix(fields[1], "/") || strings.HasPrefix(fields[1], "//") {
+		return partError(contentID, fmt.Sprintf("Batch part request line holds %.100q; it must hold only the path of the URL, as full URLs are not allowed in batch requests.", fields[1]))
+	}
+	head := fields[0] + " " + fields[1] + " HTTP/1.1\r\n"
+	request, err := http.ReadRequest(bufio.NewReader(io.MultiReader(strings.NewReader(head), bytes.NewReader(withHeaderEnd(rest)))))
 	if err != nil {
-		return batchPart{contentID: contentID, err: errInvalidArgument("Failed to parse the HTTP request in a batch part: " + err.Error())}
+		return partError(contentID, "Failed to parse the HTTP request in a batch part: "+err.Error())
 	}
 	return batchPart{contentID: contentID, request: request}
 }
 
-// servePart answers one part through the Gmail routes. The outer request's
-// Authorization applies unless the part carries its own.
+// withHeaderEnd returns what follows the request line with the blank line
+// that ends its headers, which the guide leaves out of body-less requests
+// but net/http needs.
+func withHeaderEnd(rest []byte) []byte {
+	if bytes.HasPrefix(rest, []byte("\n")) || bytes.HasPrefix(rest, []byte("\r\n")) ||
+		bytes.Contains(rest, []byte("\n\n")) || bytes.Contains(rest, []byte("\n\r\n")) {
+		return rest
+	}
+	rest = bytes.TrimRight(rest, "\r\n")
+	if len(rest) == 0 {
+		return []byte("\r\n")
+	}
+	return append(rest, "\r\n\r\n"...)
+}
+
+func partError(contentID, message string) batchPart {
+	return batchPart{contentID: contentID, err: errInvalidArgument(message)}
+}
+
+// servePart answers one part through the Gmail routes. As the batch guide
+// says, the outer request's headers (except its Content- ones) and query
+// parameters apply to every part unless the part sets its own.
 func (s *Server) servePart(outer *http.Request, part batchPart) *responseBuffer {
 	s.stats.batchParts.Add(1)
 	response := newResponseBuffer()
@@ -125,8 +163,19 @@ func (s *Server) servePart(outer *http.Request, part batchPart) *responseBuffer 
 		writeAPIError(response, inner, errInvalidArgument(fmt.Sprintf("Batch part path %q is not a Gmail API path; this is the Gmail batch endpoint.", inner.URL.Path)))
 		return response
 	}
-	if inner.Header.Get("Authorization") == "" {
-		inner.Header.Set("Authorization", outer.Header.Get("Authorization"))
+	for name, values := range outer.Header {
+		if !strings.HasPrefix(name, "Content-") && inner.Header.Get(name) == "" {
+			inner.Header[name] = values
+		}
+	}
+	if outerQuery := outer.URL.Query(); len(outerQuery) > 0 {
+		query := inner.URL.Query()
+		for name, values := range outerQuery {
+			if !query.Has(name) {
+				query[name] = values
+			}
+		}
+		inner.URL.RawQuery = query.Encode()
 	}
 	s.gmail.ServeHTTP(response, inner)
 	return response
@@ -137,7 +186,7 @@ func (s *Server) servePart(outer *http.Request, part batchPart) *responseBuffer 
 func writeBatchResponse(w http.ResponseWriter, r *http.Request, parts []batchPart, responses []*responseBuffer) {
 	body, contentType, err := encodeBatchResponse(parts, responses)
 	if err != nil {
-		writeAPIError(w, r, errForStatus(http.StatusInternalServerError))
+		writeAPIError(w, r, errForStatus(http.StatusInternalServerError, ""))
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
@@ -181,6 +230,32 @@ func encodeBatchResponse(parts []batchPart, responses []*responseBuffer) ([]byte
 		return nil, "", fmt.Errorf("batch body: %w", err)
 	}
 	return body.Bytes(), "multipart/mixed; boundary=" + writer.Boundary(), nil
+}
+
+// ShuffleBatchResponses makes batch responses come back in an order other
+// than the requests' whenever a batch has two parts or more. Google's guide
+// warns that calls may run in any order, and a client must match responses
+// by Content-ID; turning this on proves that it does.
+func (s *Server) ShuffleBatchResponses(on bool) {
+	s.shuffleBatches.Store(on)
+}
+
+// shuffle reorders parts and their responses alike, never leaving two or
+// more in their original order.
+func shuffle(parts []batchPart, responses []*responseBuffer) {
+	swap := func(i, j int) {
+		parts[i], parts[j] = parts[j], parts[i]
+		responses[i], responses[j] = responses[j], responses[i]
+	}
+	// Reordering needs no cryptographic randomness.
+	rand.Shuffle(len(parts), swap)
+	moved := false
+	for i, part := range parts {
+		moved = moved || part.index != i
+	}
+	if !moved && len(parts) > 1 {
+		swap(0, 1)
+	}
 }
 
 // responseContentID maps a request Content-ID to Google's response one:

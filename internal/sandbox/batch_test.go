@@ -297,3 +297,164 @@ func TestBatchPartsRunConcurrently(t *testing.T) {
 		t.Errorf("a batch with %v latency took only %v; want the latency applied", latency, elapsed)
 	}
 }
+
+// guideBatch is the example request of Google's batch guide
+// (https://developers.google.com/gmail/api/guides/batch), byte for byte: LF
+// line ends, no HTTP version on the request lines, no blank line after the
+// headers of a body-less request. Only the Farm API's paths are Gmail's.
+const guideBatch = `--batch_foobarbaz
+Content-Type: application/http
+Content-ID: <item1:12930812@barnyard.example.com>
+
+GET /gmail/v1/users/me/messages/%s
+
+--batch_foobarbaz
+Content-Type: application/http
+Content-ID: <item2:12930812@barnyard.example.com>
+
+GET /gmail/v1/users/me/profile
+If-None-Match: "etag/profile"
+
+--batch_foobarbaz
+Content-Type: application/http
+Content-ID: <item3:12930812@barnyard.example.com>
+
+GET /gmail/v1/users/me/messages?maxResults=2
+If-None-Match: "etag/messages"
+
+--batch_foobarbaz--`
+
+func (f *fixture) rawBatch(t *testing.T, accessToken, query, body string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.url+sandbox.GmailBatchPath+query, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "multipart/mixed; boundary=batch_foobarbaz")
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	return f.do(t, req)
+}
+
+func TestBatchAcceptsTheGuidesLayout(t *testing.T) {
+	f := newFixture(t)
+	token := f.sandbox.IssueToken(hanako).AccessToken
+	id := f.listAll(t, token, "maxResults=1")[0]
+	tests := []struct {
+		name string
+		body string
+	}{
+		{name: "as the guide shows it", body: fmt.Sprintf(guideBatch, id)},
+		{name: "with CRLF line ends", body: strings.ReplaceAll(fmt.Sprintf(guideBatch, id), "\n", "\r\n")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := f.rawBatch(t, token, "", tt.body)
+			wantStatus(t, resp, http.StatusOK)
+			parts := parseBatchResponse(t, resp)
+			if len(parts) != 3 {
+				t.Fatalf("batch answered %d parts; want 3", len(parts))
+			}
+			for i, part := range parts {
+				wantID := fmt.Sprintf("<response-item%d:12930812@barnyard.example.com>", i+1)
+				if part.contentID != wantID || part.status != http.StatusOK {
+					t.Errorf("part %d = %q HTTP %d; want %q HTTP 200\n%s", i+1, part.contentID, part.status, wantID, part.body)
+				}
+			}
+			if !bytes.Contains(parts[0].body, []byte(`"id": "`+id+`"`)) || !bytes.Contains(parts[1].body, []byte(hanako)) {
+				t.Errorf("parts do not answer their requests:\n%s\n%s", parts[0].body, parts[1].body)
+			}
+		})
+	}
+}
+
+func TestBatchRefusesFullURLs(t *testing.T) {
+	f := newFixture(t)
+	token := f.sandbox.IssueToken(hanako).AccessToken
+	tests := []struct {
+		name, target string
+		wantStatus   int
+	}{
+		{name: "path", target: "/gmail/v1/users/me/profile", wantStatus: http.StatusOK},
+		{name: "full URL", target: "https://gmail.googleapis.com/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest},
+		{name: "the sandbox's own URL", target: f.url + "/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest},
+		{name: "scheme-relative URL", target: "//gmail.googleapis.com/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest},
+		{name: "HTTP version that is not HTTP/1", target: "/gmail/v1/users/me/profile HTTP/2", wantStatus: http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, responses := f.batch(t, token, []batchPart{{contentID: "<1>", request: "GET " + tt.target}})
+			if len(responses) != 1 || responses[0].status != tt.wantStatus {
+				t.Fatalf("batch part GET %s = %+v; want one part with HTTP %d", tt.target, responses, tt.wantStatus)
+			}
+			if tt.wantStatus != http.StatusOK {
+				var body googleError
+				if err := json.Unmarshal(responses[0].body, &body); err != nil || body.Error.Status != "INVALID_ARGUMENT" {
+					t.Errorf("part body = %s; want Google's INVALID_ARGUMENT error", responses[0].body)
+				}
+			}
+		})
+	}
+}
+
+func TestBatchAppliesTheOuterQueryAndHeaders(t *testing.T) {
+	f := newFixture(t)
+	token := f.sandbox.IssueToken(hanako).AccessToken
+	parts := []batchPart{
+		{contentID: "<1>", request: "GET /gmail/v1/users/me/profile"},
+		{contentID: "<2>", request: "GET /gmail/v1/users/me/profile?prettyPrint=true"},
+	}
+	body, contentType := batchBody(t, parts)
+	req, err := http.NewRequest(http.MethodPost, f.url+sandbox.GmailBatchPath+"?prettyPrint=false", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+token)
+	responses := parseBatchResponse(t, f.do(t, req))
+	if len(responses) != 2 {
+		t.Fatalf("batch answered %d parts; want 2", len(responses))
+	}
+	if compact := responses[0].body; bytes.Contains(bytes.TrimSpace(compact), []byte("\n")) {
+		t.Errorf("part without prettyPrint under an outer prettyPrint=false is indented:\n%s", compact)
+	}
+	if pretty := responses[1].body; !bytes.Contains(bytes.TrimSpace(pretty), []byte("\n")) {
+		t.Errorf("part with its own prettyPrint=true is compact:\n%s", pretty)
+	}
+}
+
+func TestShuffledBatchResponsesKeepTheirContentIDs(t *testing.T) {
+	f := newFixture(t)
+	token := f.sandbox.IssueToken(hanako).AccessToken
+	ids := f.listAll(t, token, "maxResults=5")[:5]
+	var parts []batchPart
+	for i, id := range ids {
+		parts = append(parts, getPart(fmt.Sprintf("<item%d>", i), listPath+"/"+id+"?format=minimal"))
+	}
+	f.sandbox.ShuffleBatchResponses(true)
+	_, responses := f.batch(t, token, parts)
+	if len(responses) != len(parts) {
+		t.Fatalf("batch answered %d parts; want %d", len(responses), len(parts))
+	}
+	inOrder := true
+	for i, part := range responses {
+		var n int
+		if _, err := fmt.Sscanf(part.contentID, "<response-item%d>", &n); err != nil || n < 0 || n >= len(ids) {
+			t.Fatalf("part %d Content-ID = %q; want <response-itemN>", i, part.contentID)
+		}
+		inOrder = inOrder && n == i
+		var m messageResource
+		if err := json.Unmarshal(part.body, &m); err != nil || m.ID != ids[n] {
+			t.Errorf("part %s answers message %q; want %s", part.contentID, m.ID, ids[n])
+		}
+	}
+	if inOrder {
+		t.Errorf("ShuffleBatchResponses(true) left the responses in request order")
+	}
+	f.sandbox.ShuffleBatchResponses(false)
+	_, responses = f.batch(t, token, parts)
+	for i, part := range responses {
+		if want := fmt.Sprintf("<response-item%d>", i); part.contentID != want {
+			t.Errorf("after ShuffleBatchResponses(false), part %d = %q; want %q", i, part.contentID, want)
+		}
+	}
+}

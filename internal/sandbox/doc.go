@@ -20,6 +20,6 @@
 //	batch:    base + GmailBatchPath
 //
 // Tests and load generators steer it with SetLatency, InjectFaults,
-// SetFaultRates, SetAccessTokenTTL, RevokeAccount and IssueToken, and observe
-// it with Stats.
+// SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount and
+// IssueToken, and observe it with Stats.
 package sandbox

@@ -18,8 +18,14 @@ type Fault struct {
 	// Call is "list", "get", "profile", "batch" (the outer batch request) or
 	// "" for any Gmail call. A batch part counts as the call of its inner request.
 	Call string
-	// Status answers with Google's error JSON and this HTTP status (4xx or 5xx).
+	// Status answers with Google's error JSON and this HTTP status (4xx or
+	// 5xx). A 403 is insufficientPermissions unless Reason says otherwise; a
+	// 429 is Gmail's "Too many concurrent requests for user."
 	Status int
+	// Reason, with Status 403 only, makes the 403 a rate limit:
+	// "rateLimitExceeded" (the project's quota) or "userRateLimitExceeded"
+	// (one user's), in domain usageLimits, as Gmail sends them.
+	Reason string
 	// RetryAfter sets the Retry-After header, in whole seconds rounded up.
 	RetryAfter time.Duration
 	// Delay holds the answer back this long, or until the request is
@@ -30,13 +36,14 @@ type Fault struct {
 }
 
 // FaultRates makes Gmail calls, batch parts and outer batch requests fail at
-// random, for load tests. Each call draws once: P500, P429, PSlow and
-// PMalformed are the probabilities of the four outcomes (their sum should be
-// at most 1). The zero value injects nothing.
+// random, for load tests. Each call draws once: P500, P429, P403, PSlow and
+// PMalformed are the probabilities of the five outcomes (their sum should be
+// at most 1). P403 answers 403 userRateLimitExceeded, Gmail's other way of
+// saying 429. The zero value injects nothing.
 type FaultRates struct {
-	P500, P429, PSlow, PMalformed float64
-	SlowDelay                     time.Duration // how long a slow call is held back
-	RetryAfter                    time.Duration // Retry-After of the 429s, if > 0
+	P500, P429, P403, PSlow, PMalformed float64
+	SlowDelay                           time.Duration // how long a slow call is held back
+	RetryAfter                          time.Duration // Retry-After of the 429s and 403s, if > 0
 }
 
 type faultInjector struct {
@@ -58,6 +65,10 @@ func (s *Server) InjectFaults(faults ...Fault) {
 		}
 		if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 			panic(fmt.Sprintf("sandbox: InjectFaults: Status %d is not an error status", f.Status))
+		}
+		if f.Reason != "" && (f.Status != http.StatusForbidden || f.Reason != reasonRateLimit && f.Reason != reasonUserRateLimit) {
+			panic(fmt.Sprintf("sandbox: InjectFaults: Reason %q with Status %d (want %s or %s with 403)",
+				f.Reason, f.Status, reasonRateLimit, reasonUserRateLimit))
 		}
 	}
 	s.faults.mu.Lock()
@@ -102,9 +113,11 @@ func (fi *faultInjector) next(kind string) (Fault, bool) {
 		return Fault{Status: http.StatusInternalServerError}, true
 	case draw < rates.P500+rates.P429:
 		return Fault{Status: http.StatusTooManyRequests, RetryAfter: rates.RetryAfter}, true
-	case draw < rates.P500+rates.P429+rates.PSlow:
+	case draw < rates.P500+rates.P429+rates.P403:
+		return Fault{Status: http.StatusForbidden, Reason: reasonUserRateLimit, RetryAfter: rates.RetryAfter}, true
+	case draw < rates.P500+rates.P429+rates.P403+rates.PSlow:
 		return Fault{Delay: rates.SlowDelay}, true
-	case draw < rates.P500+rates.P429+rates.PSlow+rates.PMalformed:
+	case draw < rates.P500+rates.P429+rates.P403+rates.PSlow+rates.PMalformed:
 		return Fault{Malformed: true}, true
 	}
 	return Fault{}, false
@@ -119,7 +132,7 @@ func (s *Server) serveWithFaults(kind string, w http.ResponseWriter, r *http.Req
 		return
 	}
 	if err := sleepContext(r.Context(), fault.Delay); err != nil {
-		writeAPIError(w, r, errForStatus(http.StatusServiceUnavailable))
+		writeAPIError(w, r, errForStatus(http.StatusServiceUnavailable, ""))
 		return
 	}
 	switch {
@@ -128,8 +141,8 @@ func (s *Server) serveWithFaults(kind string, w http.ResponseWriter, r *http.Req
 			seconds := (fault.RetryAfter + time.Second - 1) / time.Second
 			w.Header().Set("Retry-After", strconv.FormatInt(int64(seconds), 10))
 		}
-		s.log.Debug("sandbox: injected fault", "call", kind, "status", fault.Status)
-		writeAPIError(w, r, errForStatus(fault.Status))
+		s.log.Debug("sandbox: injected fault", "call", kind, "status", fault.Status, "reason", fault.Reason)
+		writeAPIError(w, r, errForStatus(fault.Status, fault.Reason))
 	case fault.Malformed:
 		s.log.Debug("sandbox: injected malformed response", "call", kind)
 		buffer := newResponseBuffer()

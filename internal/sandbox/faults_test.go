@@ -75,24 +75,33 @@ func TestFaultsMatchTheirCall(t *testing.T) {
 
 func TestFaultStatusesUseGoogleErrors(t *testing.T) {
 	tests := []struct {
-		status     int
-		wantState  string
-		wantReason string
+		status      int
+		reason      string
+		wantState   string
+		wantReason  string
+		wantMessage string
 	}{
-		{http.StatusUnauthorized, "UNAUTHENTICATED", "authError"},
-		{http.StatusForbidden, "PERMISSION_DENIED", "insufficientPermissions"},
-		{http.StatusNotFound, "NOT_FOUND", "notFound"},
-		{http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "rateLimitExceeded"},
-		{http.StatusInternalServerError, "INTERNAL", "backendError"},
-		{http.StatusServiceUnavailable, "UNAVAILABLE", "backendError"},
+		{status: http.StatusUnauthorized, wantState: "UNAUTHENTICATED", wantReason: "authError"},
+		{status: http.StatusForbidden, wantState: "PERMISSION_DENIED", wantReason: "insufficientPermissions", wantMessage: "Request had insufficient authentication scopes."},
+		{status: http.StatusForbidden, reason: "rateLimitExceeded", wantState: "PERMISSION_DENIED", wantReason: "rateLimitExceeded", wantMessage: "Rate Limit Exceeded"},
+		{status: http.StatusForbidden, reason: "userRateLimitExceeded", wantState: "PERMISSION_DENIED", wantReason: "userRateLimitExceeded", wantMessage: "User Rate Limit Exceeded"},
+		{status: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound", wantMessage: "Requested entity was not found."},
+		{status: http.StatusTooManyRequests, wantState: "RESOURCE_EXHAUSTED", wantReason: "rateLimitExceeded", wantMessage: "Too many concurrent requests for user."},
+		{status: http.StatusInternalServerError, wantState: "INTERNAL", wantReason: "backendError"},
+		{status: http.StatusServiceUnavailable, wantState: "UNAVAILABLE", wantReason: "backendError"},
 	}
 	f := newFixture(t)
 	token := f.sandbox.IssueToken(hanako).AccessToken
 	for _, tt := range tests {
-		t.Run(http.StatusText(tt.status), func(t *testing.T) {
-			f.sandbox.InjectFaults(sandbox.Fault{Call: "profile", Status: tt.status})
+		t.Run(fmt.Sprintf("%d %s", tt.status, tt.wantReason), func(t *testing.T) {
+			f.sandbox.InjectFaults(sandbox.Fault{Call: "profile", Status: tt.status, Reason: tt.reason})
 			resp := f.gmail(t, token, profilePath)
 			wantGoogleError(t, "GET profile", resp, tt.status, tt.wantState, tt.wantReason)
+			var body googleError
+			resp.decode(t, &body)
+			if tt.wantMessage != "" && body.Error.Message != tt.wantMessage {
+				t.Errorf("message = %q; want Google's %q", body.Error.Message, tt.wantMessage)
+			}
 			if resp.header.Get("Retry-After") != "" {
 				t.Errorf("Retry-After = %q; want none without Fault.RetryAfter", resp.header.Get("Retry-After"))
 			}
@@ -208,11 +217,12 @@ func TestFaultRates(t *testing.T) {
 		wantRetryAfter string
 		wantValidJSON  bool
 	}{
-		{"none", sandbox.FaultRates{}, http.StatusOK, "", true},
-		{"always 500", sandbox.FaultRates{P500: 1}, http.StatusInternalServerError, "", true},
-		{"always 429", sandbox.FaultRates{P429: 1, RetryAfter: 3 * time.Second}, http.StatusTooManyRequests, "3", true},
-		{"always slow", sandbox.FaultRates{PSlow: 1, SlowDelay: time.Millisecond}, http.StatusOK, "", true},
-		{"always malformed", sandbox.FaultRates{PMalformed: 1}, http.StatusOK, "", false},
+		{name: "none", rates: sandbox.FaultRates{}, wantStatus: http.StatusOK, wantRetryAfter: "", wantValidJSON: true},
+		{name: "always 500", rates: sandbox.FaultRates{P500: 1}, wantStatus: http.StatusInternalServerError, wantRetryAfter: "", wantValidJSON: true},
+		{name: "always 429", rates: sandbox.FaultRates{P429: 1, RetryAfter: 3 * time.Second}, wantStatus: http.StatusTooManyRequests, wantRetryAfter: "3", wantValidJSON: true},
+		{name: "always 403 rate limit", rates: sandbox.FaultRates{P403: 1, RetryAfter: 2 * time.Second}, wantStatus: http.StatusForbidden, wantRetryAfter: "2", wantValidJSON: true},
+		{name: "always slow", rates: sandbox.FaultRates{PSlow: 1, SlowDelay: time.Millisecond}, wantStatus: http.StatusOK, wantRetryAfter: "", wantValidJSON: true},
+		{name: "always malformed", rates: sandbox.FaultRates{PMalformed: 1}, wantStatus: http.StatusOK, wantRetryAfter: "", wantValidJSON: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,6 +246,8 @@ func TestInjectFaultsRefusesTypos(t *testing.T) {
 	tests := []sandbox.Fault{
 		{Call: "lists", Status: http.StatusInternalServerError},
 		{Call: "list", Status: http.StatusOK},
+		{Call: "list", Status: http.StatusTooManyRequests, Reason: "rateLimitExceeded"},
+		{Call: "list", Status: http.StatusForbidden, Reason: "userRateLimitExceded"},
 	}
 	for _, fault := range tests {
 		t.Run(fmt.Sprintf("%+v", fault), func(t *testing.T) {

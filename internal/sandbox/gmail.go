@@ -123,22 +123,61 @@ func errMethodNotAllowed(method string) *apiError {
 	}
 }
 
-// errForStatus is the error Google sends with status, used by injected faults.
-func errForStatus(status int) *apiError {
+// Reasons of Gmail's rate-limit errors, as "Resolve errors" and "Usage
+// limits" in Gmail's guides name them: the project's limit and one user's.
+const (
+	reasonRateLimit     = "rateLimitExceeded"
+	reasonUserRateLimit = "userRateLimitExceeded"
+)
+
+// errRateLimited is Gmail's 403 for an exhausted quota, body for body as
+// "Resolve errors" shows it, plus the status field Google now adds. Unlike
+// insufficientPermissions, waiting helps.
+func errRateLimited(reason string) *apiError {
+	message := "Rate Limit Exceeded"
+	if reason == reasonUserRateLimit {
+		message = "User Rate Limit Exceeded"
+	}
+	return &apiError{
+		Code:    http.StatusForbidden,
+		Message: message,
+		Errors:  []errorItem{{Message: message, Domain: "usageLimits", Reason: reason}},
+		Status:  "PERMISSION_DENIED",
+	}
+}
+
+// errTooManyRequests is Gmail's 429, sent when one user has too many
+// requests in flight or used up a per-user limit.
+func errTooManyRequests() *apiError {
+	const message = "Too many concurrent requests for user."
+	return &apiError{
+		Code:    http.StatusTooManyRequests,
+		Message: message,
+		Errors:  []errorItem{{Message: message, Domain: "usageLimits", Reason: reasonRateLimit}},
+		Status:  "RESOURCE_EXHAUSTED",
+	}
+}
+
+// errForStatus is the error Google sends with status, used by injected
+// faults. A 403 is insufficientPermissions unless reason names a rate limit.
+func errForStatus(status int, reason string) *apiError {
 	switch status {
 	case http.StatusUnauthorized:
 		return errInvalidCredentials()
 	case http.StatusForbidden:
+		if reason != "" {
+			return errRateLimited(reason)
+		}
 		return errInsufficientScope()
 	case http.StatusNotFound:
 		return errNotFound()
 	case http.StatusBadRequest:
 		return errInvalidArgument("Invalid argument.")
-	}
-	message, reason, state := http.StatusText(status), "backendError", "UNKNOWN"
-	switch status {
 	case http.StatusTooManyRequests:
-		message, reason, state = "Resource has been exhausted (e.g. check quota).", "rateLimitExceeded", "RESOURCE_EXHAUSTED"
+		return errTooManyRequests()
+	}
+	message, state := http.StatusText(status), "UNKNOWN"
+	switch status {
 	case http.StatusInternalServerError:
 		message, state = "Internal error encountered.", "INTERNAL"
 	case http.StatusServiceUnavailable:
@@ -149,7 +188,7 @@ func errForStatus(status int) *apiError {
 	return &apiError{
 		Code:    status,
 		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "global", Reason: reason}},
+		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "backendError"}},
 		Status:  state,
 	}
 }
@@ -206,7 +245,7 @@ func (s *Server) gmailCall(kind string, handle gmailHandler) http.Handler {
 			return
 		}
 		if err := sleepContext(r.Context(), s.currentLatency()); err != nil {
-			writeAPIError(w, r, errForStatus(http.StatusServiceUnavailable))
+			writeAPIError(w, r, errForStatus(http.StatusServiceUnavailable, ""))
 			return
 		}
 		s.serveWithFaults(kind, w, r, func(w http.ResponseWriter, r *http.Request) {
@@ -399,9 +438,15 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, box *mailbox
 	writeAPIJSON(w, r, http.StatusOK, message.resource(format, query["metadataHeaders"]))
 }
 
-// validMessageID reports whether id looks like a Gmail message ID: hex digits.
+// maxMessageIDDigits is the length of a Gmail message ID: a 64-bit number
+// in lower-case hex.
+const maxMessageIDDigits = 16
+
+// validMessageID reports whether id can be a Gmail message ID. Gmail answers
+// 400 "Invalid id value" for one that cannot (not hex, or too long to be a
+// 64-bit number) and 404 for one that can but names no message.
 func validMessageID(id string) bool {
-	if id == "" || len(id) > 32 {
+	if id == "" || len(id) > maxMessageIDDigits {
 		return false
 	}
 	for _, c := range []byte(id) {

@@ -419,20 +419,26 @@ func TestGetMessageErrors(t *testing.T) {
 		wantState  string
 		wantReason string
 	}{
-		{"unknown ID", "18c0ffee00000001", http.StatusNotFound, "NOT_FOUND", "notFound"},
-		{"another person's message", alexMessage, http.StatusNotFound, "NOT_FOUND", "notFound"},
-		{"ID that is not hex", "not-an-id", http.StatusBadRequest, "INVALID_ARGUMENT", "invalidArgument"},
+		{name: "unknown ID", id: "18c0ffee00000001", wantStatus: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound"},
+		{name: "another person's message", id: alexMessage, wantStatus: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound"},
+		{name: "ID that is not hex", id: "not-an-id", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
+		{name: "ID with upper-case hex", id: "18C0FFEE00000001", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
+		{name: "ID one digit too long", id: "18c0ffee000000011", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
+		{name: "ID far too large", id: strings.Repeat("f", 40), wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
+		{name: "short unknown ID", id: "1", wantStatus: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp := f.gmail(t, token, listPath+"/"+tt.id)
 			wantGoogleError(t, "GET message "+tt.id, resp, tt.wantStatus, tt.wantState, tt.wantReason)
-			if tt.wantStatus == http.StatusNotFound {
-				var body googleError
-				resp.decode(t, &body)
-				if body.Error.Message != "Requested entity was not found." {
-					t.Errorf("message = %q; want Google's wording", body.Error.Message)
-				}
+			wantMessage := "Requested entity was not found."
+			if tt.wantStatus == http.StatusBadRequest {
+				wantMessage = "Invalid id value"
+			}
+			var body googleError
+			resp.decode(t, &body)
+			if body.Error.Message != wantMessage {
+				t.Errorf("message = %q; want Google's %q", body.Error.Message, wantMessage)
 			}
 		})
 	}

@@ -289,9 +289,13 @@ func wantGoogleError(t *testing.T, what string, resp response, status int, state
 	}
 	var body googleError
 	resp.decode(t, &body)
+	domain := "global"
+	if reason == "rateLimitExceeded" || reason == "userRateLimitExceeded" {
+		domain = "usageLimits"
+	}
 	if body.Error.Code != status || body.Error.Status != state || len(body.Error.Errors) != 1 ||
-		body.Error.Errors[0].Reason != reason || body.Error.Errors[0].Domain != "global" || body.Error.Message == "" {
-		t.Errorf("%s error = %+v; want code %d, status %s, one error with reason %s", what, body.Error, status, state, reason)
+		body.Error.Errors[0].Reason != reason || body.Error.Errors[0].Domain != domain || body.Error.Message == "" {
+		t.Errorf("%s error = %+v; want code %d, status %s, one error with reason %s in domain %s", what, body.Error, status, state, reason, domain)
 	}
 	if got := resp.header.Get("Content-Type"); got != "application/json; charset=UTF-8" {
 		t.Errorf("%s Content-Type = %q; want application/json; charset=UTF-8", what, got)

@@ -100,7 +100,9 @@ type Server struct {
 	tokens  tokenStore
 	faults  faultInjector
 	latency atomic.Int64 // a time.Duration
-	stats   counters
+	// shuffleBatches is ShuffleBatchResponses's setting.
+	shuffleBatches atomic.Bool
+	stats          counters
 }
 
 // Token is a set of credentials minted by IssueToken.
@@ -313,14 +315,6 @@ func (s *Server) ResetStats() {
 // Accounts returns the seeded account addresses; the first is the default.
 func (s *Server) Accounts() []string {
 	return slices.Clone(s.accounts)
-}
-
-// DisplayName returns the seeded display name of account, or "" if unknown.
-func (s *Server) DisplayName(account string) string {
-	if box, ok := s.mailboxes[account]; ok {
-		return box.name
-	}
-	return ""
 }
 
 // UnreadCount is the number of messages a Gmail search for "is:unread"

@@ -241,6 +241,8 @@ func TestGmailFailures(t *testing.T) {
 		{name: "401 token refused", faults: []sandbox.Fault{{Call: "list", Status: 401}}, wantStatus: 303, wantSignedOut: true},
 		{name: "403 forbidden", faults: []sandbox.Fault{{Call: "list", Status: 403}}, wantStatus: 403, wantH1: "Permission missing"},
 		{name: "429 rate limited", faults: repeat(sandbox.Fault{Call: "list", Status: 429, RetryAfter: 30 * time.Second}, 4), wantStatus: 429, wantH1: "Gmail asks us to slow down", wantRetryAfter: "30"},
+		{name: "403 project rate limit", faults: repeat(sandbox.Fault{Call: "list", Status: 403, Reason: "rateLimitExceeded", RetryAfter: 30 * time.Second}, 4), wantStatus: 429, wantH1: "Gmail asks us to slow down", wantRetryAfter: "30"},
+		{name: "403 user rate limit", faults: repeat(sandbox.Fault{Call: "list", Status: 403, Reason: "userRateLimitExceeded", RetryAfter: 30 * time.Second}, 4), wantStatus: 429, wantH1: "Gmail asks us to slow down", wantRetryAfter: "30"},
 		{name: "500s", faults: repeat(sandbox.Fault{Call: "list", Status: 500}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
 		{name: "503s", faults: repeat(sandbox.Fault{Call: "list", Status: 503}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
 		{name: "timeout", faults: repeat(sandbox.Fault{Call: "list", Delay: 10 * time.Second}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
