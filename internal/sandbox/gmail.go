@@ -48,6 +48,17 @@ const invalidCredentialsMessage = "Request had invalid authentication credential
 	"login cookie or other valid authentication credential. " +
 	"See https://developers.google.com/identity/sign-in/web/devconsole-project."
 
+// newAPIError is an error with one item whose message is the error's own,
+// the shape of most of Google's API errors.
+func newAPIError(code int, status, domain, reason, message string) *apiError {
+	return &apiError{
+		Code:    code,
+		Message: message,
+		Errors:  []errorItem{{Message: message, Domain: domain, Reason: reason}},
+		Status:  status,
+	}
+}
+
 func errMissingCredentials() *apiError {
 	return &apiError{
 		Code: http.StatusUnauthorized,
@@ -85,31 +96,16 @@ func errInsufficientScope() *apiError {
 
 func errDelegationDenied(account string) *apiError {
 	message := "Delegation denied for " + account
-	return &apiError{
-		Code:    http.StatusForbidden,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "forbidden"}},
-		Status:  "PERMISSION_DENIED",
-	}
+	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "global", "forbidden", message)
 }
 
 func errNotFound() *apiError {
 	const message = "Requested entity was not found."
-	return &apiError{
-		Code:    http.StatusNotFound,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "notFound"}},
-		Status:  "NOT_FOUND",
-	}
+	return newAPIError(http.StatusNotFound, "NOT_FOUND", "global", "notFound", message)
 }
 
 func errInvalidArgument(message string) *apiError {
-	return &apiError{
-		Code:    http.StatusBadRequest,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "invalidArgument"}},
-		Status:  "INVALID_ARGUMENT",
-	}
+	return newAPIError(http.StatusBadRequest, "INVALID_ARGUMENT", "global", "invalidArgument", message)
 }
 
 func errMethodNotAllowed(method string) *apiError {
@@ -138,24 +134,14 @@ func errRateLimited(reason string) *apiError {
 	if reason == reasonUserRateLimit {
 		message = "User Rate Limit Exceeded"
 	}
-	return &apiError{
-		Code:    http.StatusForbidden,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "usageLimits", Reason: reason}},
-		Status:  "PERMISSION_DENIED",
-	}
+	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "usageLimits", reason, message)
 }
 
 // errTooManyRequests is Gmail's 429, sent when one user has too many
 // requests in flight or used up a per-user limit.
 func errTooManyRequests() *apiError {
 	const message = "Too many concurrent requests for user."
-	return &apiError{
-		Code:    http.StatusTooManyRequests,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "usageLimits", Reason: reasonRateLimit}},
-		Status:  "RESOURCE_EXHAUSTED",
-	}
+	return newAPIError(http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "usageLimits", reasonRateLimit, message)
 }
 
 // errForStatus is the error Google sends with status, used by injected
@@ -185,12 +171,7 @@ func errForStatus(status int, reason string) *apiError {
 	case http.StatusGatewayTimeout:
 		message, state = "The request timed out. Please try again.", "DEADLINE_EXCEEDED"
 	}
-	return &apiError{
-		Code:    status,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "backendError"}},
-		Status:  state,
-	}
+	return newAPIError(status, state, "global", "backendError", message)
 }
 
 func writeAPIError(w http.ResponseWriter, r *http.Request, e *apiError) {
