@@ -25,6 +25,9 @@ const maxFailures = 20
 // olderLink finds the inbox's "Older" link, as html/template writes it.
 var olderLink = regexp.MustCompile(`href="(/home\?page=[^"]*)" rel="next"`)
 
+// messageItem finds each message of an inbox page whose details loaded.
+var messageItem = regexp.MustCompile(`<li class="message">`)
+
 // consentID finds the hidden consent_id of the sandbox's consent form.
 var consentID = regexp.MustCompile(`name="consent_id" value="([^"]*)"`)
 
@@ -64,11 +67,13 @@ func newClient(id int, appURL, sandboxURL, account string, revokedAccount bool, 
 	}
 }
 
-// run sends at most maxRequests requests, stopping at deadline. Mostly it
-// reads the inbox, sometimes the next page of it; now and then it opens the
-// start page, starts a sign-in it never finishes, or sends the callback junk.
-func (c *client) run(maxRequests int, deadline time.Time, revoked *atomic.Bool) {
-	for i := 0; i < maxRequests && time.Now().Before(deadline); i++ {
+// run sends maxRequests requests, or fewer if deadline (unless zero) comes
+// first, calling sending before each. Mostly it reads the inbox, sometimes
+// the next page of it; now and then it opens the start page, starts a
+// sign-in it never finishes, or sends the callback junk.
+func (c *client) run(maxRequests int, deadline time.Time, sending func(), revoked *atomic.Bool) {
+	for i := 0; i < maxRequests && (deadline.IsZero() || time.Now().Before(deadline)); i++ {
+		sending()
 		switch n := c.rng.IntN(100); {
 		case n < 65:
 			c.home(revoked)
@@ -293,20 +298,39 @@ func (c *client) get(route, path string) (resp *http.Response, body []byte, ok b
 }
 
 // finalCheck runs after the load with faults off: a session with a live
-// grant must still show its inbox, and one whose grant was revoked (and
-// that has not signed in since) must be sent to sign in again.
-func (c *client) finalCheck() {
-	resp, _, ok := c.get("/home", "/home")
+// grant must still show its inbox, every page of it through the Older
+// links, unread messages in all; one whose grant was revoked (and that has
+// not signed in since) must be sent to sign in again.
+func (c *client) finalCheck(unread int) {
+	resp, body, ok := c.get("/home", "/home")
 	switch {
 	case !ok:
+		return
 	case c.revokedAccount && !c.signedInAgain:
 		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 			c.fail("after the run, GET /home for the revoked account = %d to %q; want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
 			return
 		}
 		c.sentToSignIn = true
-	case resp.StatusCode != http.StatusOK:
-		c.fail("after the run, with faults off, GET /home = %d; want 200", resp.StatusCode)
+		return
+	}
+	shown := 0
+	for route, pages := "/home", 0; ; route, pages = "/home?page", pages+1 {
+		if resp.StatusCode != http.StatusOK {
+			c.fail("after the run, with faults off, GET %s = %d; want 200", route, resp.StatusCode)
+			return
+		}
+		shown += len(messageItem.FindAll(body, -1))
+		m := olderLink.FindSubmatch(body)
+		if m == nil || pages > unread {
+			break
+		}
+		if resp, body, ok = c.get(route, html.UnescapeString(string(m[1]))); !ok {
+			return
+		}
+	}
+	if shown != unread {
+		c.fail("after the run, with faults off, the inbox and its Older pages show %d messages; want all %d unread", shown, unread)
 	}
 }
 

@@ -1,13 +1,16 @@
 // Package loadtest puts the app under load while its sandbox Google fails
 // at random, and checks that it stays correct and bounded: no panics, no
-// 500s, latency bounded by the page deadline, goroutines and memory back
-// down afterwards, the cache within its ceiling.
+// 500s, every status one the route may answer, every session where the
+// run left it, goroutines and memory back down afterwards, the cache within
+// its ceiling. It prints latency and throughput; it asserts neither, since
+// both depend on the machine.
 //
-// `go test ./...` runs a short, lighter version (3 seconds, 16 clients),
-// which shares two cores with every other package's tests under the race
-// detector; `make loadtest` runs the real one:
+// `go test ./...` runs a short, lighter version: 16 clients sending 30
+// requests each, however long that takes on a machine shared with every
+// other package's tests under the race detector. `make loadtest` runs the
+// real one, a minute long:
 //
-//	go test ./internal/loadtest/ -run TestLoad -count=1 -v -args -duration=60s -clients=64
+//	go test ./internal/loadtest/ -run TestLoad -count=1 -v -args -duration=60s -clients=64 -requests=10000000
 package loadtest
 
 import (
@@ -31,9 +34,9 @@ import (
 )
 
 var (
-	duration    = flag.Duration("duration", 3*time.Second, "how long the load runs")
+	duration    = flag.Duration("duration", 0, "how long the load runs at most; 0 for as long as -requests takes")
 	numClients  = flag.Int("clients", 16, "concurrent clients, each with its own signed-in session")
-	maxRequests = flag.Int("requests", 500_000, "most requests sent in all, shared evenly by the clients")
+	maxRequests = flag.Int("requests", 480, "most requests sent in all, shared evenly by the clients")
 	seed        = flag.Uint64("seed", 0, "seed of the clients' random choices; 0 picks one (printed)")
 )
 
@@ -44,15 +47,10 @@ const (
 	pageTimeout = time.Second
 )
 
-// Timing on a shared two-core machine is noisy, the more so under the race
-// detector with other packages' tests running alongside: latency is allowed
-// the page deadline plus this margin for CPU queueing and rendering. The
-// slow calls take slowDelay, well past that bound, so a p99 within it shows
-// that the deadline, not the slow calls, decides how long a page takes.
-const (
-	latencyMargin = 2 * pageTimeout
-	slowDelay     = 5 * pageTimeout
-)
+// slowDelay is how long the slow calls take: far past the page deadline,
+// so that a /home p99 near the deadline (printed, not asserted) shows that
+// the deadline, not the slow calls, decides how long a page takes.
+const slowDelay = 5 * pageTimeout
 
 // faults is what the sandbox does to Gmail calls during the run.
 var faults = sandbox.FaultRates{
@@ -74,10 +72,13 @@ const (
 	accessTokenTTL = 12 * time.Second
 	// Generous bounds: the point is catching growth without bound, not
 	// measuring. The race detector multiplies memory several times.
-	maxHeapAfterGC    = 256 << 20
-	maxPeakRSS        = 2 << 30
-	goroutineSlack    = 5
-	goroutineSettling = 10 * time.Second
+	maxHeapAfterGC = 256 << 20
+	maxPeakRSS     = 2 << 30
+	goroutineSlack = 5
+	// goroutineSettling only turns a leak into a failure instead of a
+	// hang: goroutines of closed connections end within milliseconds, so
+	// a minute is no budget any machine could miss.
+	goroutineSettling = time.Minute
 )
 
 // report is what a run measured, printed one figure per line.
@@ -108,8 +109,8 @@ type report struct {
 }
 
 func TestLoad(t *testing.T) {
-	if *numClients < 1 || *duration <= 0 || *maxRequests < *numClients {
-		t.Fatalf("flags -clients=%d -duration=%v -requests=%d: want at least one client, a positive duration and a request per client",
+	if *numClients < 1 || *duration < 0 || *maxRequests < *numClients {
+		t.Fatalf("flags -clients=%d -duration=%v -requests=%d: want at least one client, no negative duration and a request per client",
 			*numClients, *duration, *maxRequests)
 	}
 	runSeed := *seed
@@ -146,9 +147,6 @@ func TestLoad(t *testing.T) {
 	}
 	if rep.failureCount > 0 {
 		t.Errorf("%d responses broke the rules; the first:\n%s", rep.failureCount, strings.Join(rep.failures[:min(20, len(rep.failures))], "\n"))
-	}
-	if p99 := percentile(rep.home, 0.99); p99 > pageTimeout+latencyMargin {
-		t.Errorf("GET /home p99 = %v; want at most the page deadline %v plus %v", p99, pageTimeout, latencyMargin)
 	}
 	if rep.cachePeak > rep.cacheMax || rep.cacheBytes > rep.cacheMax {
 		t.Errorf("cache held %d bytes at most (%d at the end); want at most its ceiling %d", rep.cachePeak, rep.cacheBytes, rep.cacheMax)
@@ -218,50 +216,55 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 
 	env.Sandbox.ResetStats()
 	env.Sandbox.SetFaultRates(faults)
-	start := time.Now()
-	deadline := start.Add(*duration)
 	perClient := *maxRequests / *numClients
+	var deadline time.Time // none: the clients stop after perClient requests
+	if *duration > 0 {
+		deadline = time.Now().Add(*duration)
+	}
 
+	// The revocation comes halfway through: after half the requests, or
+	// half the duration when that is sooner.
 	var revokedNow atomic.Bool
-	stopRevoker := make(chan struct{})
-	revokerDone := make(chan struct{})
-	go func() {
-		defer close(revokerDone)
-		select {
-		case <-time.After(*duration / 2):
+	var revokeOnce sync.Once
+	revoke := func() {
+		revokeOnce.Do(func() {
 			// Set first, so any 303 seen later is checked against it.
 			revokedNow.Store(true)
 			env.Sandbox.RevokeAccount(revoked)
-		case <-stopRevoker:
+		})
+	}
+	var sent atomic.Int64
+	halfway := int64(perClient * *numClients / 2)
+	sending := func() {
+		if sent.Add(1) == halfway {
+			revoke()
 		}
-	}()
+	}
+	if *duration > 0 {
+		timer := time.AfterFunc(*duration/2, revoke)
+		defer timer.Stop()
+	}
 	stopSampler := make(chan struct{})
 	samplerDone := make(chan int64)
-	go func() { samplerDone <- sampleCache(cache, stopSampler, deadline) }()
+	go func() { samplerDone <- sampleCache(cache, stopSampler) }()
 
+	start := time.Now()
 	var wg sync.WaitGroup
 	for _, c := range clients {
-		wg.Go(func() { c.run(perClient, deadline, &revokedNow) })
+		wg.Go(func() { c.run(perClient, deadline, sending, &revokedNow) })
 	}
 	wg.Wait()
 	rep.elapsed = time.Since(start)
-	close(stopRevoker)
-	<-revokerDone
 	close(stopSampler)
 	rep.cachePeak = <-samplerDone
-	if !revokedNow.Load() {
-		// The request cap ended the run first; the revocation still has
-		// to be checked.
-		revokedNow.Store(true)
-		env.Sandbox.RevokeAccount(revoked)
-	}
+	revoke() // a run cut short by its duration still checks the revocation
 
 	// With faults off, every session must be exactly where the run left
 	// it: signed in and reading mail, or, for the revoked account, sent to
 	// sign in again.
 	env.Sandbox.ClearFaults()
 	for _, c := range clients {
-		c.finalCheck()
+		c.finalCheck(env.Sandbox.UnreadCount(c.account))
 	}
 
 	rep.sandbox = env.Sandbox.Stats()
@@ -283,14 +286,13 @@ func newTransport(n int) *http.Transport {
 }
 
 // sampleCache checks the cache's size every few milliseconds until stop
-// (or a while past deadline, should stop never come) and returns the
-// largest size seen.
-func sampleCache(cache *gmail.Cache, stop <-chan struct{}, deadline time.Time) int64 {
+// and returns the largest size seen.
+func sampleCache(cache *gmail.Cache, stop <-chan struct{}) int64 {
 	const every = 20 * time.Millisecond
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
 	var peak int64
-	for time.Now().Before(deadline.Add(time.Minute)) {
+	for {
 		peak = max(peak, cache.Bytes())
 		select {
 		case <-stop:
@@ -298,7 +300,6 @@ func sampleCache(cache *gmail.Cache, stop <-chan struct{}, deadline time.Time) i
 		case <-ticker.C:
 		}
 	}
-	return peak
 }
 
 // settledGoroutines waits, polling, until at most limit goroutines are
@@ -367,7 +368,7 @@ func (rep *report) print(t *testing.T) {
 	t.Logf("p50: %s", millis(percentile(rep.all, 0.50)))
 	t.Logf("p99: %s", millis(percentile(rep.all, 0.99)))
 	t.Logf("p50 /home: %s", millis(percentile(rep.home, 0.50)))
-	t.Logf("p99 /home: %s (bound %s)", millis(percentile(rep.home, 0.99)), millis(pageTimeout+latencyMargin))
+	t.Logf("p99 /home: %s (page deadline %s)", millis(percentile(rep.home, 0.99)), millis(pageTimeout))
 	t.Logf("max /home: %s", millis(percentile(rep.home, 1)))
 	t.Logf("panics: %d", rep.panics)
 	t.Logf("error log records: %d", rep.errorLogs)
