@@ -273,7 +273,7 @@ func TestBatchRefusals(t *testing.T) {
 	})
 }
 
-func TestBatchPartsRunConcurrently(t *testing.T) {
+func TestBatchPartsMeetTheLatency(t *testing.T) {
 	const latency = 50 * time.Millisecond
 	f := newFixture(t)
 	token := f.sandbox.IssueToken(hanako).AccessToken
@@ -289,10 +289,8 @@ func TestBatchPartsRunConcurrently(t *testing.T) {
 	if len(responses) != len(parts) {
 		t.Fatalf("batch answered %d parts; want %d", len(responses), len(parts))
 	}
-	// Sequential parts would take 50 × latency; allow generous slack for -race.
-	if elapsed >= 10*latency {
-		t.Errorf("a 50-part batch with %v latency took %v; want well under %v, as parts run concurrently", latency, elapsed, 10*latency)
-	}
+	// That the parts run at once, not one after another, is
+	// TestBatchPartsRunConcurrently's (batch_internal_test.go), without a clock.
 	if elapsed < latency {
 		t.Errorf("a batch with %v latency took only %v; want the latency applied", latency, elapsed)
 	}
