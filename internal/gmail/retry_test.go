@@ -115,25 +115,29 @@ func TestListRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeGmail(t, testMessages(1)...).script("list", tt.responses...)
-			// A call that blocks waits out CallTimeout; the calls that answer
-			// must fit in it even on a busy machine under -race.
-			callTimeout := 10 * time.Second
-			if slices.ContainsFunc(tt.responses, func(r fakeResponse) bool { return r.block }) {
-				callTimeout = 500 * time.Millisecond
-			}
-			client, sleeper := newTestClient(t, fake.start(), Config{
-				MaxAttempts: tt.maxAttempts,
-				CallTimeout: callTimeout,
-				Now:         tt.now,
-				Jitter:      tt.jitter,
-			})
-			ctx := t.Context()
+			// A call that blocks waits out CallTimeout, and the calls that
+			// answer must fit in it however busy the machine: no shorter
+			// deadline for that case, but the cases run side by side.
+			t.Parallel()
+			ctx, now := t.Context(), tt.now
 			if tt.deadline > 0 {
+				// The client weighs each wait against the time left by its
+				// clock. One stopped tt.deadline before the context's
+				// deadline leaves exactly that, however long the calls
+				// take; the context allows a minute more, never ending first.
+				deadline := time.Now().Add(tt.deadline + time.Minute)
+				now = func() time.Time { return deadline.Add(-tt.deadline) }
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				ctx, cancel = context.WithDeadline(ctx, deadline)
 				defer cancel()
 			}
+			fake := newFakeGmail(t, testMessages(1)...).script("list", tt.responses...)
+			client, sleeper := newTestClient(t, fake.start(), Config{
+				MaxAttempts: tt.maxAttempts,
+				CallTimeout: 10 * time.Second,
+				Now:         now,
+				Jitter:      tt.jitter,
+			})
 
 			result, err := client.List(ctx, ListOptions{Query: "is:unread"})
 
