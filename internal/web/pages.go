@@ -2,6 +2,7 @@ package web
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
@@ -33,11 +34,13 @@ func (s *Server) handleIndex() http.Handler {
 
 // handleStatic serves GET /static/…: the embedded stylesheet and images.
 // The files change only with a new build, so browsers may keep them a day.
+// A missing file, or a directory (no listings), gets the app's own
+// not-found page rather than the file server's plain text.
 func (s *Server) handleStatic() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(s.static))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") {
-			// No directory listings.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if info, err := fs.Stat(s.static, name); err != nil || info.IsDir() {
 			s.renderProblem(w, r, problemNotFound)
 			return
 		}

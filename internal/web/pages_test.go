@@ -34,32 +34,38 @@ func TestIndex(t *testing.T) {
 	}
 }
 
-func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+// Every error page is the app's own, whichever route answers it, and no
+// cache may keep it.
+func TestErrorPagesAreTheAppsAndNotStored(t *testing.T) {
 	_, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
 	tests := []struct {
 		method, path string
+		fetchSite    string // Sec-Fetch-Site
 		status       int
 		h1, allow    string
 	}{
-		{method: "GET", path: "/nope", status: 404, h1: "Page not found"},
-		{method: "GET", path: "/static/", status: 404, h1: "Page not found"},
-		{method: "GET", path: "/static/missing.css", status: 404},
-		{method: "GET", path: "/logout", status: 405, h1: "That doesn't work here", allow: "POST"},
-		{method: "POST", path: "/home", status: 405, h1: "That doesn't work here", allow: "GET, HEAD"},
+		{method: "GET", path: "/nope", fetchSite: "same-origin", status: 404, h1: "Page not found"},
+		{method: "GET", path: "/static/", fetchSite: "same-origin", status: 404, h1: "Page not found"},
+		{method: "GET", path: "/static/missing.css", fetchSite: "same-origin", status: 404, h1: "Page not found"},
+		{method: "GET", path: "/static/missing/", fetchSite: "same-origin", status: 404, h1: "Page not found"},
+		{method: "GET", path: "/logout", fetchSite: "same-origin", status: 405, h1: "That doesn't work here", allow: "POST"},
+		{method: "POST", path: "/home", fetchSite: "same-origin", status: 405, h1: "That doesn't work here", allow: "GET, HEAD"},
+		{method: "POST", path: "/logout", fetchSite: "cross-site", status: 403, h1: "Request refused"},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(tt.method, app.URL+tt.path, nil)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Sec-Fetch-Site", tt.fetchSite)
 		resp := b.Do(t, req)
 		wantStatus(t, resp, tt.status)
-		if tt.h1 != "" {
-			if got := heading(t, resp); got != tt.h1 {
-				t.Errorf("%s %s: h1 = %q; want %q", tt.method, tt.path, got, tt.h1)
-			}
+		if got := heading(t, resp); got != tt.h1 {
+			t.Errorf("%s %s: h1 = %q; want %q", tt.method, tt.path, got, tt.h1)
 		}
 		if got := resp.Header.Get("Allow"); got != tt.allow {
 			t.Errorf("%s %s: Allow = %q; want %q", tt.method, tt.path, got, tt.allow)
+		}
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s %s = %d: Cache-Control = %q; want no-store", tt.method, tt.path, tt.status, got)
 		}
 	}
 }

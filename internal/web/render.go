@@ -166,6 +166,9 @@ type problemData struct {
 
 // renderProblem shows an error page in the shared layout.
 func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	// An error page describes one moment, and may name who is signed in;
+	// no cache may keep it, whichever route it answers.
+	w.Header().Set("Cache-Control", "no-store")
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
 	}
