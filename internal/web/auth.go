@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -57,7 +60,10 @@ func (s *Server) handleCallback() http.Handler {
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
-		if len(query.Get("state")) > maxStateLen || len(query.Get("code")) > maxCodeLen {
+		// A repeated state or code is no redirect Google sends; refusing it
+		// leaves no doubt which value was checked and which exchanged.
+		if len(query["state"]) > 1 || len(query["code"]) > 1 ||
+			len(query.Get("state")) > maxStateLen || len(query.Get("code")) > maxCodeLen {
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
@@ -109,11 +115,11 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 	if !grants(tok, GmailScope) {
 		// The person unticked Gmail on Google's consent screen. The token
 		// is useless to us, so hand it back rather than keep it.
-		s.revoke(ctx, tok)
+		s.revoke(ctx, tok) // a failure is logged; the page is about the scope
 		return &problemScopeMissing
 	}
 	account, tok := s.account(ctx, tok)
-	data.signIn(tok, account)
+	data.signIn(tok, account, s.now())
 	return nil
 }
 
@@ -161,28 +167,36 @@ func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth
 	return profile.EmailAddress, tok
 }
 
-// handleLogout serves POST /logout: revoke the token at Google (best
-// effort), forget the session, back to the start.
+// handleLogout serves POST /logout: revoke the token at Google, forget the
+// session, back to the start. The person is signed out here whatever
+// Google says; when the revocation failed, a page says so and links to
+// Google's page where they can remove the app's access themselves.
 func (s *Server) handleLogout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, _ := s.sessions.load(r)
+		var revokeErr error
 		if data.Token != nil {
 			ctx, cancel := context.WithTimeout(s.oauthContext(r.Context()), 5*time.Second)
-			s.revoke(ctx, data.Token.oauthToken())
+			revokeErr = s.revoke(ctx, data.Token.oauthToken())
 			cancel()
-			s.log.Info("signed out")
+			s.log.Info("signed out", "revoked", revokeErr == nil)
 		}
 		s.sessions.clear(w)
+		if revokeErr != nil {
+			s.showProblem(w, r, problemRevokeFailed, sessionData{})
+			return
+		}
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 }
 
 // revoke asks Google to revoke the grant behind tok. Revoking the refresh
-// token ends the whole grant, access tokens included. Failures are logged
-// and ignored: the person is signed out here either way.
-func (s *Server) revoke(ctx context.Context, tok *oauth2.Token) {
+// token ends the whole grant, access tokens included. It returns an error
+// when the grant may still stand; a token Google no longer knows
+// (invalid_token: expired, or already revoked) has no grant left to end.
+func (s *Server) revoke(ctx context.Context, tok *oauth2.Token) error {
 	if s.revokeURL == "" {
-		return
+		return nil
 	}
 	value := tok.RefreshToken
 	if value == "" {
@@ -192,18 +206,27 @@ func (s *Server) revoke(ctx context.Context, tok *oauth2.Token) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.revokeURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		s.log.Warn("revoke", "err", err)
-		return
+		return fmt.Errorf("revoke: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := s.httpClient.Do(req)
 	if err != nil {
 		s.log.Warn("revoke", "err", errors.Unwrap(err))
-		return
+		return fmt.Errorf("revoke: %w", err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		s.log.Warn("revoke", "status", resp.StatusCode)
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return nil
 	}
+	var body struct {
+		Error string `json:"error"`
+	}
+	json.NewDecoder(io.LimitReader(resp.Body, 4<<10)).Decode(&body)
+	if resp.StatusCode == http.StatusBadRequest && body.Error == "invalid_token" {
+		return nil
+	}
+	s.log.Warn("revoke", "status", resp.StatusCode, "error", clip(body.Error, 64))
+	return fmt.Errorf("revoke: status %d %s", resp.StatusCode, clip(body.Error, 64))
 }
 
 // saveSession writes the session cookie, or an error page when it cannot,

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +75,8 @@ func TestCallbackRefusals(t *testing.T) {
 		{name: "unparsable query", callback: func(state, code string) string { return "state=" + state + "&code=%zz" }, wantStatus: 400, wantH1: "Bad request"},
 		{name: "oversized state", callback: func(_, code string) string { return "state=" + strings.Repeat("a", 5000) + "&code=" + code }, wantStatus: 400, wantH1: "Bad request"},
 		{name: "oversized code", callback: func(state, _ string) string { return "state=" + state + "&code=" + strings.Repeat("c", 9000) }, wantStatus: 400, wantH1: "Bad request"},
+		{name: "state twice", callback: func(state, code string) string { return "state=" + state + "&state=" + state + "&code=" + code }, wantStatus: 400, wantH1: "Bad request"},
+		{name: "code twice", callback: func(state, code string) string { return "state=" + state + "&code=" + code + "&code=other" }, wantStatus: 400, wantH1: "Bad request"},
 		{name: "garbage bytes", callback: func(state, code string) string { return "state=%00%ff%fe&code=%c3%28" }, wantStatus: 400, wantH1: "This sign-in link is not valid"},
 	}
 	for _, tt := range tests {
@@ -238,12 +242,59 @@ func TestLogout(t *testing.T) {
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 }
 
-func TestLogoutStillSignsOutWhenRevocationFails(t *testing.T) {
-	_, app := start(t, apptest.Options{Config: func(c *config.Config) { c.RevokeURL = "http://127.0.0.1:1/revoke" }})
-	b := apptest.NewBrowser(t)
-	b.SignIn(t, app, hanako)
-	wantRedirect(t, b.PostForm(t, app.URL+"/logout", app.URL, nil), http.StatusSeeOther, "/")
-	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+// Sign-out always signs out here; when Google could not be told, the page
+// says so and links to where the person can end the access themselves. A
+// grant already gone at Google is no failure.
+func TestLogoutTellsWhenRevocationFails(t *testing.T) {
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"backend_error"}`, http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(refusing.Close)
+	tests := []struct {
+		name        string
+		revokeURL   string // "" keeps the sandbox's
+		revokeFirst bool   // the grant is revoked at Google before sign-out
+		wantFailure bool
+	}{
+		{name: "revoked", wantFailure: false},
+		{name: "already revoked at Google", revokeFirst: true, wantFailure: false},
+		{name: "revocation endpoint unreachable", revokeURL: "http://127.0.0.1:1/revoke", wantFailure: true},
+		{name: "revocation endpoint answers 503", revokeURL: refusing.URL + "/revoke", wantFailure: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, app := start(t, apptest.Options{Config: func(c *config.Config) { c.RevokeURL = cmp.Or(tt.revokeURL, c.RevokeURL) }})
+			b := apptest.NewBrowser(t)
+			b.SignIn(t, app, hanako)
+			if tt.revokeFirst {
+				env.Sandbox.RevokeAccount(hanako)
+			}
+			resp := b.PostForm(t, app.URL+"/logout", app.URL, nil)
+			if cleared := resp.Cookies(); len(cleared) != 1 || cleared[0].MaxAge >= 0 {
+				t.Errorf("POST /logout cookies = %v; want the session cookie deleted", cleared)
+			}
+			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+			if !tt.wantFailure {
+				wantRedirect(t, resp, http.StatusSeeOther, "/")
+				return
+			}
+			wantStatus(t, resp, http.StatusBadGateway)
+			doc := apptest.Parse(t, resp.Body)
+			if got := heading(t, resp); got != "Signed out here, but Google may still allow access" {
+				t.Errorf("POST /logout h1 = %q; want the revocation failure", got)
+			}
+			var link bool
+			for _, a := range apptest.FindAll(doc, "a") {
+				link = link || apptest.Attr(a, "href") == "https://myaccount.google.com/connections"
+			}
+			if !link {
+				t.Errorf("POST /logout page has no link to https://myaccount.google.com/connections")
+			}
+			if strings.Contains(apptest.Text(doc), hanako) {
+				t.Errorf("POST /logout page still shows %s as signed in", hanako)
+			}
+		})
+	}
 }
 
 // Behind a reverse proxy the Host header can differ from the public name; a

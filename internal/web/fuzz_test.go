@@ -42,7 +42,8 @@ func pendingSignIn(t testing.TB, app *apptest.App) (*http.Cookie, string) {
 }
 
 // FuzzCallback sends any query to /callback, with a session that has one
-// sign-in pending. A stranger's query (the state does not match) must get
+// sign-in pending. A stranger's query (the state does not match, or is
+// repeated) must get
 // 400 and never reach Google's token endpoint. A matching state may reach
 // it, only with a code and no error, and then gets the page for Google's
 // answer. Nothing is ever a 500.
@@ -67,6 +68,7 @@ func FuzzCallback(f *testing.F) {
 		"state={state}&code=",
 		"state={state}&code=" + strings.Repeat("c", 2049),
 		"state={state}&state=other&code=x",
+		"state={state}&code=x&code=y",
 		"state=other&state={state}&code=x",
 		"state={state};code=x",
 		"state={state}&code=%zz",
@@ -90,8 +92,9 @@ func FuzzCallback(f *testing.F) {
 		exchanges := tokenCalls.Load() - before
 
 		query, parseErr := url.ParseQuery(rawQuery)
-		matched := parseErr == nil && query.Get("state") == state
-		canExchange := matched && query.Get("code") != "" && query.Get("error") == ""
+		// A repeated state or code is refused whatever its values.
+		matched := parseErr == nil && len(query["state"]) == 1 && query.Get("state") == state
+		canExchange := matched && len(query["code"]) == 1 && query.Get("code") != "" && query.Get("error") == ""
 		switch {
 		case rec.Code >= 500 && !matched:
 			t.Fatalf("GET /callback?%.200s = %d; want no 5xx", rawQuery, rec.Code)

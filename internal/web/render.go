@@ -93,6 +93,9 @@ var (
 	actionHome    = action{Label: "Back to start", Href: "/"}
 	actionConnect = action{Label: "Connect to Gmail", Href: "/oauth"}
 	actionInbox   = action{Label: "Try again", Href: "/home"}
+	// actionGoogleAccess is Google's list of apps with access to the
+	// account, where a person can remove this one.
+	actionGoogleAccess = action{Label: "Open Google's third-party access page", Href: "https://myaccount.google.com/connections"}
 )
 
 var (
@@ -104,6 +107,10 @@ var (
 		Heading: "That doesn't work here",
 		Detail:  "This address can't be used that way. Use the buttons on the pages instead.",
 		Action:  actionHome}
+	problemRevokeFailed = problem{Status: http.StatusBadGateway,
+		Heading: "Signed out here, but Google may still allow access",
+		Detail:  "You are signed out of this app, but Google could not be told to end its access to your Gmail. To end it yourself, remove this app on Google's third-party access page.",
+		Action:  actionGoogleAccess}
 	problemCrossOrigin = problem{Status: http.StatusForbidden,
 		Heading: "Request refused",
 		Detail:  "The request came from another site, so it was refused to protect your account.",
@@ -175,6 +182,12 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem
 	// The header shows who is signed in, as on every other page, so the
 	// person can still sign out from an error.
 	session, _ := s.sessions.load(r)
+	s.showProblem(w, r, p, session)
+}
+
+// showProblem renders p with session in the header, for a handler that
+// has just changed the session, as sign-out has.
+func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem, session sessionData) {
 	data := problemData{layoutData: s.layout(p.Heading, session), problem: p}
 	s.render(w, r, p.Status, s.pages.problem, data)
 }

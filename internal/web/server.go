@@ -89,7 +89,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Gmail == nil || opts.Templates == nil || opts.Static == nil {
 		return nil, errors.New("web: Gmail service, templates and static files are required")
 	}
-	sessions, err := newSessionStore(opts.SessionKeys, opts.HTTPS)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	sessions, err := newSessionStore(opts.SessionKeys, opts.HTTPS, now)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +124,7 @@ func New(opts Options) (*Server, error) {
 		static:         opts.Static,
 		httpClient:     opts.HTTPClient,
 		log:            opts.Logger,
-		now:            opts.Now,
+		now:            now,
 		location:       opts.Location,
 	}
 	if s.gmailTransport == nil {
@@ -135,9 +139,6 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	if s.location == nil {
 		s.location = time.Local

@@ -17,10 +17,13 @@ import (
 // Limits on what a session holds. Every attempt costs about 150 bytes of
 // cookie, and the cookie must stay under securecookie's 4096 bytes.
 const (
-	maxAttempts    = 3                // sign-ins in flight at once (tabs)
-	attemptTTL     = 10 * time.Minute // how long a person may spend at Google
-	sessionMaxAge  = 7 * 24 * 3600    // seconds; a week without a visit signs out
-	maxCookieBytes = 4096
+	maxAttempts   = 3                // sign-ins in flight at once (tabs)
+	attemptTTL    = 10 * time.Minute // how long a person may spend at Google
+	sessionMaxAge = 7 * 24 * 3600    // seconds; a week without a visit signs out
+	// sessionLifetime bounds a session from its sign-in, however often it
+	// is used and refreshed, so a copied cookie does not work forever.
+	sessionLifetime = 30 * 24 * time.Hour
+	maxCookieBytes  = 4096
 )
 
 // sessionData is everything the app keeps about a browser, stored in one
@@ -31,6 +34,7 @@ type sessionData struct {
 	Token    *authToken // nil when signed out
 	Account  string     // the Gmail address, for the page and the cache key
 	Notice   string     // a one-time message for the next index page
+	SignedIn time.Time  // when Token was granted; sessionLifetime runs from here
 }
 
 // attempt is one sign-in started by /oauth and finished by /callback.
@@ -60,12 +64,13 @@ const sessionValueKey = "data"
 type sessionStore struct {
 	store *sessions.CookieStore
 	name  string
+	now   func() time.Time
 }
 
 // newSessionStore builds an encrypted cookie store from key pairs, newest
 // first; older pairs still decode, which is how keys rotate without signing
 // everyone out.
-func newSessionStore(keyPairs [][]byte, secure bool) (*sessionStore, error) {
+func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*sessionStore, error) {
 	if len(keyPairs) == 0 || len(keyPairs)%2 != 0 {
 		return nil, errors.New("session keys: want hash,encryption pairs")
 	}
@@ -97,7 +102,7 @@ func newSessionStore(keyPairs [][]byte, secure bool) (*sessionStore, error) {
 	if secure {
 		name = "__Host-gmail_session"
 	}
-	return &sessionStore{store: store, name: name}, nil
+	return &sessionStore{store: store, name: name, now: now}, nil
 }
 
 // load returns the browser's session. A cookie that does not decode (forged,
@@ -105,7 +110,8 @@ func newSessionStore(keyPairs [][]byte, secure bool) (*sessionStore, error) {
 // the person simply starts again. rewrite reports that the cookie should be
 // written again: it was rejected, or it was sealed with an older key pair,
 // and re-sealing it with the newest lets the old pair be retired without
-// signing anyone out who visits in between.
+// signing anyone out who visits in between. A session past its
+// sessionLifetime comes back signed out, with a notice saying why.
 func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 	cookie, err := r.Cookie(s.name)
 	if err != nil {
@@ -120,6 +126,10 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 		// Only the newest codec is tried again: when it fails, the cookie
 		// opened with an older one.
 		rewrite = s.store.Codecs[0].Decode(s.name, cookie.Value, &map[any]any{}) != nil
+	}
+	if data.Token != nil && s.now().Sub(data.SignedIn) > sessionLifetime {
+		data.signOut(fmt.Sprintf("You have been connected for %d days, as long as a session lasts. Connect again to see your mail.", sessionLifetime/(24*time.Hour)))
+		rewrite = true
 	}
 	return data, rewrite
 }
@@ -186,17 +196,19 @@ func (d *sessionData) pruneAttempts(now time.Time) {
 	})
 }
 
-// signIn keeps the token and account of a finished sign-in.
-func (d *sessionData) signIn(tok *oauth2.Token, account string) {
+// signIn keeps the token and account of a sign-in finished at now.
+func (d *sessionData) signIn(tok *oauth2.Token, account string, now time.Time) {
 	d.Token = &authToken{Access: tok.AccessToken, Refresh: tok.RefreshToken, Expiry: tok.Expiry}
 	d.Account = account
 	d.Notice = ""
+	d.SignedIn = now
 }
 
 // signOut forgets the token, keeping pending attempts of other tabs.
 func (d *sessionData) signOut(notice string) {
 	d.Token = nil
 	d.Account = ""
+	d.SignedIn = time.Time{}
 	d.Notice = notice
 }
 
