@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,44 +182,27 @@ func TestKeyRotation(t *testing.T) {
 	}
 }
 
-// clock is a settable clock shared by the app and the sandbox.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // A session ends 30 days after its sign-in however often it is used: the
 // refreshes on the way rewrite the cookie but do not extend it.
 func TestSessionHasAnAbsoluteLifetime(t *testing.T) {
 	// Only the app's clock moves: golang.org/x/oauth2 judges token expiry by
 	// the real clock, so the sandbox keeps it too.
-	c := &clock{now: time.Now()}
-	env, app := start(t, apptest.Options{Deps: func(d *app.Deps) { d.Now = c.Now }})
+	var ahead atomic.Int64 // how far the app's clock is ahead of the real one
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	env, app := start(t, apptest.Options{Deps: func(d *app.Deps) { d.Now = now }})
 	// Tokens that live less than oauth2's ten-second margin are refreshed
 	// before every Gmail call, so every view rewrites the cookie.
 	env.Sandbox.SetAccessTokenTTL(5 * time.Second)
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 	for day := 1; day < 30; day++ {
-		c.Advance(24 * time.Hour)
+		ahead.Add(int64(24 * time.Hour))
 		wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
 	}
 	if got := env.Sandbox.Stats().RefreshGrants; got < 29 {
 		t.Fatalf("refreshes in 29 days of visits = %d; want one a day", got)
 	}
-	c.Advance(24*time.Hour + time.Minute)
+	ahead.Add(int64(24*time.Hour + time.Minute))
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 	notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
 	if notice == nil || !strings.Contains(apptest.Text(notice), "30 days") {
