@@ -17,15 +17,24 @@ test:
 	fi
 	$(GO) test -race -count=1 ./...
 
-## bench: /home first and repeat view against the sandbox with GMAIL_LATENCY per call, then req/s at 32 clients
+## bench: side by side in one run, each in its own process: the sandbox, a bare net/http handler, the app now and at BASELINE (wrk load; see README "Performance")
+# BASELINE is the commit the performance issue measured; the bench builds it
+# from git into a temporary directory. GMAIL_LATENCY is what the sandbox adds
+# to every Gmail call in the latency benchmarks.
+BASELINE ?= b2c7ae5
 GMAIL_LATENCY ?= 50ms
-# The raw output is kept in bin/bench.txt for benchstat; the summary prints
-# one figure a line.
 bench:
-	@mkdir -p bin
-	$(GO) test -run '^$$' -bench 'Inbox' -benchtime 30x ./internal/web/ -args -gmail-latency=$(GMAIL_LATENCY) > bin/bench.txt
-	$(GO) test -run '^$$' -bench 'Throughput' -benchtime 3s ./internal/web/ >> bin/bench.txt
-	@awk '/^cpu:/ { print } /^Benchmark/ { for (i = 3; i < NF; i += 2) printf "%-42s %14s %s\n", $$1, $$i, $$(i+1) }' bin/bench.txt
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "make bench: wrk, the load generator, is not installed; installing it with apt-get install -y wrk"; \
+		apt-get install -y wrk || sudo apt-get install -y wrk; }
+	@mkdir -p bin/bench
+	$(GO) build -o bin/bench/app .
+	$(GO) build -o bin/bench/bench ./internal/bench
+	@src=$$(mktemp -d) && echo "make bench: building the baseline $(BASELINE) in $$src" && \
+		git archive $(BASELINE) | tar -x -C $$src && (cd $$src && $(GO) build -o $(CURDIR)/bin/bench/baseline .) && rm -rf $$src
+	bin/bench/bench -app bin/bench/app -baseline bin/bench/baseline -dir bin/bench | tee bin/bench/load.txt
+	$(GO) test -run '^$$' -bench 'View' -benchtime 3s ./internal/bench/ | tee bin/bench/handler.txt
+	$(GO) test -run '^$$' -bench 'Inbox' -benchtime 30x ./internal/web/ -args -gmail-latency=$(GMAIL_LATENCY) | tee bin/bench/latency.txt
 
 ## screenshots: the README's pictures of the app (docs/*.png), taken in headless Chromium against the sandbox
 screenshots:

@@ -1,15 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"flag"
-	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"runtime"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,70 +64,6 @@ func benchmarkInbox(b *testing.B, opts apptest.Options) {
 	}
 	b.ReportMetric(float64(stats.MaxInFlight), "max-in-flight")
 	b.ReportMetric(float64(stats.GmailCalls)/float64(b.N), "gmail-calls/view")
-}
-
-// BenchmarkThroughput measures requests per second at 32 concurrent
-// clients on loopback, with no added Gmail latency and the cache warm: the
-// start page, and a signed-in inbox. It reports the process's peak RSS,
-// which includes the sandbox and the load generator running alongside.
-func BenchmarkThroughput(b *testing.B) {
-	const clients = 32
-	for _, page := range []string{"/", "/home"} {
-		b.Run("page="+page, func(b *testing.B) {
-			env := apptest.Start(b, apptest.Options{Cache: gmail.NewCache(8 << 20)})
-			app := env.Apps[0]
-			browser := apptest.NewBrowser(b)
-			browser.SignIn(b, app, hanako)
-			appURL, _ := url.Parse(app.URL)
-			cookies := browser.Jar.Cookies(appURL)
-			transport := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
-			defer transport.CloseIdleConnections()
-			client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-			get := func() error {
-				req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, app.URL+page, nil)
-				if err != nil {
-					return err
-				}
-				for _, c := range cookies {
-					req.AddCookie(c)
-				}
-				resp, err := client.Do(req)
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				io.Copy(io.Discard, resp.Body)
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("GET %s = %d; want 200", page, resp.StatusCode)
-				}
-				return nil
-			}
-			if err := get(); err != nil { // warm the cache
-				b.Fatal(err)
-			}
-			b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-			var once sync.Once
-			var failure error
-			start := time.Now()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := get(); err != nil {
-						once.Do(func() { failure = err })
-						return
-					}
-				}
-			})
-			b.StopTimer()
-			if failure != nil {
-				b.Fatal(failure)
-			}
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-			if rss, ok := apptest.PeakRSS(); ok {
-				b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
-			}
-		})
-	}
 }
 
 func medianOf(durations []time.Duration) time.Duration {

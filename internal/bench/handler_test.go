@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/config"
+	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/web"
+)
+
+// TestMain lets the test binary serve as the sandbox in a process of its
+// own, so the handler benchmark counts the app's allocations and CPU time
+// only.
+func TestMain(m *testing.M) {
+	if os.Getenv("BENCH_ROLE") == "sandbox" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		if err := serveSandbox(ctx, os.Args[1:], os.Stdout); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// appOrigin is where the benchmarked handler pretends to be; requests
+// reach it by method call, not over the network.
+const appOrigin = "http://app.test"
+
+// BenchmarkView measures one view of a page through the app's whole
+// handler (middleware, session, Gmail list call, render) with the sandbox
+// in another process. Besides ns/op, allocs/op and B/op it reports the CPU
+// time the process spent per view.
+func BenchmarkView(b *testing.B) {
+	handler := startHandler(b)
+	cookie := signInHandler(b, handler)
+	for _, page := range []struct {
+		name, path string
+		headers    map[string]string
+	}{
+		{name: "start-page", path: "/"},
+		{name: "home", path: "/home", headers: map[string]string{"Cookie": cookie}},
+		{name: "home-gzip", path: "/home", headers: map[string]string{"Cookie": cookie, "Accept-Encoding": "gzip"}},
+	} {
+		b.Run(page.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, appOrigin+page.path, nil)
+			for k, v := range page.headers {
+				req.Header.Set(k, v)
+			}
+			w := &discardWriter{header: http.Header{}}
+			handler.ServeHTTP(w, req) // warms the cache
+			if w.status != http.StatusOK {
+				b.Fatalf("GET %s = %d; want 200", page.path, w.status)
+			}
+			b.ReportAllocs()
+			cpu := processCPU()
+			b.ResetTimer()
+			for b.Loop() {
+				clear(w.header)
+				w.status = 0
+				handler.ServeHTTP(w, req)
+			}
+			b.StopTimer()
+			if w.status != http.StatusOK {
+				b.Fatalf("GET %s = %d; want 200", page.path, w.status)
+			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/view")
+		})
+	}
+}
+
+// startHandler starts the sandbox process and builds the app as main does,
+// its Gmail calls going to that process.
+func startHandler(b *testing.B) http.Handler {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, os.Args[0], "-secret", "bench-secret", "-redirect", appOrigin+"/callback")
+	cmd.Env = append(os.Environ(), "BENCH_ROLE=sandbox")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cancel(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("sandbox process: %v", err)
+	}
+	sandboxURL := strings.TrimSpace(line)
+
+	keys, err := config.ParseSessionKeys(config.NewSessionKeys())
+	if err != nil {
+		b.Fatal(err)
+	}
+	service, err := gmail.NewService(gmail.Config{BaseURL: sandboxURL, Cache: gmail.NewCache(32 << 20)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := web.New(web.Options{
+		ClientID:     config.SandboxClientID,
+		ClientSecret: "bench-secret",
+		RedirectURL:  appOrigin + "/callback",
+		AuthURL:      sandboxURL + "/o/oauth2/v2/auth",
+		TokenURL:     sandboxURL + "/token",
+		RevokeURL:    sandboxURL + "/revoke",
+		SessionKeys:  keys,
+		Gmail:        service,
+		Templates:    apptest.Templates(b),
+		Static:       apptest.Static(b),
+		Logger:       newAccessLogger(b),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+// signInHandler signs in through the handler and the sandbox process and
+// returns the Cookie header value.
+func signInHandler(b *testing.B, handler http.Handler) string {
+	b.Helper()
+	w := httptest.NewRecorder()
+	handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, appOrigin+"/oauth", nil))
+	consentURL, err := url.Parse(w.Header().Get("Location"))
+	if err != nil || w.Code != http.StatusFound {
+		b.Fatalf("GET /oauth = %d to %q; want 302", w.Code, w.Header().Get("Location"))
+	}
+	jar := map[string]string{}
+	for _, c := range w.Result().Cookies() {
+		jar[c.Name] = c.Value
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(consentURL.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	action, form, err := consentForm(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	form.Set("account", "hanako.yamada@example.jp")
+	form.Set("decision", "allow")
+	req, _ := http.NewRequest(http.MethodPost, consentURL.ResolveReference(&url.URL{Path: action}).String(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", consentURL.Scheme+"://"+consentURL.Host)
+	resp, err = client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	callback := httptest.NewRequest(http.MethodGet, resp.Header.Get("Location"), nil)
+	for name, value := range jar {
+		callback.AddCookie(&http.Cookie{Name: name, Value: value})
+	}
+	w = httptest.NewRecorder()
+	handler.ServeHTTP(w, callback)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/home" {
+		b.Fatalf("GET /callback = %d to %q; want 303 to /home", w.Code, w.Header().Get("Location"))
+	}
+	var cookies []string
+	for _, c := range w.Result().Cookies() {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	return strings.Join(cookies, "; ")
+}
+
+// newAccessLogger logs as main does, to a file, so the access log's cost
+// is part of every view.
+func newAccessLogger(b *testing.B) *slog.Logger {
+	b.Helper()
+	f, err := os.Create(b.TempDir() + "/access.log")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return slog.New(slog.NewTextHandler(f, nil))
+}
+
+// discardWriter is a ResponseWriter that keeps the status and drops the
+// body, so the benchmark counts the app's allocations, not a recorder's.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.header }
+func (w *discardWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+
+// processCPU is the CPU time, user and system, this process has used.
+func processCPU() time.Duration {
+	var usage syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
