@@ -83,26 +83,26 @@ func TestList(t *testing.T) {
 			name:      "first page of unread",
 			opts:      ListOptions{Query: "is:unread", MaxResults: 1},
 			want:      ListResult{Messages: []MessageRef{ref(mailbox[0])}, NextPageToken: "1", ResultSizeEstimate: 2},
-			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}},
+			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "prettyPrint": {"false"}},
 		},
 		{
 			name:      "next page",
 			opts:      ListOptions{Query: "is:unread", MaxResults: 1, PageToken: "1"},
 			want:      ListResult{Messages: []MessageRef{ref(mailbox[1])}, ResultSizeEstimate: 2},
-			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "pageToken": {"1"}},
+			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "pageToken": {"1"}, "prettyPrint": {"false"}},
 		},
 		{
 			name:      "label filter and no options sent when zero",
 			opts:      ListOptions{LabelIDs: []string{"INBOX", "UNREAD"}},
 			want:      ListResult{Messages: []MessageRef{ref(mailbox[0]), ref(mailbox[1])}, ResultSizeEstimate: 2},
-			wantQuery: url.Values{"labelIds": {"INBOX", "UNREAD"}},
+			wantQuery: url.Values{"labelIds": {"INBOX", "UNREAD"}, "prettyPrint": {"false"}},
 		},
 		{
 			name:      "Gmail omits messages when nothing matches",
 			script:    []fakeResponse{jsonResponse(`{"resultSizeEstimate": 0}`)},
 			opts:      ListOptions{Query: "is:unread"},
 			want:      ListResult{Messages: []MessageRef{}},
-			wantQuery: url.Values{"q": {"is:unread"}},
+			wantQuery: url.Values{"q": {"is:unread"}, "prettyPrint": {"false"}},
 		},
 	}
 	for _, tt := range tests {

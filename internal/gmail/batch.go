@@ -115,7 +115,7 @@ func (c *Client) sendBatch(ctx context.Context, sem semaphore, ids []string) ([]
 func encodeBatchRequest(pathPrefix string, ids []string) ([]byte, string, error) {
 	var body bytes.Buffer
 	writer := multipart.NewWriter(&body)
-	query := metadataQuery().Encode()
+	query := metadataQuery().Encode() + "&" + compactJSON
 	for i, id := range ids {
 		part, err := writer.CreatePart(textproto.MIMEHeader{
 			"Content-Type": {"application/http"},

@@ -50,7 +50,7 @@ func TestBatchRequestEncoding(t *testing.T) {
 				for _, line := range batch.requestLines {
 					id, ok := strings.CutPrefix(line, "GET /gmail/v1/users/me/messages/")
 					id, query, _ := strings.Cut(id, "?")
-					if wantQuery := "format=metadata&metadataHeaders=From&metadataHeaders=Subject&metadataHeaders=Date HTTP/1.1"; !ok || query != wantQuery {
+					if wantQuery := "format=metadata&metadataHeaders=From&metadataHeaders=Subject&metadataHeaders=Date&prettyPrint=false HTTP/1.1"; !ok || query != wantQuery {
 						t.Errorf("part request line = %q; want GET /gmail/v1/users/me/messages/{id}?%s", line, wantQuery)
 					}
 					requested = append(requested, id)

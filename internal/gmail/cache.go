@@ -12,8 +12,10 @@ const cacheEntryOverhead = 256
 // Cache is a size-bounded LRU cache of message Summaries, shared by the
 // Clients of a Service. Entries are keyed by (account, message ID), so one
 // account never sees another's. It holds metadata only, which does not
-// change; the unread flag does change and is not kept. It is safe for
-// concurrent use.
+// change; the unread flag does change and is not kept. Beside a summary it
+// keeps what the caller made of it (SetRendering), such as the message's
+// row of HTML, within the same byte ceiling and under the same key. It is
+// safe for concurrent use.
 type Cache struct {
 	mu       sync.Mutex
 	maxBytes int64
@@ -28,9 +30,15 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
-	key     cacheKey
-	summary Summary
-	size    int64
+	key        cacheKey
+	summary    Summary
+	size       int64 // the summary's and every rendering's
+	renderings map[string]rendering
+}
+
+type rendering struct {
+	value any
+	size  int64
 }
 
 // NewCache returns a cache holding at most maxBytes of summaries, as
@@ -83,6 +91,50 @@ func (c *Cache) Put(account string, s Summary) {
 	}
 }
 
+// Rendering returns the value stored with SetRendering under key for
+// account's cached message id, and marks the message recently used. It is
+// gone when the message's summary is.
+func (c *Cache) Rendering(account, id, key string) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	element, ok := c.entries[cacheKey{account: account, id: id}]
+	if !ok {
+		return nil, false
+	}
+	c.recency.MoveToFront(element)
+	r, ok := element.Value.(*cacheEntry).renderings[key]
+	return r.value, ok
+}
+
+// SetRendering keeps value, which takes about size bytes, under key beside
+// account's cached summary of message id, replacing what was there; the
+// size counts toward MaxBytes. Without a cached summary it keeps nothing:
+// a rendering lives no longer than what it was made from.
+func (c *Cache) SetRendering(account, id, key string, value any, size int64) {
+	size += int64(len(key)) + cacheEntryOverhead/4
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	element, ok := c.entries[cacheKey{account: account, id: id}]
+	if !ok {
+		return
+	}
+	entry := element.Value.(*cacheEntry)
+	if old, ok := entry.renderings[key]; ok {
+		entry.size -= old.size
+		c.bytes -= old.size
+	}
+	if entry.renderings == nil {
+		entry.renderings = map[string]rendering{}
+	}
+	entry.renderings[key] = rendering{value: value, size: size}
+	entry.size += size
+	c.bytes += size
+	c.recency.MoveToFront(element)
+	for c.bytes > c.maxBytes {
+		c.remove(c.recency.Back())
+	}
+}
+
 // remove drops element; c.mu must be held.
 func (c *Cache) remove(element *list.Element) {
 	entry := c.recency.Remove(element).(*cacheEntry)
@@ -97,7 +149,8 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
-// Bytes returns the approximate size of the cached summaries.
+// Bytes returns the approximate size of the cached summaries and their
+// renderings.
 func (c *Cache) Bytes() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -236,3 +236,86 @@ func TestCacheIsSafeForConcurrentUse(t *testing.T) {
 		t.Errorf("cache.Bytes() = %d; want at most MaxBytes() = %d", cache.Bytes(), cache.MaxBytes())
 	}
 }
+
+func TestCacheRenderings(t *testing.T) {
+	entry := entrySize(cacheKey{account: accountA, id: "m1"}, summaryOfSize("m1", 100))
+	tests := []struct {
+		name  string
+		steps func(cache *Cache)
+		// want is what Rendering(account, id, "en") finds, by "account/id".
+		want      map[string]any
+		wantBytes int64 // of the cache; 0 means not checked
+	}{
+		{
+			name: "kept beside the summary, for its account only",
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.SetRendering(accountA, "m1", "en", "row of A", 8)
+			},
+			want: map[string]any{accountA + "/m1": "row of A", accountB + "/m1": nil},
+		},
+		{
+			name: "other keys are other renderings",
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.SetRendering(accountA, "m1", "ja", "行", 3)
+			},
+			want: map[string]any{accountA + "/m1": nil},
+		},
+		{
+			name: "nothing kept without a summary",
+			steps: func(cache *Cache) {
+				cache.SetRendering(accountA, "m1", "en", "row", 3)
+			},
+			want: map[string]any{accountA + "/m1": nil},
+		},
+		{
+			name: "a replaced rendering's bytes are returned",
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.SetRendering(accountA, "m1", "en", "long row", 200)
+				cache.SetRendering(accountA, "m1", "en", "short", 5)
+			},
+			want:      map[string]any{accountA + "/m1": "short"},
+			wantBytes: entry + 5 + int64(len("en")) + cacheEntryOverhead/4,
+		},
+		{
+			name: "renderings count toward the ceiling and evict the oldest",
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.Put(accountA, summaryOfSize("m2", 100))
+				cache.SetRendering(accountA, "m2", "en", "big", entry/2)
+			},
+			want: map[string]any{accountA + "/m1": nil, accountA + "/m2": "big"},
+		},
+		{
+			name: "a rendering goes with its summary",
+			steps: func(cache *Cache) {
+				cache.Put(accountA, summaryOfSize("m1", 100))
+				cache.SetRendering(accountA, "m1", "en", "row", 3)
+				cache.Put(accountA, summaryOfSize("m1", 100))
+			},
+			want:      map[string]any{accountA + "/m1": nil},
+			wantBytes: entry,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cache := NewCache(2 * entry)
+			tt.steps(cache)
+			for key, want := range tt.want {
+				account, id, _ := strings.Cut(key, "/")
+				got, ok := cache.Rendering(account, id, "en")
+				if got != want || ok != (want != nil) {
+					t.Errorf("Rendering(%s, %s, en) = %v, %v; want %v", account, id, got, ok, want)
+				}
+			}
+			if tt.wantBytes != 0 && cache.Bytes() != tt.wantBytes {
+				t.Errorf("Bytes() = %d; want %d", cache.Bytes(), tt.wantBytes)
+			}
+			if cache.Bytes() > cache.MaxBytes() {
+				t.Errorf("Bytes() = %d; want at most MaxBytes() = %d", cache.Bytes(), cache.MaxBytes())
+			}
+		})
+	}
+}

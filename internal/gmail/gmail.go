@@ -218,6 +218,9 @@ type Client struct {
 	account string
 }
 
+// Cache returns the cache of Config.Cache, which may be nil.
+func (s *Service) Cache() *Cache { return s.cfg.Cache }
+
 // Client returns a Client that sends its requests through hc, which must
 // authenticate them (a nil hc means http.DefaultClient, which only test
 // servers accept). account is the signed-in address; it namespaces the

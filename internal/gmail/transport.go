@@ -51,10 +51,18 @@ type apiResponse struct {
 	body   []byte
 }
 
+// compactJSON asks Google for JSON without indentation, which it sends by
+// default: a third fewer bytes to read and decode.
+const compactJSON = "prettyPrint=false"
+
 func (c *Client) endpoint(path string, query url.Values) string {
 	u := *c.svc.base
 	u.Path = c.svc.base.Path + path
 	u.RawQuery = query.Encode()
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += compactJSON
 	return u.String()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,7 +28,7 @@ const (
 // inboxData is the template data of the inbox page.
 type inboxData struct {
 	layoutData
-	Messages   []messageView
+	Rows       []template.HTML // each message's row, rendered by the "row" template
 	Estimate   int    // Gmail's resultSizeEstimate: "about N unread"
 	PageNumber int    // 1 for the newest page
 	Older      string // link to the next (older) page, or ""
@@ -35,7 +36,7 @@ type inboxData struct {
 	Failed     int    // messages whose details could not be fetched
 }
 
-// messageView is one row of the inbox.
+// messageView is the template data of one row of the inbox.
 type messageView struct {
 	ID, ThreadID string
 	FromName     string // display name, or the address when there is none
@@ -93,12 +94,18 @@ func (s *Server) handleHome() http.Handler {
 			Newer:      paging.newerLink(),
 		}
 		now := s.now().In(s.location)
+		view.Rows = make([]template.HTML, 0, len(page.Messages))
 		for _, m := range page.Messages {
-			v := s.messageView(data.Account, m, now)
-			if v.Failed {
+			if m.Err != nil {
 				view.Failed++
 			}
-			view.Messages = append(view.Messages, v)
+			row, err := s.row(data.Account, m, now, pageLanguage)
+			if err != nil {
+				s.log.Error("render", "path", r.URL.Path, "template", "row", "err", err)
+				s.renderProblem(w, r, problemInternal)
+				return
+			}
+			view.Rows = append(view.Rows, row)
 		}
 		s.render(w, r, http.StatusOK, s.pages.inbox, view)
 	})
@@ -150,8 +157,48 @@ func (s *Server) signInAgain(w http.ResponseWriter, r *http.Request, data sessio
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// messageView prepares one message for the page.
-func (s *Server) messageView(account string, m gmail.Summary, now time.Time) messageView {
+// pageLanguage is the language pages are written in; the row cache keys on
+// it so that a page in another language never shows a row cached in this one.
+const pageLanguage = "en"
+
+// cachedRow is a message's rendered row as kept in the metadata cache,
+// with the relative date it shows.
+type cachedRow struct {
+	when string
+	html template.HTML
+}
+
+// row returns message m's row of the inbox in language lang. Rendering a
+// row costs dozens of escaper calls, so rows are kept beside the message's
+// metadata in the cache, under account and lang: a row never shows for
+// another account or in another language. The relative date is worked out
+// on every view, and a kept row serves only while it shows the same one;
+// otherwise the row is rendered again and replaces it.
+func (s *Server) row(account string, m gmail.Summary, now time.Time, lang string) (template.HTML, error) {
+	when := ""
+	if m.Err == nil && !m.Date.IsZero() {
+		when = relativeDate(m.Date.In(s.location), now)
+	}
+	cache := s.gmail.Cache()
+	if cache != nil && m.Err == nil {
+		if kept, ok := cache.Rendering(account, m.ID, lang); ok && kept.(cachedRow).when == when {
+			return kept.(cachedRow).html, nil
+		}
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := s.pages.row.Execute(buf, s.messageView(account, m, when)); err != nil {
+		return "", err
+	}
+	html := template.HTML(buf.String())
+	if cache != nil && m.Err == nil {
+		cache.SetRendering(account, m.ID, lang, cachedRow{when: when, html: html}, int64(len(when)+len(html)))
+	}
+	return html, nil
+}
+
+// messageView prepares one message for its row; when is its relative date.
+func (s *Server) messageView(account string, m gmail.Summary, when string) messageView {
 	v := messageView{ID: m.ID, ThreadID: m.ThreadID, Link: s.messageURL(account, m.ID)}
 	if m.Err != nil {
 		v.Failed = true
@@ -165,7 +212,7 @@ func (s *Server) messageView(account string, m gmail.Summary, now time.Time) mes
 	v.Snippet = m.Snippet
 	if !m.Date.IsZero() {
 		date := m.Date.In(s.location)
-		v.When = relativeDate(date, now)
+		v.When = when
 		v.DateTime = date.Format(time.RFC3339)
 		v.FullDate = date.Format("Mon, 2 Jan 2006 15:04 MST")
 	}

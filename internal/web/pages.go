@@ -16,10 +16,16 @@ type indexData struct {
 }
 
 // handleIndex serves GET /: the start page with the "Connect to Gmail"
-// button, or, when signed in, the way to the inbox and out again.
+// button, or, when signed in, the way to the inbox and out again. Most
+// visitors are signed out, and their page is the same for all: it is
+// rendered once, at start.
 func (s *Server) handleIndex() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
+		if data.Token == nil && data.Notice == "" && !rewrite {
+			writePage(w, http.StatusOK, s.signedOutIndex)
+			return
+		}
 		page := indexData{layoutData: s.layout("OAuth sample", data), SignedIn: data.Token != nil, Notice: data.Notice}
 		if data.Notice != "" || rewrite {
 			// The notice is shown once.

@@ -7,13 +7,15 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
 // pages holds every template, parsed once at start: the shared layout plus
-// one page each.
+// one page each, and the inbox's row.
 type pages struct {
 	index, inbox, problem *template.Template
+	row                   *template.Template
 }
 
 func parsePages(fsys fs.FS) (*pages, error) {
@@ -34,6 +36,9 @@ func parsePages(fsys fs.FS) (*pages, error) {
 	}
 	if p.problem, err = parse("problem.html"); err != nil {
 		return nil, err
+	}
+	if p.row = p.inbox.Lookup("row"); p.row == nil {
+		return nil, fmt.Errorf("parse inbox.html: no \"row\" template")
 	}
 	return &p, nil
 }
@@ -56,8 +61,9 @@ func (s *Server) layout(title string, data sessionData) layoutData {
 // render writes a page. It executes the template into a buffer first, so a
 // template error becomes a clean error page instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := t.Execute(buf, data); err != nil {
 		s.log.Error("render", "path", r.URL.Path, "template", t.Name(), "err", err)
 		if t == s.pages.problem {
 			// The error page itself failed: say so in plain text.
@@ -67,10 +73,40 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *t
 		s.renderProblem(w, r, problemInternal)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	writePage(w, status, buf.Bytes())
+}
+
+// htmlType is the Content-Type of every page. Header values are shared
+// between responses as they are: net/http only reads them, and a handler
+// changing one replaces the slice.
+var htmlType = []string{"text/html; charset=utf-8"}
+
+// writePage writes a rendered page.
+func writePage(w http.ResponseWriter, status int, page []byte) {
+	h := w.Header()
+	h["Content-Type"] = htmlType
+	h["Content-Length"] = []string{strconv.Itoa(len(page))}
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(page)
+}
+
+// buffers recycles render buffers: a page is tens of kilobytes, and
+// growing a fresh buffer to that size on every view is most of a view's
+// garbage.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps an unusually large page's buffer from staying in
+// the pool.
+const maxPooledBuffer = 1 << 20
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBuffer {
+		return
+	}
+	buf.Reset()
+	buffers.Put(buf)
 }
 
 // problem is an error page: what happened, in plain words, and what the

@@ -26,9 +26,13 @@ func TestBrokenTemplateFailsAtStart(t *testing.T) {
 
 func TestTemplateErrorIsACleanPage(t *testing.T) {
 	templates := apptest.MapFS(t, apptest.Templates(t))
-	templates["index.html"].Data = []byte(`{{define "main"}}<p>half a page</p>{{.NoSuchField}}{{end}}`)
+	// The inbox, because the signed-out start page is rendered at start.
+	templates["inbox.html"].Data = bytes.Replace(templates["inbox.html"].Data,
+		[]byte(`{{define "main"}}`), []byte(`{{define "main"}}<p>half a page</p>{{.NoSuchField}}`), 1)
 	_, app := start(t, apptest.Options{Deps: func(d *app.Deps) { d.Templates = templates }})
-	resp := apptest.NewBrowser(t).Get(t, app.URL+"/")
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	resp := b.Get(t, app.URL+"/home")
 	wantStatus(t, resp, http.StatusInternalServerError)
 	if bytes.Contains(resp.Body, []byte("half a page")) || bytes.Contains(resp.Body, []byte("NoSuchField")) {
 		t.Errorf("template error leaked half a page or internals:\n%s", clipBody(resp.Body))

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,7 @@ type Server struct {
 	location       *time.Location
 	handler        http.Handler
 	draining       atomic.Bool // set at shutdown: /readyz says 503
+	signedOutIndex []byte      // the start page as everyone signed out sees it
 }
 
 // New checks opts, parses the templates and builds the routes. A broken
@@ -146,6 +148,11 @@ func New(opts Options) (*Server, error) {
 	if s.messageURL == nil {
 		s.messageURL = func(string, string) string { return "" }
 	}
+	var index bytes.Buffer
+	if err := pages.index.Execute(&index, indexData{layoutData: s.layout("OAuth sample", sessionData{})}); err != nil {
+		return nil, fmt.Errorf("web: index.html: %w", err)
+	}
+	s.signedOutIndex = index.Bytes()
 	s.handler = s.routes()
 	return s, nil
 }
