@@ -29,11 +29,11 @@ const (
 type inboxData struct {
 	layoutData
 	Rows       []template.HTML // each message's row, rendered by the "row" template
-	Estimate   int    // Gmail's resultSizeEstimate: "about N unread"
-	PageNumber int    // 1 for the newest page
-	Older      string // link to the next (older) page, or ""
-	Newer      string // link to the previous (newer) page, or ""
-	Failed     int    // messages whose details could not be fetched
+	Estimate   int             // Gmail's resultSizeEstimate: "about N unread"
+	PageNumber int             // 1 for the newest page
+	Older      string          // link to the next (older) page, or ""
+	Newer      string          // link to the previous (newer) page, or ""
+	Failed     int             // messages whose details could not be fetched
 }
 
 // messageView is the template data of one row of the inbox.
