@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
-	"gmailoauth/internal/gmail"
-	"gmailoauth/internal/web"
+	"gmailoauth/internal/sandbox"
 )
 
 // TestMain lets the test binary serve as the sandbox in a process of its
@@ -84,7 +85,7 @@ func BenchmarkView(b *testing.B) {
 }
 
 // startHandler starts the sandbox process and builds the app as main does,
-// its Gmail calls going to that process.
+// from the same settings, its Gmail calls going to that process.
 func startHandler(b *testing.B) http.Handler {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -105,31 +106,27 @@ func startHandler(b *testing.B) http.Handler {
 	}
 	sandboxURL := strings.TrimSpace(line)
 
-	keys, err := config.ParseSessionKeys(config.NewSessionKeys())
+	sb := sandbox.EndpointsAt(sandboxURL)
+	env := map[string]string{
+		"ADDR":                 "127.0.0.1:0",
+		"REDIRECT_URL":         appOrigin + "/callback",
+		"GOOGLE_CLIENT_ID":     sandbox.ClientID,
+		"GOOGLE_CLIENT_SECRET": "bench-secret",
+		"GOOGLE_AUTH_URL":      sb.AuthURL,
+		"GOOGLE_TOKEN_URL":     sb.TokenURL,
+		"GOOGLE_REVOKE_URL":    sb.RevokeURL,
+		"GMAIL_API_URL":        sb.GmailAPIURL,
+		"SESSION_KEYS":         config.NewSessionKeys(),
+	}
+	cfg, err := config.Load(nil, func(name string) string { return env[name] }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
-	service, err := gmail.NewService(gmail.Config{BaseURL: sandboxURL, Cache: gmail.NewCache(32 << 20)})
+	a, err := app.New(cfg, app.Deps{Templates: apptest.Templates(b), Static: apptest.Static(b), Logger: newAccessLogger(b)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := web.New(web.Options{
-		ClientID:     config.SandboxClientID,
-		ClientSecret: "bench-secret",
-		RedirectURL:  appOrigin + "/callback",
-		AuthURL:      sandboxURL + "/o/oauth2/v2/auth",
-		TokenURL:     sandboxURL + "/token",
-		RevokeURL:    sandboxURL + "/revoke",
-		SessionKeys:  keys,
-		Gmail:        service,
-		Templates:    apptest.Templates(b),
-		Static:       apptest.Static(b),
-		Logger:       newAccessLogger(b),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return srv
+	return a.Web
 }
 
 // signInHandler signs in through the handler and the sandbox process and

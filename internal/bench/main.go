@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"gmailoauth/internal/config"
+	"gmailoauth/internal/sandbox"
 )
 
 func main() {
@@ -157,15 +158,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // startApp starts app against the sandbox, signs in and views /home once,
 // so the metadata cache is warm.
 func (b *bench) startApp(ctx context.Context, app *appUnderTest) error {
-	sb := b.sandbox.url
+	sb := sandbox.EndpointsAt(b.sandbox.url)
 	env := []string{
 		"ADDR=" + app.addr,
-		"GOOGLE_CLIENT_ID=" + config.SandboxClientID,
+		"GOOGLE_CLIENT_ID=" + sandbox.ClientID,
 		"GOOGLE_CLIENT_SECRET=" + b.secret,
-		"GOOGLE_AUTH_URL=" + sb + "/o/oauth2/v2/auth",
-		"GOOGLE_TOKEN_URL=" + sb + "/token",
-		"GOOGLE_REVOKE_URL=" + sb + "/revoke",
-		"GMAIL_API_URL=" + sb,
+		"GOOGLE_AUTH_URL=" + sb.AuthURL,
+		"GOOGLE_TOKEN_URL=" + sb.TokenURL,
+		"GOOGLE_REVOKE_URL=" + sb.RevokeURL,
+		"GMAIL_API_URL=" + sb.GmailAPIURL,
 		"SESSION_KEYS=" + b.keys,
 	}
 	var err error

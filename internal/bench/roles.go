@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gmailoauth/internal/config"
 	"gmailoauth/internal/sandbox"
 )
 
@@ -31,7 +30,7 @@ func serveSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	sb, err := sandbox.New(sandbox.Options{
-		ClientID:     config.SandboxClientID,
+		ClientID:     sandbox.ClientID,
 		ClientSecret: *secret,
 		RedirectURIs: strings.Split(*redirects, ","),
 	})
