@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 1m
 
-.PHONY: run test build bench loadtest screenshots fuzz vet
+.PHONY: run test build bench loadtest screenshots fuzz vet contract-google
 
 ## run: the app at http://127.0.0.1:5000, with its sandbox Google unless GOOGLE_CLIENT_ID is set
 run:
@@ -16,6 +16,10 @@ test:
 		echo "make test: chromium not found: the browser tests (internal/e2e) will be SKIPPED; apt-get install chromium to run them"; \
 	fi
 	$(GO) test -race -count=1 ./...
+
+## contract-google: the contract suite (internal/contract) against real Google; needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (see the README), else it says so and skips
+contract-google:
+	$(GO) test -count=1 -v ./internal/contract/ -args -google
 
 ## bench: side by side in one run, each in its own process: the sandbox, a bare net/http handler, the app now and at BASELINE (wrk load; see README "Performance")
 # BASELINE is the commit the performance issue measured; the bench builds it
