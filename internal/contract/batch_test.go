@@ -131,7 +131,7 @@ func TestBatchClientMatchesResponsesByContentID(t *testing.T) {
 			path, query, _ := strings.Cut(target, "?")
 			id, isMessage := strings.CutPrefix(path, messagesPath+"/")
 			// The guide allows only the path of the URL in a part.
-			if method != http.MethodGet || !isMessage || query != metadataQuery || !strings.HasPrefix(part.contentID, "<") {
+			if method != http.MethodGet || !isMessage || appQuery(query) != metadataQuery || !strings.HasPrefix(part.contentID, "<") {
 				t.Errorf("batch part %s %q; want GET %s/{id}?%s with a Content-ID in <>", part.contentID, part.head, messagesPath, metadataQuery)
 			}
 			message := bytes.ReplaceAll(metadata, []byte("18c5d5f4a1b2c3d4"), []byte(id))
