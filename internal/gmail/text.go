@@ -138,9 +138,10 @@ func boundInput(raw string) string {
 }
 
 // cleanText makes s safe to show on one line: valid UTF-8, control
-// characters and runs of white space turned into one space, bidirectional
-// overrides removed (they can make a sender's name read as something else),
-// trimmed.
+// characters and runs of white space turned into one space, invisible
+// characters removed (bidirectional overrides can make a sender's name read
+// as something else; zero-width ones make two names that look alike
+// differ, or hide text), trimmed.
 func cleanText(s string) string {
 	s = strings.ToValidUTF8(s, string(utf8.RuneError))
 	var out strings.Builder
@@ -150,7 +151,7 @@ func cleanText(s string) string {
 		switch {
 		case unicode.IsSpace(r) || unicode.IsControl(r):
 			pendingSpace = out.Len() > 0
-		case isBidiControl(r):
+		case isInvisible(r):
 		default:
 			if pendingSpace {
 				out.WriteByte(' ')
@@ -162,8 +163,23 @@ func cleanText(s string) string {
 	return out.String()
 }
 
-func isBidiControl(r rune) bool {
-	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F' || r == '\u061C'
+// isInvisible reports whether r is drawn as nothing: a format character
+// (Unicode category Cf: bidirectional controls, zero-width spaces, the word
+// joiner, the byte order mark, the soft hyphen, the Mongolian vowel
+// separator, tag characters, …) or another default-ignorable code point,
+// such as a Hangul filler. Kept are those that change how the characters
+// around them look: the zero-width joiner and non-joiner (emoji sequences;
+// Persian and Indic words), variation selectors (VS16 emoji; the ideographic
+// variants of kanji in Japanese names) and the Arabic number signs, which
+// are drawn.
+func isInvisible(r rune) bool {
+	switch {
+	case r == '\u200D' || r == '\u200C',
+		unicode.Is(unicode.Variation_Selector, r),
+		unicode.Is(unicode.Prepended_Concatenation_Mark, r):
+		return false
+	}
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
 
 // boundText cuts s to at most maxRunes runes, the last being "…" when cut.

@@ -36,6 +36,12 @@ func TestParseAddress(t *testing.T) {
 		{"empty", "", Address{}},
 		{"invalid UTF-8", "Bad \xff\xfe <bad@example.com>", Address{"Bad \uFFFD", "bad@example.com"}},
 		{"bidi override removed", "\u202Egnp.exe\u202C <x@example.com>", Address{"gnp.exe", "x@example.com"}},
+		{"zero-width characters removed", "Pay\u200BPal\u2060 Se\u00ADcu\uFEFFrity\u180E <x@example.com>", Address{"PayPal Security", "x@example.com"}},
+		{"tag characters removed", "Bank\U000E0069\U000E0067\U000E006E\U000E006F\U000E0072\U000E0065 <x@example.com>", Address{"Bank", "x@example.com"}},
+		{"a name of Hangul fillers is no name", "\u3164\u3164 <x@example.com>", Address{"", "x@example.com"}},
+		{"emoji joiner and presentation selector kept", "\U0001F469\u200D\U0001F4BB Dev \u2764\uFE0F <x@example.com>", Address{"\U0001F469\u200D\U0001F4BB Dev \u2764\uFE0F", "x@example.com"}},
+		{"kanji variation selector kept", "\u845B\U000E0100\u98FE <katsushika@example.jp>", Address{"\u845B\U000E0100\u98FE", "katsushika@example.jp"}},
+		{"Persian non-joiner kept", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645 <x@example.ir>", Address{"\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "x@example.ir"}},
 		{"huge name bounded", strings.Repeat("a", 100_000) + " <x@example.com>", Address{Name: strings.Repeat("a", maxNameRunes-1) + "…"}},
 	}
 	for _, tt := range tests {
@@ -52,6 +58,8 @@ func TestDecodeHeader(t *testing.T) {
 		name, raw, want string
 	}{
 		{"plain", "Lunch on Friday?", "Lunch on Friday?"},
+		{"invisible characters removed", "Inv\u200Boice\u2060 \uFEFFdue \U000E0001\U000E0074\U000E0065\U000E0078\U000E0074", "Invoice due"},
+		{"invisible characters in an encoded word removed", "=?UTF-8?Q?=E2=80=8Bpay=C2=ADment?=", "payment"},
 		{"encoded word B", "=?UTF-8?B?5pel5pys6Kqe44Gu5Lu25ZCN44Gn44GZ?=", "日本語の件名です"},
 		{"encoded word Q with underscores", "=?utf-8?q?Caf=C3=A9_cr=C3=A8me?=", "Café crème"},
 		{"mixed text and encoded words", "Re: =?UTF-8?B?5bGx55Sw?= meeting", "Re: 山田 meeting"},
