@@ -16,12 +16,26 @@ const cacheEntryOverhead = 256
 // keeps what the caller made of it (SetRendering), such as the message's
 // row of HTML, within the same byte ceiling and under the same key. It is
 // safe for concurrent use.
+//
+// Eviction is fair between accounts: an account holding more than its fair
+// share (MaxBytes divided among the accounts cached) makes room by evicting
+// its own least recently used entries, so one person paging far back
+// cannot push everyone else's entries out. Below its share, an account
+// makes room by evicting the least recently used entry of anyone.
 type Cache struct {
 	mu       sync.Mutex
 	maxBytes int64
 	bytes    int64
 	recency  *list.List // of *cacheEntry, most recently used first
 	entries  map[cacheKey]*list.Element
+	accounts map[string]*accountEntries
+}
+
+// accountEntries is one account's part of the cache, in its own recency
+// order, so its oldest entry is found without a search.
+type accountEntries struct {
+	bytes   int64
+	recency *list.List // of *list.Element of Cache.recency, most recent first
 }
 
 type cacheKey struct {
@@ -31,6 +45,7 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	key        cacheKey
+	own        *list.Element // in its account's recency
 	summary    Summary
 	size       int64 // the summary's and every rendering's
 	renderings map[string]rendering
@@ -49,6 +64,7 @@ func NewCache(maxBytes int64) *Cache {
 		maxBytes: maxBytes,
 		recency:  list.New(),
 		entries:  make(map[cacheKey]*list.Element),
+		accounts: make(map[string]*accountEntries),
 	}
 }
 
@@ -61,13 +77,13 @@ func (c *Cache) Get(account, id string) (Summary, bool) {
 	if !ok {
 		return Summary{}, false
 	}
-	c.recency.MoveToFront(element)
+	c.touch(element)
 	return element.Value.(*cacheEntry).summary, true
 }
 
-// Put caches s for account, evicting the least recently used entries past
-// MaxBytes. Summaries with Err set, without an ID, for account "" or larger
-// than MaxBytes on their own are not cached.
+// Put caches s for account, evicting entries past MaxBytes as the Cache
+// describes. Summaries with Err set, without an ID, for account "" or
+// larger than MaxBytes on their own are not cached.
 func (c *Cache) Put(account string, s Summary) {
 	if account == "" || s.ID == "" || s.Err != nil {
 		return
@@ -84,11 +100,16 @@ func (c *Cache) Put(account string, s Summary) {
 	if size > c.maxBytes {
 		return
 	}
-	c.entries[key] = c.recency.PushFront(&cacheEntry{key: key, summary: s, size: size})
-	c.bytes += size
-	for c.bytes > c.maxBytes {
-		c.remove(c.recency.Back())
+	entry := &cacheEntry{key: key, summary: s}
+	element := c.recency.PushFront(entry)
+	c.entries[key] = element
+	owner := c.accounts[account]
+	if owner == nil {
+		owner = &accountEntries{recency: list.New()}
+		c.accounts[account] = owner
 	}
+	entry.own = owner.recency.PushFront(element)
+	c.grow(entry, size)
 }
 
 // Rendering returns the value stored with SetRendering under key for
@@ -101,7 +122,7 @@ func (c *Cache) Rendering(account, id, key string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	c.recency.MoveToFront(element)
+	c.touch(element)
 	r, ok := element.Value.(*cacheEntry).renderings[key]
 	return r.value, ok
 }
@@ -120,18 +141,38 @@ func (c *Cache) SetRendering(account, id, key string, value any, size int64) {
 	}
 	entry := element.Value.(*cacheEntry)
 	if old, ok := entry.renderings[key]; ok {
-		entry.size -= old.size
-		c.bytes -= old.size
+		c.grow(entry, -old.size)
 	}
 	if entry.renderings == nil {
 		entry.renderings = map[string]rendering{}
 	}
 	entry.renderings[key] = rendering{value: value, size: size}
-	entry.size += size
-	c.bytes += size
+	c.touch(element)
+	c.grow(entry, size)
+}
+
+// touch marks element most recently used; c.mu must be held.
+func (c *Cache) touch(element *list.Element) {
+	entry := element.Value.(*cacheEntry)
 	c.recency.MoveToFront(element)
+	c.accounts[entry.key.account].recency.MoveToFront(entry.own)
+}
+
+// grow adds delta bytes to entry, then evicts until the cache fits: from
+// entry's own account while it holds more than its fair share, else the
+// least recently used entry of any account. entry itself goes last, so a
+// rendering is never kept beside a summary it evicted. c.mu must be held.
+func (c *Cache) grow(entry *cacheEntry, delta int64) {
+	owner := c.accounts[entry.key.account]
+	entry.size += delta
+	owner.bytes += delta
+	c.bytes += delta
 	for c.bytes > c.maxBytes {
-		c.remove(c.recency.Back())
+		victim := c.recency.Back()
+		if owner.bytes > c.maxBytes/int64(len(c.accounts)) {
+			victim = owner.recency.Back().Value.(*list.Element)
+		}
+		c.remove(victim)
 	}
 }
 
@@ -140,6 +181,12 @@ func (c *Cache) remove(element *list.Element) {
 	entry := c.recency.Remove(element).(*cacheEntry)
 	delete(c.entries, entry.key)
 	c.bytes -= entry.size
+	owner := c.accounts[entry.key.account]
+	owner.recency.Remove(entry.own)
+	owner.bytes -= entry.size
+	if owner.recency.Len() == 0 {
+		delete(c.accounts, entry.key.account)
+	}
 }
 
 // Len returns the number of cached summaries.

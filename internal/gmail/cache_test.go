@@ -319,3 +319,42 @@ func TestCacheRenderings(t *testing.T) {
 		})
 	}
 }
+
+// One account paging far back fills the cache with its own entries; past
+// its fair share it evicts only those, never the other accounts'.
+func TestCacheSharesFairlyBetweenAccounts(t *testing.T) {
+	const accountC = "carol@example.com"
+	entry := entrySize(cacheKey{account: accountA, id: "m0000"}, summaryOfSize("m0000", 100))
+	cache := NewCache(30 * entry)
+	for i := range 5 {
+		cache.Put(accountB, summaryOfSize(fmt.Sprintf("b%04d", i), 100))
+		cache.Put(accountC, summaryOfSize(fmt.Sprintf("c%04d", i), 100))
+	}
+	for i := range 1000 { // twenty pages of 50, far more than the cache holds
+		cache.Put(accountA, summaryOfSize(fmt.Sprintf("m%04d", i), 100))
+	}
+	for _, account := range []string{accountB, accountC} {
+		for i := range 5 {
+			id := fmt.Sprintf("%c%04d", account[0], i)
+			if _, ok := cache.Get(account, id); !ok {
+				t.Errorf("%s's %s was evicted by %s paging; want it kept", account, id, accountA)
+			}
+		}
+	}
+	// A still gets the room nobody else uses, and its newest pages.
+	if _, ok := cache.Get(accountA, "m0999"); !ok || cache.Len() < 29 {
+		t.Errorf("after paging: A's newest cached %v, %d entries; want true and the cache about full (≥ 29)", ok, cache.Len())
+	}
+	if cache.Bytes() > cache.MaxBytes() {
+		t.Errorf("Bytes() = %d; want at most MaxBytes() = %d", cache.Bytes(), cache.MaxBytes())
+	}
+
+	// Below its share, an account takes room from the least recently used
+	// entries, whoever's they are: here A's, the largest.
+	for i := range 8 {
+		cache.Put(accountC, summaryOfSize(fmt.Sprintf("c%04d", 5+i), 100))
+	}
+	if _, ok := cache.Get(accountB, "b0000"); !ok {
+		t.Errorf("B's b0000 evicted while A held more than its share")
+	}
+}
