@@ -16,12 +16,13 @@ import (
 	"gmailoauth/internal/gmail"
 )
 
-// batchRef is Google's batch guide. testdata/batch-request.txt is its
-// example request byte for byte (LF line ends, no HTTP version on the
-// request lines, no blank line after the headers of a body-less request),
-// with the Farm API's paths replaced by Gmail's; the stand-in server below
-// answers in the layout of its example response.
-const batchRef = "https://developers.google.com/gmail/api/guides/batch"
+// batchRef is Google's batch guide,
+// https://developers.google.com/gmail/api/guides/batch.
+// testdata/batch-request.txt is its example request byte for byte (LF line
+// ends, no HTTP version on the request lines, no blank line after the
+// headers of a body-less request), with the Farm API's paths replaced by
+// Gmail's; the stand-in server below answers in the layout of its example
+// response.
 
 const batchPath = "/batch/gmail/v1"
 

@@ -14,14 +14,13 @@ import (
 	"gmailoauth/internal/sandbox"
 )
 
-// Google's reference pages for the golden files of this file.
-const (
-	profileRef = "https://developers.google.com/gmail/api/reference/rest/v1/users/getProfile"
-	listRef    = "https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list"
-	getRef     = "https://developers.google.com/gmail/api/reference/rest/v1/users.messages/get " +
-		"and the Message resource, https://developers.google.com/gmail/api/reference/rest/v1/users.messages"
-	errorsRef = "https://developers.google.com/gmail/api/guides/handle-errors"
-)
+// Google's reference pages for the golden files of this file:
+//
+//	profileRef: https://developers.google.com/gmail/api/reference/rest/v1/users/getProfile
+//	listRef:    https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list
+//	getRef:     https://developers.google.com/gmail/api/reference/rest/v1/users.messages/get
+//	            and the Message resource, https://developers.google.com/gmail/api/reference/rest/v1/users.messages
+//	errorsRef:  https://developers.google.com/gmail/api/guides/handle-errors
 
 const messagesPath = "/gmail/v1/users/me/messages"
 

@@ -13,13 +13,13 @@ import (
 	"gmailoauth/internal/apptest"
 )
 
-// webServerRef is Google's guide to the flow the app uses. Its sample
-// responses are testdata/token-exchange.json (step 5, exchanging the code)
-// and testdata/token-refresh.json ("Refreshing an access token"). Error
-// bodies follow RFC 6749 §5.2, which the guide's error codes (invalid_grant,
-// invalid_client, …) come from; testdata/token-error.json is Google's
-// answer to a refresh token it does not know.
-const webServerRef = "https://developers.google.com/identity/protocols/oauth2/web-server"
+// webServerRef is Google's guide to the flow the app uses,
+// https://developers.google.com/identity/protocols/oauth2/web-server. Its
+// sample responses are testdata/token-exchange.json (step 5, exchanging
+// the code) and testdata/token-refresh.json ("Refreshing an access
+// token"). Error bodies follow RFC 6749 §5.2, which the guide's error codes
+// (invalid_grant, invalid_client, …) come from; testdata/token-error.json
+// is Google's answer to a refresh token it does not know.
 
 // verifier is a PKCE code verifier, as the app sends one with every exchange.
 const verifier = "contract-test-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
