@@ -43,9 +43,13 @@ func main() {
 // after a stop signal.
 const shutdownTimeout = 10 * time.Second
 
-// run starts the app and serves until ctx is done. Listeners are bound
-// before anything is served, so a busy port fails at once.
+// run starts the app and serves until ctx is done, or with "sandbox" as
+// its first argument the sandbox Google alone. Listeners are bound before
+// anything is served, so a busy port fails at once.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "sandbox" {
+		return sandbox.Main(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil // the usage asked for is printed; that is success

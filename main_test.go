@@ -496,3 +496,13 @@ func TestRunHelpSucceeds(t *testing.T) {
 		}
 	}
 }
+
+func TestRunSandboxSubcommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"sandbox", "-h"}, mapEnv(nil), &stdout, &stderr); err != nil {
+		t.Errorf("run(sandbox -h) = %v; want nil", err)
+	}
+	if !strings.Contains(stderr.String(), "-redirect-uri") || strings.Contains(stderr.String(), "-google-client-secret") {
+		t.Errorf("run(sandbox -h) printed other usage than the sandbox's:\n%s", stderr.String())
+	}
+}

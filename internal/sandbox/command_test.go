@@ -1,0 +1,154 @@
+package sandbox_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"gmailoauth/internal/sandbox"
+)
+
+// startCommand runs sandbox.Main with args and returns the settings it
+// printed, NAME to value, and a function that stops it and returns Main's
+// error.
+func startCommand(t *testing.T, args ...string) (map[string]string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	out, stdout := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := sandbox.Main(ctx, args, stdout, io.Discard)
+		stdout.Close()
+		done <- err
+	}()
+	settings := map[string]string{}
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		line := lines.Text()
+		if name, value, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			settings[name] = value
+		}
+		if strings.HasPrefix(line, "# Accounts") {
+			break
+		}
+	}
+	// Main writes nothing more; drain the pipe so it never blocks.
+	go io.Copy(io.Discard, out)
+	stop := func() error {
+		cancel()
+		return <-done
+	}
+	if len(settings) == 0 {
+		t.Fatalf("sandbox printed no settings; Main returned %v", stop())
+	}
+	return settings, stop
+}
+
+func TestCommandServesTheSandboxAlone(t *testing.T) {
+	settings, stop := startCommand(t, "-addr", "127.0.0.1:0", "-client-id", "my-client", "-client-secret", "my-secret",
+		"-redirect-uri", "http://localhost:3000/cb", "-redirect-uri", "https://app.example/cb", "-fail-429", "1")
+	for name, want := range map[string]string{"GOOGLE_CLIENT_ID": "my-client", "GOOGLE_CLIENT_SECRET": "my-secret"} {
+		if settings[name] != want {
+			t.Errorf("printed %s=%q; want %q", name, settings[name], want)
+		}
+	}
+	base, err := url.Parse(settings["GMAIL_API_URL"])
+	if err != nil || base.Scheme != "http" || !strings.HasPrefix(base.Host, "127.0.0.1:") {
+		t.Fatalf("printed GMAIL_API_URL=%q; want http://127.0.0.1:port", settings["GMAIL_API_URL"])
+	}
+	if settings["GOOGLE_TOKEN_URL"] != base.String()+sandbox.TokenPath || settings["GOOGLE_AUTH_URL"] != base.String()+sandbox.AuthPath ||
+		settings["GOOGLE_REVOKE_URL"] != base.String()+sandbox.RevokePath {
+		t.Errorf("printed endpoints %v; want the sandbox's paths under %s", settings, base)
+	}
+
+	// The client and redirect URI given are the registered ones.
+	params := url.Values{
+		"client_id": {"my-client"}, "redirect_uri": {"https://app.example/cb"}, "response_type": {"code"},
+		"scope": {sandbox.GmailScope}, "code_challenge": {challenge}, "code_challenge_method": {"S256"},
+	}
+	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirects.Get(settings["GOOGLE_AUTH_URL"] + "?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET the consent page for the registered client = %d; want 200", resp.StatusCode)
+	}
+	params.Set("redirect_uri", "http://127.0.0.1:5000/callback") // the default, not registered here
+	resp, err = noRedirects.Get(settings["GOOGLE_AUTH_URL"] + "?" + params.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("GET the consent page with an unregistered redirect URI = %d; want 400", resp.StatusCode)
+	}
+	// The fault knobs apply: every Gmail call is a 429, before authentication.
+	resp, err = http.Get(settings["GMAIL_API_URL"] + "/gmail/v1/users/me/profile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Error struct{ Status string } `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || body.Error.Status != "RESOURCE_EXHAUSTED" {
+		t.Errorf("GET profile with -fail-429 1 = %d %q; want 429 RESOURCE_EXHAUSTED", resp.StatusCode, body.Error.Status)
+	}
+
+	if err := stop(); err != nil {
+		t.Errorf("Main after cancel = %v; want nil", err)
+	}
+	if _, err := http.Get(settings["GMAIL_API_URL"] + "/gmail/v1/users/me/profile"); err == nil {
+		t.Errorf("the sandbox still answers after Main returned")
+	}
+}
+
+func TestCommandDefaults(t *testing.T) {
+	settings, stop := startCommand(t, "-addr", "127.0.0.1:0")
+	defer stop()
+	if !strings.HasPrefix(settings["GOOGLE_CLIENT_SECRET"], "GOCSPX-") || len(settings["GOOGLE_CLIENT_SECRET"]) < 40 {
+		t.Errorf("default client secret %q; want a random one", settings["GOOGLE_CLIENT_SECRET"])
+	}
+	if settings["GOOGLE_CLIENT_ID"] == "" {
+		t.Errorf("no default client ID printed")
+	}
+}
+
+func TestCommandRefusesBadArguments(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{name: "unknown flag", args: []string{"-client-secrte", "x"}},
+		{name: "stray argument", args: []string{"serve"}},
+		{name: "fault shares over 1", args: []string{"-fail-500", "0.6", "-fail-429", "0.6"}},
+		{name: "negative fault share", args: []string{"-malformed", "-0.1"}},
+		{name: "redirect URI with a fragment", args: []string{"-redirect-uri", "http://localhost/cb#x"}},
+		{name: "address in use", args: []string{"-addr", taken.Addr().String()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Already cancelled, so that Main returns at once even if it
+			// wrongly starts serving.
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if err := sandbox.Main(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard); err == nil {
+				t.Errorf("Main(%q) = nil; want an error", tt.args)
+			}
+		})
+	}
+}
