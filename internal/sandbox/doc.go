@@ -21,5 +21,44 @@
 //
 // Tests and load generators steer it with SetLatency, InjectFaults,
 // SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount and
-// IssueToken, and observe it with Stats.
+// IssueToken, and observe it with Stats. Main serves it on its own, for
+// other clients: `gmailoauth sandbox -h`.
+//
+// # Gmail API: as Google behaves
+//
+// Errors carry Google's JSON body, status and reason: 401 authError, 403
+// insufficientPermissions for a token without the Gmail scope, 404 "Requested
+// entity was not found." for a message ID that names no message, 400
+// "Invalid id value" for one that cannot be an ID. Fault injection adds what
+// only load produces: 403 rateLimitExceeded and userRateLimitExceeded in
+// domain usageLimits, as Gmail's "Resolve errors" guide shows them (Fault
+// with Reason, FaultRates.P403), and 429 RESOURCE_EXHAUSTED, "Too many
+// concurrent requests for user." The batch endpoint takes the layout of
+// Google's batch guide byte for byte (LF or CRLF line ends, no HTTP version
+// on the request line, no blank line after a body-less request), applies
+// the outer request's headers and query parameters to every part that does
+// not set its own, answers each part under "response-" plus its Content-ID,
+// and refuses more than 100 parts. Google's guide warns that parts may be
+// answered in any order; ShuffleBatchResponses makes the sandbox do so.
+//
+// Where the Gmail API is stricter than Google, on purpose:
+//   - It is read-only: any method but GET and HEAD is 405, and in a batch
+//     400, since a write from an app that only reads is a bug.
+//   - Message IDs are lower-case hex of at most 16 digits (a 64-bit number,
+//     as every ID Gmail hands out); anything else is 400 "Invalid id value",
+//     so an ID mangled on its way through the client fails loudly.
+//   - A batch part whose request line holds a full or scheme-relative URL,
+//     or another protocol than HTTP/1, is refused with 400: the guide
+//     forbids full URLs, and refusing them keeps a client from relying on
+//     Google tolerating one.
+//   - Page tokens work only with the query they came from, and edited or
+//     forged ones are 400 "Invalid pageToken".
+//   - An access token in the URL (access_token=) is refused: Google accepts
+//     it, but a token in a URL ends up in logs.
+//   - A batch body is limited to 4 MiB; 100 metadata requests need a few KiB.
+//
+// Where it is simpler than Google: a search (q) honours only label-like
+// terms (is:, in:, label:, category:, negated with -) and ignores the rest,
+// such as from: or free text; the mailboxes are fixed at New, so
+// historyId never moves.
 package sandbox
