@@ -249,6 +249,9 @@ func MapFS(t testing.TB, dir fs.FS) fstest.MapFS {
 type Browser struct {
 	Client *http.Client
 	Jar    *cookiejar.Jar
+	// Language is the Accept-Language sent with every request, as a
+	// browser's settings send it; "" sends none.
+	Language string
 }
 
 // NewBrowser returns a browser with an empty cookie jar.
@@ -289,6 +292,9 @@ func (r *Response) Location(t testing.TB) *url.URL {
 // Do sends req and reads the whole body.
 func (b *Browser) Do(t testing.TB, req *http.Request) *Response {
 	t.Helper()
+	if b.Language != "" && req.Header.Get("Accept-Language") == "" {
+		req.Header.Set("Accept-Language", b.Language)
+	}
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -117,7 +117,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	consentID := s.tokens.storeConsent(request, now.Add(s.codeTTL), now)
-	s.renderConsent(w, consentID, request)
+	s.renderConsent(w, r, consentID, request)
 }
 
 // parseScopes splits a scope parameter and reports a problem, if any, in

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"gmailoauth/internal/i18n"
 )
 
 //go:embed templates/*.html
@@ -26,7 +28,10 @@ var staticFiles embed.FS
 var pages = parsePages("consent.html", "error.html", "index.html", "message.html")
 
 func parsePages(names ...string) map[string]*template.Template {
-	layout := template.Must(template.ParseFS(templateFiles, "templates/layout.html"))
+	if err := catalogue.Check(); err != nil {
+		panic("sandbox: " + err.Error())
+	}
+	layout := template.Must(template.New("layout.html").Funcs(catalogue.Funcs()).ParseFS(templateFiles, "templates/layout.html"))
 	parsed := make(map[string]*template.Template, len(names))
 	for _, name := range names {
 		parsed[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name))
@@ -67,6 +72,7 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 // errorPage is what the error template shows, modelled on Google's
 // "Access blocked" pages.
 type errorPage struct {
+	Lang    i18n.Lang
 	Title   string
 	Status  int
 	Code    string
@@ -76,6 +82,7 @@ type errorPage struct {
 
 func (s *Server) renderError(w http.ResponseWriter, status int, page errorPage) {
 	page.Status = status
+	page.Lang = i18n.English
 	if page.Title == "" {
 		page.Title = "Error " + strconv.Itoa(status) + ": " + page.Code
 	}
@@ -107,6 +114,7 @@ type scopeChoice struct {
 }
 
 type consentPage struct {
+	Lang        i18n.Lang
 	Title       string
 	ClientID    string
 	ConsentID   string
@@ -116,9 +124,12 @@ type consentPage struct {
 	Scopes      []scopeChoice
 }
 
-func (s *Server) renderConsent(w http.ResponseWriter, consentID string, request authRequest) {
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, consentID string, request authRequest) {
+	lang := pageLanguage(r)
+	title, _ := catalogue.Text(lang, "consent.title")
 	page := consentPage{
-		Title:       "Sign in",
+		Lang:        lang,
+		Title:       title,
 		ClientID:    s.clientID,
 		ConsentID:   consentID,
 		RedirectURI: request.redirectURI,
@@ -126,7 +137,8 @@ func (s *Server) renderConsent(w http.ResponseWriter, consentID string, request 
 		Accounts:    s.accountChoices(request.loginHint),
 	}
 	for _, scope := range request.scopes {
-		page.Scopes = append(page.Scopes, scopeChoice{Value: scope, Description: scopeDescriptions[scope]})
+		description, _ := catalogue.Text(lang, "scope."+scope)
+		page.Scopes = append(page.Scopes, scopeChoice{Value: scope, Description: description})
 	}
 	s.render(w, http.StatusOK, "consent.html", page)
 }
@@ -165,6 +177,7 @@ func subjectID(account string) string {
 }
 
 type indexPage struct {
+	Lang         i18n.Lang
 	Title        string
 	ClientID     string
 	RedirectURIs []string
@@ -174,6 +187,7 @@ type indexPage struct {
 
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "index.html", indexPage{
+		Lang:         i18n.English,
 		Title:        "Google sign-in sandbox",
 		ClientID:     s.clientID,
 		RedirectURIs: s.redirectURIs,
@@ -187,6 +201,7 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 type messagePage struct {
+	Lang    i18n.Lang
 	Title   string
 	Account accountChoice
 	Subject string
@@ -217,9 +232,10 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	lang := pageLanguage(r)
 	subject, hasSubject := m.headerValue("Subject")
 	if !hasSubject || subject == "" {
-		subject = "(no subject)"
+		subject, _ = catalogue.Text(lang, "message.noSubject")
 	}
 	if decoded, err := headerDecoder.DecodeHeader(subject); err == nil {
 		subject = decoded
@@ -229,12 +245,17 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		from = decoded
 	}
 	to, _ := m.headerValue("To")
+	date := m.internalDate.Format("Mon, 2 Jan 2006 15:04 MST")
+	if lang == i18n.Japanese {
+		date = m.internalDate.Format("2006年1月2日 15:04 MST")
+	}
 	page := messagePage{
+		Lang:    lang,
 		Title:   subject,
 		Subject: subject,
 		From:    from,
 		To:      to,
-		Date:    m.internalDate.Format("Mon, 2 Jan 2006 15:04 MST"),
+		Date:    date,
 		Labels:  m.labels,
 		Text:    m.text,
 	}

@@ -13,3 +13,7 @@ func SessionSecrets(values map[any]any) []string {
 	}
 	return secrets
 }
+
+// Catalogue is the app's message catalogue, for tests that look for
+// untranslated text.
+var Catalogue = catalogue

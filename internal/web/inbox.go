@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/i18n"
 )
 
 // pageSize is how many unread messages one inbox page shows.
@@ -38,12 +38,13 @@ type inboxData struct {
 
 // messageView is the template data of one row of the inbox.
 type messageView struct {
+	Lang         i18n.Lang
 	ID, ThreadID string
 	FromName     string // display name, or the address when there is none
 	FromEmail    string
 	Subject      string
 	Snippet      string // plain text; the template escapes it once
-	When         string // "3 hours ago", "Nov 3", "Mar 4, 2024"
+	When         string // "3 hours ago", "Nov 3", "Mar 4, 2024"; "3時間前", "11月3日"
 	DateTime     string // RFC 3339 for <time datetime>
 	FullDate     string // the exact date, on hover
 	Link         string // opens the message in Gmail
@@ -87,7 +88,7 @@ func (s *Server) handleHome() http.Handler {
 			return
 		}
 		view := inboxData{
-			layoutData: s.layout("Unread mail", data),
+			layoutData: s.layout(r, "inbox.title", data),
 			Estimate:   page.ResultSizeEstimate,
 			PageNumber: paging.number(),
 			Older:      paging.olderLink(page.NextPageToken),
@@ -99,7 +100,7 @@ func (s *Server) handleHome() http.Handler {
 			if m.Err != nil {
 				view.Failed++
 			}
-			row, err := s.row(data.Account, m, now, pageLanguage)
+			row, err := s.row(data.Account, m, now, view.Lang)
 			if err != nil {
 				s.log.Error("render", "path", r.URL.Path, "template", "row", "err", err)
 				s.renderProblem(w, r, problemInternal)
@@ -150,16 +151,12 @@ func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessio
 // signInAgain drops a token Google no longer honours and sends the person
 // to the start page, which explains why.
 func (s *Server) signInAgain(w http.ResponseWriter, r *http.Request, data sessionData) {
-	data.signOut("Your Google sign-in has expired or was revoked. Connect again to see your mail.")
+	data.signOut(noticeExpired)
 	if !s.saveSession(w, r, data) {
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
-
-// pageLanguage is the language pages are written in; the row cache keys on
-// it so that a page in another language never shows a row cached in this one.
-const pageLanguage = "en"
 
 // cachedRow is a message's rendered row as kept in the metadata cache,
 // with the relative date it shows.
@@ -174,32 +171,33 @@ type cachedRow struct {
 // another account or in another language. The relative date is worked out
 // on every view, and a kept row serves only while it shows the same one;
 // otherwise the row is rendered again and replaces it.
-func (s *Server) row(account string, m gmail.Summary, now time.Time, lang string) (template.HTML, error) {
+func (s *Server) row(account string, m gmail.Summary, now time.Time, lang i18n.Lang) (template.HTML, error) {
 	when := ""
 	if m.Err == nil && !m.Date.IsZero() {
-		when = relativeDate(m.Date.In(s.location), now)
+		when = relativeDate(m.Date.In(s.location), now, lang)
 	}
 	cache := s.gmail.Cache()
 	if cache != nil && m.Err == nil {
-		if kept, ok := cache.Rendering(account, m.ID, lang); ok && kept.(cachedRow).when == when {
+		if kept, ok := cache.Rendering(account, m.ID, string(lang)); ok && kept.(cachedRow).when == when {
 			return kept.(cachedRow).html, nil
 		}
 	}
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if err := s.pages.row.Execute(buf, s.messageView(account, m, when)); err != nil {
+	if err := s.pages.row.Execute(buf, s.messageView(account, m, when, lang)); err != nil {
 		return "", err
 	}
 	html := template.HTML(buf.String())
 	if cache != nil && m.Err == nil {
-		cache.SetRendering(account, m.ID, lang, cachedRow{when: when, html: html}, int64(len(when)+len(html)))
+		cache.SetRendering(account, m.ID, string(lang), cachedRow{when: when, html: html}, int64(len(when)+len(html)))
 	}
 	return html, nil
 }
 
-// messageView prepares one message for its row; when is its relative date.
-func (s *Server) messageView(account string, m gmail.Summary, when string) messageView {
-	v := messageView{ID: m.ID, ThreadID: m.ThreadID, Link: s.messageURL(account, m.ID)}
+// messageView prepares one message for its row in lang; when is its
+// relative date.
+func (s *Server) messageView(account string, m gmail.Summary, when string, lang i18n.Lang) messageView {
+	v := messageView{Lang: lang, ID: m.ID, ThreadID: m.ThreadID, Link: s.messageURL(account, m.ID)}
 	if m.Err != nil {
 		v.Failed = true
 		return v
@@ -214,39 +212,69 @@ func (s *Server) messageView(account string, m gmail.Summary, when string) messa
 		date := m.Date.In(s.location)
 		v.When = when
 		v.DateTime = date.Format(time.RFC3339)
-		v.FullDate = date.Format("Mon, 2 Jan 2006 15:04 MST")
+		v.FullDate = fullDate(date, lang)
 	}
 	return v
 }
 
-// relativeDate says when a message came: relative for today ("5 minutes
-// ago"), month and day this year, the full date before.
-func relativeDate(t, now time.Time) string {
+// relativeDate says when a message came, as each language says it:
+// relative for today ("5 minutes ago", "5分前"), "Yesterday" ("昨日"), month
+// and day this year ("Nov 24", "11月24日"), the full date before.
+func relativeDate(t, now time.Time, lang i18n.Lang) string {
 	y1, m1, d1 := t.Date()
 	y2, m2, d2 := now.Date()
 	sameDay := y1 == y2 && m1 == m2 && d1 == d2
+	yy, ym, yd := now.AddDate(0, 0, -1).Date()
+	yesterday := y1 == yy && m1 == ym && d1 == yd
 	ago := now.Sub(t)
 	switch {
 	case sameDay && ago < time.Minute && ago > -time.Minute:
-		return "just now"
+		return text(lang, "date.justNow")
 	case sameDay && ago >= time.Minute && ago < time.Hour:
-		return plural(int(ago/time.Minute), "minute") + " ago"
+		return plural(lang, "date.minutesAgo", int(ago/time.Minute))
 	case sameDay && ago >= time.Hour:
-		return plural(int(ago/time.Hour), "hour") + " ago"
+		return plural(lang, "date.hoursAgo", int(ago/time.Hour))
 	case sameDay:
 		return t.Format("15:04")
+	case yesterday:
+		return text(lang, "date.yesterday")
+	case y1 == y2 && lang == i18n.Japanese:
+		return t.Format("1月2日")
 	case y1 == y2:
 		return t.Format("Jan 2")
+	case lang == i18n.Japanese:
+		return t.Format("2006年1月2日")
 	default:
 		return t.Format("Jan 2, 2006")
 	}
 }
 
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
+var japaneseWeekdays = [...]string{"日", "月", "火", "水", "木", "金", "土"}
+
+// fullDate is the exact date, shown on hover.
+func fullDate(t time.Time, lang i18n.Lang) string {
+	if lang == i18n.Japanese {
+		return t.Format("2006年1月2日") + "（" + japaneseWeekdays[t.Weekday()] + "）" + t.Format("15:04 MST")
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return t.Format("Mon, 2 Jan 2006 15:04 MST")
+}
+
+// text and plural read the catalogue from Go code, whose keys are fixed;
+// TestCatalogue checks each exists in both languages.
+func text(lang i18n.Lang, key string) string {
+	t, err := catalogue.Text(lang, key)
+	if err != nil {
+		return key
+	}
+	return t
+}
+
+func plural(lang i18n.Lang, key string, n int) string {
+	t, err := catalogue.Plural(lang, key, n)
+	if err != nil {
+		return key
+	}
+	return t
 }
 
 // paging is where in the unread list a page is: the Gmail page token of

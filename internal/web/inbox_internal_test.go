@@ -5,29 +5,50 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gmailoauth/internal/i18n"
 )
 
 func TestRelativeDate(t *testing.T) {
 	tokyo := time.FixedZone("JST", 9*3600)
 	now := time.Date(2026, 11, 25, 15, 30, 0, 0, tokyo)
 	tests := []struct {
-		name string
-		at   time.Time
-		want string
+		name         string
+		at           time.Time
+		wantEnglish  string
+		wantJapanese string
 	}{
-		{name: "seconds ago", at: now.Add(-20 * time.Second), want: "just now"},
-		{name: "a minute ago", at: now.Add(-time.Minute), want: "1 minute ago"},
-		{name: "minutes ago", at: now.Add(-42 * time.Minute), want: "42 minutes ago"},
-		{name: "an hour ago", at: now.Add(-time.Hour), want: "1 hour ago"},
-		{name: "hours ago", at: now.Add(-15 * time.Hour), want: "15 hours ago"},
-		{name: "later today (clock skew)", at: now.Add(2 * time.Hour), want: "17:30"},
-		{name: "yesterday", at: now.Add(-16 * time.Hour), want: "Nov 24"},
-		{name: "this year", at: time.Date(2026, 3, 4, 9, 0, 0, 0, tokyo), want: "Mar 4"},
-		{name: "last year", at: time.Date(2025, 12, 31, 23, 0, 0, 0, tokyo), want: "Dec 31, 2025"},
+		{name: "seconds ago", at: now.Add(-20 * time.Second), wantEnglish: "just now", wantJapanese: "たった今"},
+		{name: "a minute ago", at: now.Add(-time.Minute), wantEnglish: "1 minute ago", wantJapanese: "1分前"},
+		{name: "minutes ago", at: now.Add(-3 * time.Minute), wantEnglish: "3 minutes ago", wantJapanese: "3分前"},
+		{name: "an hour ago", at: now.Add(-time.Hour), wantEnglish: "1 hour ago", wantJapanese: "1時間前"},
+		{name: "hours ago", at: now.Add(-15 * time.Hour), wantEnglish: "15 hours ago", wantJapanese: "15時間前"},
+		{name: "later today (clock skew)", at: now.Add(2 * time.Hour), wantEnglish: "17:30", wantJapanese: "17:30"},
+		{name: "yesterday", at: now.Add(-16 * time.Hour), wantEnglish: "Yesterday", wantJapanese: "昨日"},
+		{name: "the day before", at: now.Add(-40 * time.Hour), wantEnglish: "Nov 23", wantJapanese: "11月23日"},
+		{name: "this year", at: time.Date(2026, 3, 4, 9, 0, 0, 0, tokyo), wantEnglish: "Mar 4", wantJapanese: "3月4日"},
+		{name: "later this year (clock skew)", at: time.Date(2026, 12, 31, 9, 0, 0, 0, tokyo), wantEnglish: "Dec 31", wantJapanese: "12月31日"},
+		{name: "last year", at: time.Date(2025, 12, 31, 23, 0, 0, 0, tokyo), wantEnglish: "Dec 31, 2025", wantJapanese: "2025年12月31日"},
 	}
 	for _, tt := range tests {
-		if got := relativeDate(tt.at, now); got != tt.want {
-			t.Errorf("%s: relativeDate(%v) = %q; want %q", tt.name, tt.at, got, tt.want)
+		if got := relativeDate(tt.at, now, i18n.English); got != tt.wantEnglish {
+			t.Errorf("%s: relativeDate(%v, en) = %q; want %q", tt.name, tt.at, got, tt.wantEnglish)
+		}
+		if got := relativeDate(tt.at, now, i18n.Japanese); got != tt.wantJapanese {
+			t.Errorf("%s: relativeDate(%v, ja) = %q; want %q", tt.name, tt.at, got, tt.wantJapanese)
+		}
+	}
+	newYear := time.Date(2027, 1, 1, 10, 0, 0, 0, tokyo)
+	if got := relativeDate(time.Date(2026, 12, 31, 9, 0, 0, 0, tokyo), newYear, i18n.Japanese); got != "昨日" {
+		t.Errorf("relativeDate(Dec 31, on Jan 1, ja) = %q; want 昨日", got)
+	}
+}
+
+func TestFullDate(t *testing.T) {
+	at := time.Date(2026, 11, 24, 9, 5, 0, 0, time.FixedZone("JST", 9*3600))
+	for lang, want := range map[i18n.Lang]string{i18n.English: "Tue, 24 Nov 2026 09:05 JST", i18n.Japanese: "2026年11月24日（火）09:05 JST"} {
+		if got := fullDate(at, lang); got != want {
+			t.Errorf("fullDate(%v, %s) = %q; want %q", at, lang, got, want)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 type indexData struct {
 	layoutData
 	SignedIn bool
-	Notice   string
+	Notice   string // a one-time notice
 }
 
 // handleIndex serves GET /: the start page with the "Connect to Gmail"
@@ -23,10 +23,13 @@ func (s *Server) handleIndex() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
 		if data.Token == nil && data.Notice == "" && !rewrite {
-			writePage(w, http.StatusOK, s.signedOutIndex)
+			writePage(w, http.StatusOK, s.signedOutIndex[language(r)])
 			return
 		}
-		page := indexData{layoutData: s.layout("OAuth sample", data), SignedIn: data.Token != nil, Notice: data.Notice}
+		page := indexData{layoutData: s.layout(r, "", data), SignedIn: data.Token != nil}
+		if data.Notice != "" {
+			page.Notice = noticeText(page.Lang, data.Notice)
+		}
 		if data.Notice != "" || rewrite {
 			// The notice is shown once.
 			data.Notice = ""

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"gmailoauth/internal/i18n"
 )
 
 // pages holds every template, parsed once at start: the shared layout plus
@@ -20,7 +22,7 @@ type pages struct {
 
 func parsePages(fsys fs.FS) (*pages, error) {
 	parse := func(page string) (*template.Template, error) {
-		t, err := template.New("layout.html").ParseFS(fsys, "layout.html", page)
+		t, err := template.New("layout.html").Funcs(catalogue.Funcs()).ParseFS(fsys, "layout.html", page)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", page, err)
 		}
@@ -45,13 +47,15 @@ func parsePages(fsys fs.FS) (*pages, error) {
 
 // layoutData is what the shared layout shows on every page.
 type layoutData struct {
-	Title      string
+	Lang       i18n.Lang
+	TitleKey   string // the page's title in the catalogue; "" for the app's name alone
+	Here       string // this page, for the language switch to return to
 	SandboxURL string // non-empty: the sandbox banner
 	Account    string // signed-in address, for the header
 }
 
-func (s *Server) layout(title string, data sessionData) layoutData {
-	l := layoutData{Title: title, SandboxURL: s.sandboxURL}
+func (s *Server) layout(r *http.Request, titleKey string, data sessionData) layoutData {
+	l := layoutData{Lang: language(r), TitleKey: titleKey, Here: here(r), SandboxURL: s.sandboxURL}
 	if data.Token != nil {
 		l.Account = data.Account
 	}
@@ -67,7 +71,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *t
 		s.log.Error("render", "path", r.URL.Path, "template", t.Name(), "err", err)
 		if t == s.pages.problem {
 			// The error page itself failed: say so in plain text.
-			http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+			text, _ := catalogue.Text(language(r), "problem.internal.detail")
+			http.Error(w, text, http.StatusInternalServerError)
 			return
 		}
 		s.renderProblem(w, r, problemInternal)
@@ -110,95 +115,48 @@ func putBuffer(buf *bytes.Buffer) {
 }
 
 // problem is an error page: what happened, in plain words, and what the
-// person can do next.
+// person can do next. Key names its heading in the catalogue, and
+// Key+".detail" its explanation.
 type problem struct {
 	Status     int
-	Heading    string
-	Detail     string
+	Key        string
 	Action     action
 	retryAfter time.Duration
 }
 
-// action is the next step a page offers: a link, or a POST button.
+// action is the next step a page offers: a link, or a POST button; Label is
+// a catalogue key.
 type action struct {
 	Label, Href string
 	Post        bool
 }
 
 var (
-	actionHome    = action{Label: "Back to start", Href: "/"}
-	actionConnect = action{Label: "Connect to Gmail", Href: "/oauth"}
-	actionInbox   = action{Label: "Try again", Href: "/home"}
+	actionHome    = action{Label: "action.home", Href: "/"}
+	actionConnect = action{Label: "connect", Href: "/oauth"}
+	actionInbox   = action{Label: "action.retry", Href: "/home"}
 	// actionGoogleAccess is Google's list of apps with access to the
 	// account, where a person can remove this one.
-	actionGoogleAccess = action{Label: "Open Google's third-party access page", Href: "https://myaccount.google.com/connections"}
+	actionGoogleAccess = action{Label: "action.googleAccess", Href: "https://myaccount.google.com/connections"}
 )
 
 var (
-	problemNotFound = problem{Status: http.StatusNotFound,
-		Heading: "Page not found",
-		Detail:  "There is nothing at this address.",
-		Action:  actionHome}
-	problemMethod = problem{Status: http.StatusMethodNotAllowed,
-		Heading: "That doesn't work here",
-		Detail:  "This address can't be used that way. Use the buttons on the pages instead.",
-		Action:  actionHome}
-	problemRevokeFailed = problem{Status: http.StatusBadGateway,
-		Heading: "Signed out here, but Google may still allow access",
-		Detail:  "You are signed out of this app, but Google could not be told to end its access to your Gmail. To end it yourself, remove this app on Google's third-party access page.",
-		Action:  actionGoogleAccess}
-	problemCrossOrigin = problem{Status: http.StatusForbidden,
-		Heading: "Request refused",
-		Detail:  "The request came from another site, so it was refused to protect your account.",
-		Action:  actionHome}
-	problemBadState = problem{Status: http.StatusBadRequest,
-		Heading: "This sign-in link is not valid",
-		Detail:  "It was already used, has expired, or was not started in this browser. Nothing was changed. Start again to connect your Gmail.",
-		Action:  actionConnect}
-	problemBadRequest = problem{Status: http.StatusBadRequest,
-		Heading: "Bad request",
-		Detail:  "The address has values this app doesn't accept.",
-		Action:  actionHome}
-	problemStalePage = problem{Status: http.StatusBadRequest,
-		Heading: "That page of your inbox is out of date",
-		Detail:  "Gmail no longer recognises the link to this page. Start again from your newest unread messages.",
-		Action:  action{Label: "Newest unread", Href: "/home"}}
-	problemCodeRejected = problem{Status: http.StatusBadRequest,
-		Heading: "Google did not accept the sign-in",
-		Detail:  "The sign-in code was refused: it may have expired or been used already. Start again to connect your Gmail.",
-		Action:  actionConnect}
-	problemDeclined = problem{Status: http.StatusOK,
-		Heading: "You declined access",
-		Detail:  "You chose not to let this app read your Gmail, so nothing was shared. You can connect whenever you like.",
-		Action:  actionConnect}
-	problemScopeMissing = problem{Status: http.StatusForbidden,
-		Heading: "Gmail access was not granted",
-		Detail:  "You signed in but left the Gmail permission unticked, so this app can't read your unread mail. Connect again and keep the Gmail box ticked.",
-		Action:  actionConnect}
-	problemForbidden = problem{Status: http.StatusForbidden,
-		Heading: "Permission missing",
-		Detail:  "Gmail says this app doesn't have permission to read your mail. Connect again and allow Gmail access.",
-		Action:  actionConnect}
-	problemRateLimited = problem{Status: http.StatusTooManyRequests,
-		Heading: "Gmail asks us to slow down",
-		Detail:  "Too many requests were made in a short time. Wait a moment, then try again.",
-		Action:  actionInbox}
-	problemGmailDown = problem{Status: http.StatusBadGateway,
-		Heading: "Gmail isn't answering",
-		Detail:  "Gmail did not give a usable answer in time. This is usually brief: try again in a moment.",
-		Action:  actionInbox}
-	problemGoogleDown = problem{Status: http.StatusBadGateway,
-		Heading: "Google isn't answering",
-		Detail:  "The sign-in could not be finished because Google did not answer properly. Try again in a moment.",
-		Action:  actionConnect}
-	problemSignInRefused = problem{Status: http.StatusBadGateway,
-		Heading: "Google could not sign you in",
-		Detail:  "Google refused the sign-in request. Try again; if it keeps failing, the app's Google settings need attention.",
-		Action:  actionConnect}
-	problemInternal = problem{Status: http.StatusInternalServerError,
-		Heading: "Something went wrong on our side",
-		Detail:  "The page could not be shown. Please try again.",
-		Action:  actionHome}
+	problemNotFound      = problem{Status: http.StatusNotFound, Key: "problem.notFound", Action: actionHome}
+	problemMethod        = problem{Status: http.StatusMethodNotAllowed, Key: "problem.method", Action: actionHome}
+	problemRevokeFailed  = problem{Status: http.StatusBadGateway, Key: "problem.revokeFailed", Action: actionGoogleAccess}
+	problemCrossOrigin   = problem{Status: http.StatusForbidden, Key: "problem.crossOrigin", Action: actionHome}
+	problemBadState      = problem{Status: http.StatusBadRequest, Key: "problem.badState", Action: actionConnect}
+	problemBadRequest    = problem{Status: http.StatusBadRequest, Key: "problem.badRequest", Action: actionHome}
+	problemStalePage     = problem{Status: http.StatusBadRequest, Key: "problem.stalePage", Action: action{Label: "action.newest", Href: "/home"}}
+	problemCodeRejected  = problem{Status: http.StatusBadRequest, Key: "problem.codeRejected", Action: actionConnect}
+	problemDeclined      = problem{Status: http.StatusOK, Key: "problem.declined", Action: actionConnect}
+	problemScopeMissing  = problem{Status: http.StatusForbidden, Key: "problem.scopeMissing", Action: actionConnect}
+	problemForbidden     = problem{Status: http.StatusForbidden, Key: "problem.forbidden", Action: actionConnect}
+	problemRateLimited   = problem{Status: http.StatusTooManyRequests, Key: "problem.rateLimited", Action: actionInbox}
+	problemGmailDown     = problem{Status: http.StatusBadGateway, Key: "problem.gmailDown", Action: actionInbox}
+	problemGoogleDown    = problem{Status: http.StatusBadGateway, Key: "problem.googleDown", Action: actionConnect}
+	problemSignInRefused = problem{Status: http.StatusBadGateway, Key: "problem.signInRefused", Action: actionConnect}
+	problemInternal      = problem{Status: http.StatusInternalServerError, Key: "problem.internal", Action: actionHome}
 )
 
 // problemData is the template data of the error page.
@@ -224,6 +182,6 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem
 // showProblem renders p with session in the header, for a handler that
 // has just changed the session, as sign-out has.
 func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem, session sessionData) {
-	data := problemData{layoutData: s.layout(p.Heading, session), problem: p}
+	data := problemData{layoutData: s.layout(r, p.Key, session), problem: p}
 	s.render(w, r, p.Status, s.pages.problem, data)
 }

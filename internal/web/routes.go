@@ -16,6 +16,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /callback", noStore(s.handleCallback()))
 	mux.Handle("GET /home", noStore(s.handleHome()))
 	mux.Handle("POST /logout", noStore(s.handleLogout()))
+	mux.Handle("POST /language", noStore(s.handleLanguage()))
 
 	mux.Handle("GET /static/", s.handleStatic())
 	mux.Handle("GET /favicon.ico", s.handleFavicon())
@@ -26,7 +27,7 @@ func (s *Server) routes() http.Handler {
 	// method-not-allowed page for a known path with the wrong method.
 	mux.Handle("/", noStore(s.handleNotFound(mux)))
 
-	// Go's CrossOriginProtection refuses cross-site POSTs (to /logout), using
+	// Go's CrossOriginProtection refuses cross-site POSTs (to /logout and /language), using
 	// Sec-Fetch-Site or Origin, without a token in every form.
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(s.handleCrossOrigin())

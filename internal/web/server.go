@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/i18n"
 )
 
 // GmailScope is the one permission the app asks for: reading mail.
@@ -78,8 +79,8 @@ type Server struct {
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
-	draining       atomic.Bool // set at shutdown: /readyz says 503
-	signedOutIndex []byte      // the start page as everyone signed out sees it
+	draining       atomic.Bool          // set at shutdown: /readyz says 503
+	signedOutIndex map[i18n.Lang][]byte // the start page as everyone signed out sees it, in each language
 }
 
 // New checks opts, parses the templates and builds the routes. A broken
@@ -98,6 +99,9 @@ func New(opts Options) (*Server, error) {
 	sessions, err := newSessionStore(opts.SessionKeys, opts.HTTPS, now)
 	if err != nil {
 		return nil, err
+	}
+	if err := catalogue.Check(); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
 	pages, err := parsePages(opts.Templates)
 	if err != nil {
@@ -148,11 +152,15 @@ func New(opts Options) (*Server, error) {
 	if s.messageURL == nil {
 		s.messageURL = func(string, string) string { return "" }
 	}
-	var index bytes.Buffer
-	if err := pages.index.Execute(&index, indexData{layoutData: s.layout("OAuth sample", sessionData{})}); err != nil {
-		return nil, fmt.Errorf("web: index.html: %w", err)
+	s.signedOutIndex = make(map[i18n.Lang][]byte, len(i18n.Langs))
+	for _, lang := range i18n.Langs {
+		var index bytes.Buffer
+		data := indexData{layoutData: layoutData{Lang: lang, Here: "/", SandboxURL: s.sandboxURL}}
+		if err := pages.index.Execute(&index, data); err != nil {
+			return nil, fmt.Errorf("web: index.html in %s: %w", lang, err)
+		}
+		s.signedOutIndex[lang] = index.Bytes()
 	}
-	s.signedOutIndex = index.Bytes()
 	s.handler = s.routes()
 	return s, nil
 }

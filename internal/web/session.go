@@ -33,7 +33,7 @@ type sessionData struct {
 	Attempts []attempt  // pending sign-ins, oldest first
 	Token    *authToken // nil when signed out
 	Account  string     // the Gmail address, for the page and the cache key
-	Notice   string     // a one-time message for the next index page
+	Notice   string     // catalogue key of a one-time message for the next index page
 	SignedIn time.Time  // when Token was granted; sessionLifetime runs from here
 }
 
@@ -128,7 +128,7 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 		rewrite = s.store.Codecs[0].Decode(s.name, cookie.Value, &map[any]any{}) != nil
 	}
 	if data.Token != nil && s.now().Sub(data.SignedIn) > sessionLifetime {
-		data.signOut(fmt.Sprintf("You have been connected for %d days, as long as a session lasts. Connect again to see your mail.", sessionLifetime/(24*time.Hour)))
+		data.signOut(noticeLifetime)
 		rewrite = true
 	}
 	return data, rewrite
@@ -204,7 +204,8 @@ func (d *sessionData) signIn(tok *oauth2.Token, account string, now time.Time) {
 	d.SignedIn = now
 }
 
-// signOut forgets the token, keeping pending attempts of other tabs.
+// signOut forgets the token, keeping pending attempts of other tabs; notice
+// is the catalogue key of what the start page tells the person.
 func (d *sessionData) signOut(notice string) {
 	d.Token = nil
 	d.Account = ""

@@ -1,0 +1,68 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gmailoauth/internal/i18n"
+	"gmailoauth/internal/i18n/i18ntest"
+	"gmailoauth/internal/sandbox"
+)
+
+var tag = regexp.MustCompile(`<[^>]*>`)
+
+// TestPagesFollowTheBrowsersLanguage checks the two pages a person meets,
+// consent and message, in Japanese and English as Accept-Language asks.
+func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
+	f := newFixture(t)
+	token := f.sandbox.IssueToken(hanako).AccessToken
+	nakamura := f.findMessage(t, token, subjectIs("ご無沙汰しております")).ID
+	consentPath := sandbox.AuthPath + "?" + authParams().Encode()
+	messagePath := "/mail/u/0/message/" + nakamura
+	tests := []struct {
+		name, path, acceptLanguage string
+		wantLang                   string
+		wantContains               []string
+	}{
+		{name: "consent in Japanese", path: consentPath, acceptLanguage: "ja-JP,ja;q=0.9", wantLang: "ja",
+			wantContains: []string{"アカウントの選択", "メールのメッセージと設定の表示", "許可", "キャンセル"}},
+		{name: "consent in English", path: consentPath, acceptLanguage: "en-US", wantLang: "en",
+			wantContains: []string{"Choose an account", "View your email messages and settings", "Allow", "Deny"}},
+		{name: "consent without Accept-Language", path: consentPath, wantLang: "en", wantContains: []string{"Choose an account"}},
+		{name: "message in Japanese", path: messagePath, acceptLanguage: "ja", wantLang: "ja",
+			wantContains: []string{"差出人", "宛先", "日時", "中村 太郎", "読み取り専用のコピー"}},
+		{name: "message in English", path: messagePath, acceptLanguage: "en", wantLang: "en",
+			wantContains: []string{"From", "Read-only copy in the mailbox of"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, f.url+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.acceptLanguage != "" {
+				req.Header.Set("Accept-Language", tt.acceptLanguage)
+			}
+			resp := f.do(t, req)
+			wantStatus(t, resp, http.StatusOK)
+			if want := `<html lang="` + tt.wantLang + `">`; !bytes.Contains(resp.body, []byte(want)) {
+				t.Errorf("GET %s lacks %s", tt.path, want)
+			}
+			text := html.UnescapeString(tag.ReplaceAllString(string(resp.body), " "))
+			for _, want := range tt.wantContains {
+				if !strings.Contains(text, want) {
+					t.Errorf("GET %s (Accept-Language %q) lacks %q", tt.path, tt.acceptLanguage, want)
+				}
+			}
+			if tt.wantLang == "ja" {
+				if left := i18ntest.Untranslated(sandbox.Catalogue, i18n.Japanese, text); len(left) > 0 {
+					t.Errorf("GET %s in Japanese shows English: %q", tt.path, left)
+				}
+			}
+		})
+	}
+}

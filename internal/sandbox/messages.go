@@ -1,0 +1,83 @@
+package sandbox
+
+import (
+	"net/http"
+
+	"gmailoauth/internal/i18n"
+)
+
+// catalogue is the text of the pages a person meets in the sandbox — the
+// consent page and the message page — in English and Japanese, as Google
+// shows them in the browser's language. The sandbox's own index and error
+// pages, for developers, stay in English.
+var catalogue = i18n.Catalogue{
+	i18n.English: {
+		"layout.title":        "Google sign-in sandbox",
+		"layout.banner":       "Sandbox",
+		"layout.banner.1":     "· This is a local stand-in for Google, not Google. No real account, password or mail is involved.",
+		"layout.about":        "About this sandbox",
+		"badge":               "sandbox",
+		"consent.title":       "Sign in",
+		"consent.brand":       "Sign in with Google",
+		"consent.heading":     "Choose an account",
+		"consent.to":          "to continue to",
+		"consent.to.after":    "",
+		"consent.account":     "Account",
+		"consent.wants":       "wants to access your Google Account",
+		"consent.untick":      "You can untick permissions you don't want to give.",
+		"consent.offline":     "The app asked for offline access, so it gets a refresh token and keeps access until you revoke it.",
+		"consent.online":      "The app asked for online access only: no refresh token.",
+		"consent.back":        "After you choose, you go back to",
+		"consent.back.after":  ".",
+		"consent.deny":        "Deny",
+		"consent.allow":       "Allow",
+		"scope." + GmailScope: scopeDescriptions[GmailScope],
+		"scope.openid":        scopeDescriptions["openid"],
+		"scope.email":         scopeDescriptions["email"],
+		"scope.profile":       scopeDescriptions["profile"],
+		"message.brand":       "Mail",
+		"message.noSubject":   "(no subject)",
+		"message.from":        "From",
+		"message.to":          "To",
+		"message.date":        "Date",
+		"message.copy":        "Read-only copy in the mailbox of %s (%s).",
+	},
+	i18n.Japanese: {
+		"layout.title":        "Google ログインのサンドボックス",
+		"layout.banner":       "サンドボックス",
+		"layout.banner.1":     "· これは Google ではなく、手元で動く Google の代役です。本物のアカウント、パスワード、メールは一切使いません。",
+		"layout.about":        "このサンドボックスについて",
+		"badge":               "サンドボックス",
+		"consent.title":       "ログイン",
+		"consent.brand":       "Google でログイン",
+		"consent.heading":     "アカウントの選択",
+		"consent.to":          "",
+		"consent.to.after":    "に移動",
+		"consent.account":     "アカウント",
+		"consent.wants":       "が Google アカウントへのアクセスを求めています",
+		"consent.untick":      "許可したくない権限は、チェックを外せます。",
+		"consent.offline":     "アプリがオフライン アクセスを求めているため、更新トークンが発行され、取り消すまでアクセスが続きます。",
+		"consent.online":      "アプリが求めているのはオンライン アクセスのみで、更新トークンは発行されません。",
+		"consent.back":        "選択すると、",
+		"consent.back.after":  "に戻ります。",
+		"consent.deny":        "キャンセル",
+		"consent.allow":       "許可",
+		"scope." + GmailScope: "メールのメッセージと設定の表示",
+		"scope.openid":        "Google 上の個人情報との関連付け",
+		"scope.email":         "メインの Google アカウントのメールアドレスの表示",
+		"scope.profile":       "個人情報（公開している情報を含む）の表示",
+		"message.brand":       "メール",
+		"message.noSubject":   "（件名なし）",
+		"message.from":        "差出人",
+		"message.to":          "宛先",
+		"message.date":        "日時",
+		"message.copy":        "%s（%s）のメールボックスにある、読み取り専用のコピーです。",
+	},
+}
+
+// pageLanguage is the language of a consent or message page: the best
+// match for the browser's Accept-Language, as Google picks it for someone
+// not signed in.
+func pageLanguage(r *http.Request) i18n.Lang {
+	return i18n.Negotiate(r.Header.Get("Accept-Language"))
+}
