@@ -133,8 +133,9 @@ func TestTokenExchange(t *testing.T) {
 	})
 }
 
-// consentCode runs the sandbox's consent page as a person who allows, for
-// a fresh account so that Google's first-grant rules give a refresh token.
+// consentCode runs the sandbox's consent page as a person who allows. It
+// asks with prompt=consent: the target's account has granted access before,
+// and Google then returns a refresh token only on a fresh consent.
 func consentCode(t *testing.T, tg *target) string {
 	t.Helper()
 	params := url.Values{
@@ -143,6 +144,7 @@ func consentCode(t *testing.T, tg *target) string {
 		"response_type":         {"code"},
 		"scope":                 {"https://www.googleapis.com/auth/gmail.readonly"},
 		"access_type":           {"offline"},
+		"prompt":                {"consent"},
 		"state":                 {"contract-state"},
 		"code_challenge":        {oauth2.S256ChallengeFromVerifier(verifier)},
 		"code_challenge_method": {"S256"},
