@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,11 +20,63 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// testTimeout bounds one test, the browser's start included.
+// testTimeout bounds one test's use of the browser.
 const testTimeout = 60 * time.Second
 
-// browser is one headless Chromium with a profile of its own, so no cookie
-// outlives the test that made it.
+// closeTimeout bounds the graceful close of the shared browser.
+const closeTimeout = 10 * time.Second
+
+// shared is the one headless Chromium the package's tests share: started by
+// the first test that needs it, closed by TestMain after the last. Each
+// test gets a browser context of its own in it, so no cookie outlives the
+// test that made it.
+var shared struct {
+	once  sync.Once
+	ctx   context.Context // of its first tab, which owns the process
+	err   error
+	close func()
+}
+
+// sharedBrowser starts the shared Chromium, once, with a fresh profile,
+// and returns the context of its first tab.
+func sharedBrowser() (context.Context, error) {
+	shared.once.Do(func() {
+		profile, err := os.MkdirTemp("", "e2e-chromium-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(profile)...)
+		ctx, cancelFirst := chromedp.NewContext(allocCtx)
+		shared.ctx = ctx
+		shared.close = func() {
+			// A graceful close lets Chromium's helper processes finish
+			// writing to the profile before it is removed.
+			closing, cancel := context.WithTimeout(ctx, closeTimeout)
+			defer cancel()
+			if err := chromedp.Cancel(closing); err != nil {
+				fmt.Fprintf(os.Stderr, "close chromium: %v\n", err)
+			}
+			cancelFirst()
+			cancelAlloc()
+			os.RemoveAll(profile)
+		}
+		if err := chromedp.Do(ctx); err != nil {
+			shared.err = fmt.Errorf("start %s: %w", chromiumPath, err)
+		}
+	})
+	return shared.ctx, shared.err
+}
+
+// closeSharedBrowser closes the shared Chromium if a test started it.
+func closeSharedBrowser() {
+	if shared.close != nil {
+		shared.close()
+	}
+}
+
+// browser is one test's view of the shared Chromium: a browser context of
+// its own (what an incognito window is), with its tabs.
 type browser struct {
 	t         *testing.T
 	tabs      []*tab
@@ -62,10 +115,10 @@ func allocatorOptions(profileDir string) []chromedp.ExecAllocatorOption {
 	})
 }
 
-// openBrowser starts a browser and returns its first tab. When the test
-// ends, it fails the test for every console error, uncaught exception,
-// failed load or CSP violation that any tab reported, then closes the
-// browser.
+// openBrowser opens a fresh browser context and returns its first tab. When
+// the test ends, it fails the test for every console error, uncaught
+// exception, failed load or CSP violation that any tab reported, then
+// closes the context and its tabs.
 func openBrowser(t *testing.T) *tab {
 	t.Helper()
 	first := startBrowser(t)
@@ -73,39 +126,36 @@ func openBrowser(t *testing.T) *tab {
 	return first
 }
 
-// startBrowser starts Chromium with a fresh profile under t.TempDir() and
-// returns its first tab. It only records console problems; openBrowser
-// also fails on them.
+// startBrowser opens a fresh browser context in the shared Chromium,
+// starting it if no test has, and returns its first tab. It only records
+// console problems; openBrowser also fails on them.
 func startBrowser(t *testing.T) *tab {
 	t.Helper()
 	requireChromium(t)
+	root, err := sharedBrowser()
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := &browser{t: t}
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocatorOptions(t.TempDir())...)
 	first := &tab{b: b, name: "tab 1"}
-	var cancelFirst context.CancelFunc
-	first.ctx, cancelFirst = chromedp.NewContext(allocCtx, chromedp.WithListener(b.console.listener(first.name)))
+	tabCtx, closeContext := chromedp.NewContext(root, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.console.listener(first.name)))
+	var cancel context.CancelFunc
+	first.ctx, cancel = context.WithTimeout(tabCtx, testTimeout)
 	b.tabs = append(b.tabs, first)
 	t.Cleanup(func() {
 		for _, closeTab := range b.closeTabs {
 			closeTab()
 		}
-		// A graceful close lets Chromium's helper processes finish writing
-		// to the profile before t.TempDir removes it.
-		if err := chromedp.Cancel(first.ctx); err != nil {
-			t.Logf("close chromium: %v", err)
-		}
-		cancelFirst()
-		cancelAlloc()
 		cancel()
+		closeContext() // closes the tab and disposes of the browser context
 	})
 	if err := chromedp.Do(first.ctx); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
+		t.Fatalf("open a browser context in %s: %v", chromiumPath, err)
 	}
 	return first
 }
 
-// newTab opens another tab of the same browser, sharing its cookies.
+// newTab opens another tab in the same browser context, sharing its cookies.
 func (tb *tab) newTab() *tab {
 	tb.b.t.Helper()
 	b := tb.b

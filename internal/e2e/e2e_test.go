@@ -192,6 +192,28 @@ func TestInboxInSecondTab(t *testing.T) {
 	wantInbox(t, second, account, pageSize)
 }
 
+// The tests share one Chromium; each opens a browser context of its own,
+// which starts with no cookie of another, though cookies ignore the port
+// that tells the tests' apps apart.
+func TestBrowserContextsShareNoCookies(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	app := env.Apps[0]
+	signedIn := openBrowser(t)
+	signIn(t, signedIn, env)
+	if signedIn.cookie(app.URL, sessionCookie) == nil {
+		t.Fatalf("%s after signing in: no %s cookie for %s", signedIn.name, sessionCookie, app.URL)
+	}
+
+	fresh := openBrowser(t)
+	if c := fresh.cookie(app.URL, sessionCookie); c != nil {
+		t.Errorf("a new browser context holds the other's %s cookie for %s", c.Name, app.URL)
+	}
+	fresh.open(app.URL + "/home")
+	if got, want := fresh.location(), app.URL+"/"; got != want {
+		t.Errorf("a new browser context: GET /home led to %s; want the start page %s", got, want)
+	}
+}
+
 func TestExpiredTokenIsRefreshed(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	account := env.Sandbox.Accounts()[0]

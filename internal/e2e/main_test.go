@@ -44,7 +44,9 @@ func TestMain(m *testing.M) {
 		// Said once here rather than in every skipped test.
 		fmt.Printf("%s (%v)\n", missingChromium, chromiumErr)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	closeSharedBrowser()
+	os.Exit(code)
 }
 
 // browserRequiredBy names what makes a missing browser a failure rather
