@@ -18,6 +18,9 @@ test:
 	    { [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; }; then \
 		echo "make test: chromium not found: the browser tests (internal/e2e) will be SKIPPED; apt-get install chromium to run them"; \
 	fi
+	@if [ ! -f internal/e2e/node_modules/axe-core/axe.min.js ]; then \
+		echo "make test: axe-core not installed: the accessibility audits (internal/e2e) will be SKIPPED; run 'npm ci' in internal/e2e to install it"; \
+	fi
 	$(GO) test -race -count=1 ./...
 
 ## contract-google: the contract suite (internal/contract) against real Google; needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (see the README), else it says so and skips
@@ -45,6 +48,9 @@ bench:
 
 ## screenshots: the README's pictures of the app (docs/*.png), taken in headless Chromium against the sandbox
 screenshots:
+	@fc-list :lang=ja 2>/dev/null | grep -q . || { \
+		echo "make screenshots: no Japanese font, so Japanese would show as empty boxes; installing fonts-noto-cjk"; \
+		apt-get install -y --no-install-recommends fonts-noto-cjk || sudo apt-get install -y --no-install-recommends fonts-noto-cjk; }
 	$(GO) test ./internal/e2e/ -run '^TestScreenshots$$' -count=1 -args -screenshots=$(CURDIR)/docs
 
 build:

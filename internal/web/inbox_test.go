@@ -123,7 +123,7 @@ func TestInboxRendersStrangersTextSafely(t *testing.T) {
 	var subjects, senders []string
 	for _, page := range pages {
 		doc := apptest.Parse(t, page)
-		for _, p := range apptest.FindAll(doc, "p.subject") {
+		for _, p := range apptest.FindAll(doc, "h2.subject") {
 			subjects = append(subjects, apptest.Text(p))
 		}
 		for _, s := range apptest.FindAll(doc, "span.from") {
@@ -212,7 +212,7 @@ func TestInboxCacheKeepsAccountsApart(t *testing.T) {
 		var out []string
 		for range 2 { // the second view is served from the cache
 			out = nil
-			for _, p := range apptest.FindAll(apptest.Parse(t, b.Get(t, app.URL+"/home").Body), "p.subject") {
+			for _, p := range apptest.FindAll(apptest.Parse(t, b.Get(t, app.URL+"/home").Body), "h2.subject") {
 				out = append(out, apptest.Text(p))
 			}
 		}
@@ -353,7 +353,7 @@ func TestInboxDecodesEveryCharset(t *testing.T) {
 	wantStatus(t, resp, http.StatusOK)
 	shown := make(map[string]string) // subject → sender
 	for _, li := range apptest.FindAll(apptest.Parse(t, resp.Body), "li.message") {
-		if subject, from := apptest.Find(li, "p.subject"), apptest.Find(li, "span.from"); subject != nil && from != nil {
+		if subject, from := apptest.Find(li, "h2.subject"), apptest.Find(li, "span.from"); subject != nil && from != nil {
 			shown[apptest.Text(subject)] = apptest.Text(from)
 		}
 	}
