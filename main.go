@@ -31,9 +31,9 @@ import (
 var assets embed.FS
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	if err := run(stop, os.Args[1:], os.Getenv, net.Listen, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "gmailoauth:", err)
 		os.Exit(1)
 	}
@@ -43,10 +43,21 @@ func main() {
 // after a stop signal.
 const shutdownTimeout = 10 * time.Second
 
-// run starts the app and serves until ctx is done, or with "sandbox" as
-// its first argument the sandbox Google alone. Listeners are bound before
-// anything is served, so a busy port fails at once.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// run starts the app and serves until a stop signal, or with "sandbox" as
+// its first argument the sandbox Google alone. The first signal drains and
+// shuts down gracefully; a second one cuts the drain delay short. Listeners
+// are bound, through listen, before anything is served, so a busy port
+// fails at once.
+func run(stop <-chan os.Signal, args []string, getenv func(string) string, listen func(network, address string) (net.Listener, error), stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if len(args) > 0 && args[0] == "sandbox" {
 		return sandbox.Main(ctx, args[1:], stdout, stderr)
 	}
@@ -63,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(cfg.LogFormat, stdout)
 
-	listener, err := net.Listen("tcp", cfg.Addr)
+	listener, err := listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("ADDR: %w", err)
 	}
@@ -83,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	deps.Logger = log
 	var sandboxDone <-chan error
 	if cfg.Sandbox {
-		sandboxListener, err := net.Listen("tcp", cfg.SandboxAddr)
+		sandboxListener, err := listen("tcp", cfg.SandboxAddr)
 		if err != nil {
 			listener.Close()
 			return fmt.Errorf("SANDBOX_ADDR: %w", err)
@@ -117,11 +128,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	a.Web.Drain()
 	if err == nil && cfg.DrainDelay > 0 {
+		// Load balancers poll /readyz; give them time to see the 503.
 		log.Info("draining", "for", cfg.DrainDelay)
-		time.Sleep(cfg.DrainDelay) // load balancers poll /readyz; give them time to see the 503
+		select {
+		case <-time.After(cfg.DrainDelay):
+		case <-stop:
+			log.Info("second stop signal: ending the drain early")
+		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancelShutdown()
 	// Last started, first stopped: the app drains while the sandbox it
 	// calls still answers, so requests in flight at the stop complete.
 	for _, srv := range slices.Backward(servers) {
