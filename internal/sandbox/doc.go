@@ -19,6 +19,48 @@
 //	Gmail:    base + "/gmail/v1/users/{userId}/..."
 //	batch:    base + GmailBatchPath
 //
+// # OAuth: as Google behaves
+//
+// The authorization endpoint shows Google's own error page (400, or 401
+// invalid_client for an unknown client) for a malformed request, an unknown
+// client or an unregistered redirect URI, and redirects back to the app
+// only with what the person decides (access_denied) or the flow produces
+// (prompt=none's login_required, interaction_required, consent_required).
+// A successful callback carries code, state, scope, authuser, prompt and,
+// for the Workspace account alex@example.com, hd.
+//
+// Grants persist per account and client as at Google: a refresh token comes
+// only with the first offline grant, or with prompt=consent; a later
+// sign-in skips the scope consent screen (the account chooser stays) and
+// gets an access token alone; include_granted_scopes=true returns every
+// scope granted before. Choosing an account signs the browser in to the
+// sandbox's Google session (a cookie), which is what lets prompt=none answer
+// with a code and no page; login_hint picks the account. Revoking any token
+// removes the whole authorization, so the next sign-in asks for consent and
+// gets a refresh token again. The token endpoint answers wrong client
+// credentials with 401 invalid_client however they are sent, a code
+// redeemed with another redirect URI with redirect_uri_mismatch, a missing
+// or unknown grant_type with unsupported_grant_type, gives expires_in 3599
+// for an hour, and uses Google's error_description texts.
+//
+// Where the sandbox is stricter than Google, on purpose:
+//   - PKCE with S256 is required (Google accepts no PKCE, or plain): the app
+//     must never send a code exchange that a stolen code could complete.
+//   - Only the scopes the app may ask for are known (gmail.readonly, openid,
+//     email, profile); any other is invalid_scope, so asking for more than
+//     the app needs fails in tests.
+//   - Repeated parameters are refused (RFC 6749 §3.1), at both endpoints.
+//   - The token endpoint takes parameters only in the body, and refuses a
+//     client that authenticates twice (Basic and a secret in the body).
+//   - An authorization request's query is limited to 8 KiB (414 beyond),
+//     and at most 1,000 consent pages and 1,000 unredeemed codes are held,
+//     the oldest dropped first; expired ones are swept as soon as they
+//     expire. The sandbox shares the app's process, so a flood of requests
+//     must not grow it.
+//   - The consent screen and the account chooser are one page when the
+//     browser has no sandbox Google session and no login_hint, since the
+//     person has not said who they are yet.
+//
 // Tests and load generators steer it with SetLatency, InjectFaults,
 // SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount and
 // IssueToken, and observe it with Stats. Main serves it on its own, for

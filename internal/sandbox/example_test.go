@@ -130,6 +130,6 @@ func Example_codeFlow() {
 	// Output:
 	// consent page: 200 OK
 	// back at the app: 303 See Other state xyz
-	// token: 200 OK Bearer 3600 s, refresh token: true
+	// token: 200 OK Bearer 3599 s, refresh token: true
 	// unread: 50 of 75 on the first page, more: true
 }

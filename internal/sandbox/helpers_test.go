@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -93,6 +94,18 @@ func newFixture(t *testing.T, edit ...func(*sandbox.Options)) *fixture {
 			Timeout:       10 * time.Second,
 		},
 	}
+}
+
+// keepGoogleSession gives the fixture's client a cookie jar, so the
+// sandbox's Google session carries from one request to the next as in a
+// browser.
+func (f *fixture) keepGoogleSession(t *testing.T) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.client.Jar = jar
 }
 
 // response is a fully read HTTP response.

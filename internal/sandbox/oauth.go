@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -25,121 +29,239 @@ var scopeDescriptions = map[string]string{
 	"profile":  "See your personal info, including any personal info you've made publicly available",
 }
 
-// serveAuthorize validates an authorization request and shows the consent page.
+// maxAuthQueryBytes bounds the query of an authorization request. Browsers
+// and Google's front end refuse very long URLs too; here the bound is what
+// keeps a flood of pending consent pages small (see maxPendingConsents).
+const maxAuthQueryBytes = 8 << 10
+
+// workspaceDomains gives seeded accounts a Google Workspace domain, which
+// Google names in the hd parameter of the callback.
+var workspaceDomains = map[string]string{"alex@example.com": "example.com"}
+
+// serveAuthorize validates an authorization request as Google does: a
+// request that is malformed or names an unknown client or redirect URI gets
+// Google's error page, never a redirect. A valid one shows the consent page,
+// the account chooser alone when the scopes were granted before, or, with
+// prompt=none, no page at all.
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	query := r.URL.Query()
-	clientID, clientOK := single(query, "client_id")
-	if !clientOK || clientID == "" {
-		s.renderError(w, http.StatusBadRequest, errorPage{
+	if len(r.URL.RawQuery) > maxAuthQueryBytes {
+		s.renderError(w, http.StatusRequestURITooLong, errorPage{
 			Code:    "invalid_request",
-			Message: "Missing required parameter: client_id",
-			Detail:  "Exactly one client_id parameter is required.",
+			Message: "The request is too large.",
+			Detail:  fmt.Sprintf("The sandbox accepts authorization requests of up to %d bytes of query.", maxAuthQueryBytes),
 		})
 		return
 	}
+	request, status, page := s.parseAuthorization(r.URL.Query())
+	if page != nil {
+		s.renderError(w, status, *page)
+		return
+	}
+	session := s.googleSession(r)
+	if request.prompt == "none" {
+		s.authorizeSilently(w, r, request, session)
+		return
+	}
+	hint := request.loginHint
+	if hint == "" && len(session) > 0 {
+		hint = session[0]
+	}
+	if account, seeded := s.seededAccount(hint); seeded && !request.forceConsent && s.hasGranted(account, request.scopes) {
+		request.chooser = true
+	}
+	now := s.now()
+	consentID := s.tokens.storeConsent(request, now.Add(s.codeTTL), now)
+	s.renderConsent(w, r, consentID, request, hint)
+}
+
+// parseAuthorization checks the parameters of an authorization request,
+// returning the error page Google would show for a bad one.
+func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorPage) {
+	invalid := func(message string) (authRequest, int, *errorPage) {
+		return authRequest{}, http.StatusBadRequest, &errorPage{Code: "invalid_request", Message: message}
+	}
+	for name, values := range query {
+		if len(values) > 1 {
+			return invalid("Parameter " + name + " is repeated.")
+		}
+	}
+	clientID := query.Get("client_id")
+	if clientID == "" {
+		return invalid("Missing required parameter: client_id")
+	}
 	if clientID != s.clientID {
-		s.renderError(w, http.StatusBadRequest, errorPage{
+		return authRequest{}, http.StatusUnauthorized, &errorPage{
 			Code:    "invalid_client",
 			Message: "The OAuth client was not found.",
 			Detail:  fmt.Sprintf("client_id %q is not registered with this sandbox.", clientID),
-		})
-		return
+		}
 	}
-	redirectURI, redirectOK := single(query, "redirect_uri")
-	if !redirectOK || redirectURI == "" {
-		s.renderError(w, http.StatusBadRequest, errorPage{
-			Code:    "invalid_request",
-			Message: "Missing required parameter: redirect_uri",
-			Detail:  "Exactly one redirect_uri parameter is required.",
-		})
-		return
+	redirectURI := query.Get("redirect_uri")
+	if redirectURI == "" {
+		return invalid("Missing required parameter: redirect_uri")
 	}
 	if !slices.Contains(s.redirectURIs, redirectURI) {
-		s.renderError(w, http.StatusBadRequest, errorPage{
+		return authRequest{}, http.StatusBadRequest, &errorPage{
 			Code:    "redirect_uri_mismatch",
 			Message: "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy.",
 			Detail: fmt.Sprintf("redirect_uri %q is not one of the registered redirect URIs (%s).",
 				redirectURI, strings.Join(s.redirectURIs, ", ")),
-		})
-		return
-	}
-
-	// From here on the redirect URI is trusted, so errors go back to the app.
-	state := query.Get("state")
-	fail := func(code, description string) {
-		s.log.Info("sandbox: authorization request refused", "error", code, "description", description)
-		http.Redirect(w, r, withParams(redirectURI, url.Values{
-			"error":             {code},
-			"error_description": {description},
-			"state":             optional(state),
-		}), http.StatusFound)
-	}
-	for name, values := range query {
-		if len(values) > 1 {
-			fail("invalid_request", "Parameter "+name+" is repeated.")
-			return
 		}
 	}
-	if responseType := query.Get("response_type"); responseType != "code" {
-		fail("unsupported_response_type", fmt.Sprintf("Invalid response_type %q; this client may only use \"code\".", responseType))
-		return
+	switch responseType := query.Get("response_type"); responseType {
+	case "code":
+	case "":
+		return invalid("Required parameter is missing: response_type")
+	default:
+		return authRequest{}, http.StatusBadRequest, &errorPage{
+			Code:    "unsupported_response_type",
+			Message: fmt.Sprintf("Invalid response_type: %s", responseType),
+		}
 	}
 	scopes, scopeErr := parseScopes(query.Get("scope"))
-	if scopeErr != "" {
-		fail("invalid_scope", scopeErr)
-		return
+	if scopeErr != nil {
+		return authRequest{}, http.StatusBadRequest, scopeErr
 	}
 	challenge := query.Get("code_challenge")
 	switch method := query.Get("code_challenge_method"); {
+	case method != "" && method != "S256" && method != "plain":
+		return invalid("Invalid code_challenge_method: " + method)
 	case challenge == "":
-		fail("invalid_request", "Missing required parameter: code_challenge")
-		return
+		return invalid("Missing required parameter: code_challenge (this sandbox requires PKCE)")
 	case method != "S256":
-		fail("invalid_request", fmt.Sprintf("Invalid code_challenge_method %q; only S256 is accepted.", method))
-		return
+		return invalid("Invalid code_challenge_method: this sandbox accepts only S256.")
 	case !validChallenge(challenge):
-		fail("invalid_request", "Invalid code_challenge: it must be 43 characters of base64url (the S256 of the verifier).")
-		return
+		return invalid("Invalid code_challenge: it must be 43 characters of base64url (the S256 of the verifier).")
 	}
 	accessType := query.Get("access_type")
 	if accessType != "" && accessType != "online" && accessType != "offline" {
-		fail("invalid_request", fmt.Sprintf("Invalid access_type %q; use online or offline.", accessType))
-		return
+		return invalid("Invalid access_type: " + accessType)
 	}
-
-	request := authRequest{
-		redirectURI: redirectURI,
-		state:       state,
-		challenge:   challenge,
-		scopes:      scopes,
-		offline:     accessType == "offline",
-		loginHint:   query.Get("login_hint"),
+	prompt, promptOK := parsePrompt(query.Get("prompt"))
+	if !promptOK {
+		return invalid("Invalid prompt: " + query.Get("prompt"))
 	}
-	now := s.now()
-	consentID := s.tokens.storeConsent(request, now.Add(s.codeTTL), now)
-	s.renderConsent(w, r, consentID, request)
+	return authRequest{
+		redirectURI:    redirectURI,
+		state:          query.Get("state"),
+		challenge:      challenge,
+		scopes:         scopes,
+		offline:        accessType == "offline",
+		loginHint:      strings.TrimSpace(query.Get("login_hint")),
+		prompt:         prompt,
+		forceConsent:   slices.Contains(strings.Fields(query.Get("prompt")), "consent"),
+		includeGranted: query.Get("include_granted_scopes") == "true",
+	}, http.StatusOK, nil
 }
 
-// parseScopes splits a scope parameter and reports a problem, if any, in
+// parsePrompt checks a prompt parameter: a space-separated list of consent
+// and select_account, or none alone. It returns "none" for none and ""
+// otherwise.
+func parsePrompt(raw string) (string, bool) {
+	values := strings.Fields(raw)
+	for _, value := range values {
+		switch value {
+		case "consent", "select_account":
+		case "none":
+			if len(values) > 1 {
+				return "", false
+			}
+			return "none", true
+		default:
+			return "", false
+		}
+	}
+	return "", true
+}
+
+// parseScopes splits a scope parameter and describes a problem, if any, in
 // Google's words.
-func parseScopes(raw string) ([]string, string) {
+func parseScopes(raw string) ([]string, *errorPage) {
 	fields := strings.Fields(raw)
 	if len(fields) == 0 {
-		return nil, "Missing required parameter: scope"
+		return nil, &errorPage{Code: "invalid_request", Message: "Missing required parameter: scope"}
 	}
 	var scopes []string
 	for _, scope := range fields {
 		if _, known := scopeDescriptions[scope]; !known {
-			return nil, fmt.Sprintf("Some requested scopes were invalid. {invalid=[%s]}", scope)
+			return nil, &errorPage{Code: "invalid_scope", Message: fmt.Sprintf("Some requested scopes were invalid. {invalid=[%s]}", scope)}
 		}
 		if !slices.Contains(scopes, scope) {
 			scopes = append(scopes, scope)
 		}
 	}
-	return scopes, ""
+	return scopes, nil
 }
 
-// serveConsentDecision handles the Allow/Deny form of the consent page.
+// authorizeSilently answers prompt=none: a code when the person is signed
+// in to the sandbox and has granted every scope, else one of the errors
+// OpenID Connect defines for it, always as a redirect and never a page.
+func (s *Server) authorizeSilently(w http.ResponseWriter, r *http.Request, request authRequest, session []string) {
+	var account string
+	switch {
+	case request.loginHint != "":
+		for _, signedIn := range session {
+			if strings.EqualFold(signedIn, request.loginHint) {
+				account = signedIn
+			}
+		}
+		if account == "" {
+			s.redirectError(w, r, request, "login_required")
+			return
+		}
+	case len(session) == 0:
+		s.redirectError(w, r, request, "login_required")
+		return
+	case len(session) > 1:
+		// Google would have to ask which account.
+		s.redirectError(w, r, request, "interaction_required")
+		return
+	default:
+		account = session[0]
+	}
+	if !s.hasGranted(account, request.scopes) {
+		s.redirectError(w, r, request, "consent_required")
+		return
+	}
+	s.issueCode(w, r, request, account, request.scopes, false, http.StatusFound)
+}
+
+// redirectError sends the person back to the app with an error the flow
+// produced (RFC 6749 §4.1.2.1).
+func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, request authRequest, code string) {
+	s.log.Info("sandbox: authorization refused", "error", code)
+	http.Redirect(w, r, withParams(request.redirectURI, url.Values{
+		"error": {code},
+		"state": optional(request.state),
+	}), http.StatusFound)
+}
+
+// hasGranted reports whether account has granted this client every scope.
+func (s *Server) hasGranted(account string, scopes []string) bool {
+	granted, ok := s.tokens.granted(account, s.clientID)
+	if !ok {
+		return false
+	}
+	for _, scope := range scopes {
+		if !slices.Contains(granted, scope) {
+			return false
+		}
+	}
+	return true
+}
+
+// seededAccount returns the seeded account address matches, ignoring case.
+func (s *Server) seededAccount(address string) (string, bool) {
+	for _, account := range s.accounts {
+		if strings.EqualFold(account, address) {
+			return account, true
+		}
+	}
+	return "", false
+}
+
+// serveConsentDecision handles the form of the consent page and of the
+// account chooser.
 func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	var crossOrigin http.CrossOriginProtection
 	if err := crossOrigin.Check(r); err != nil {
@@ -169,20 +291,26 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown decision %q.", decision)})
 		return
 	}
-	deny := func() {
-		s.log.Info("sandbox: consent denied")
-		http.Redirect(w, r, withParams(request.redirectURI, url.Values{
-			"error": {"access_denied"},
-			"state": optional(request.state),
-		}), http.StatusSeeOther)
-	}
 	if decision == "deny" {
-		deny()
+		s.deny(w, r, request)
 		return
 	}
-	account := form.Get("account")
-	if _, seeded := s.mailboxes[account]; !seeded {
-		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown account %q.", account)})
+	account, seeded := s.seededAccount(form.Get("account"))
+	if !seeded {
+		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown account %q.", form.Get("account"))})
+		return
+	}
+	if request.chooser {
+		if s.hasGranted(account, request.scopes) {
+			s.issueCode(w, r, request, account, request.scopes, false, http.StatusSeeOther)
+			return
+		}
+		// The person chose an account that has not granted the scopes yet:
+		// now Google asks for them.
+		request.chooser = false
+		now := s.now()
+		consentID := s.tokens.storeConsent(request, now.Add(s.codeTTL), now)
+		s.renderConsent(w, r, consentID, request, account)
 		return
 	}
 	var granted []string
@@ -198,14 +326,31 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	if len(granted) == 0 {
 		// Google's consent screen cannot grant nothing; unticking every scope
 		// amounts to declining.
-		deny()
+		s.deny(w, r, request)
 		return
 	}
 	// Keep the order of the request so the scope parameter is predictable.
 	slices.SortFunc(granted, func(a, b string) int {
 		return slices.Index(request.scopes, a) - slices.Index(request.scopes, b)
 	})
+	s.issueCode(w, r, request, account, granted, true, http.StatusSeeOther)
+}
+
+func (s *Server) deny(w http.ResponseWriter, r *http.Request, request authRequest) {
+	s.log.Info("sandbox: consent denied")
+	http.Redirect(w, r, withParams(request.redirectURI, url.Values{
+		"error": {"access_denied"},
+		"state": optional(request.state),
+	}), http.StatusSeeOther)
+}
+
+// issueCode records what account granted, signs the account in to the
+// sandbox's Google session and sends the person back with a code and the
+// parameters Google adds: scope, authuser, prompt and, for a Workspace
+// account, hd.
+func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authRequest, account string, scopes []string, consented bool, status int) {
 	now := s.now()
+	returned := s.tokens.grantScopes(account, s.clientID, scopes, request.includeGranted)
 	code := s.tokens.storeCode(&authCode{
 		clientID:    s.clientID,
 		redirectURI: request.redirectURI,
@@ -214,16 +359,25 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 		grant: grantRequest{
 			account:  account,
 			clientID: s.clientID,
-			scopes:   granted,
+			scopes:   returned,
 			offline:  request.offline,
 		},
+		forceConsent: request.forceConsent,
 	}, now)
-	s.log.Info("sandbox: consent granted", "account", account, "scope", strings.Join(granted, " "), "offline", request.offline)
+	authuser := s.signInToGoogle(w, r, account)
+	prompt := "none"
+	if consented {
+		prompt = "consent"
+	}
+	s.log.Info("sandbox: code issued", "account", account, "scope", strings.Join(returned, " "), "offline", request.offline, "prompt", prompt)
 	http.Redirect(w, r, withParams(request.redirectURI, url.Values{
-		"code":  {code},
-		"state": optional(request.state),
-		"scope": {strings.Join(granted, " ")},
-	}), http.StatusSeeOther)
+		"code":     {code},
+		"state":    optional(request.state),
+		"scope":    {strings.Join(returned, " ")},
+		"authuser": {strconv.Itoa(authuser)},
+		"prompt":   {prompt},
+		"hd":       optional(workspaceDomains[account]),
+	}), status)
 }
 
 // serveToken is the RFC 6749 token endpoint.
@@ -271,9 +425,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		issued, oerr = s.tokens.refreshAccess(form.Get("refresh_token"), s.clientID, strings.Fields(form.Get("scope")), s.now())
-	case "":
-		oerr = &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Missing required parameter: grant_type"}
 	default:
+		// Google answers a missing grant_type the same way: "Invalid grant_type: ".
 		oerr = &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", description: "Invalid grant_type: " + grantType}
 	}
 	if oerr != nil {
@@ -301,38 +454,49 @@ type tokenResponse struct {
 }
 
 // authenticateClient accepts exactly one client authentication method
-// (RFC 6749 §2.3): HTTP Basic or client_id+client_secret in the body.
+// (RFC 6749 §2.3): HTTP Basic or client_id+client_secret in the body. Wrong
+// credentials are 401 invalid_client however they are sent, as at Google.
 func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthError {
+	unauthorized := &oauthError{status: http.StatusUnauthorized, code: "invalid_client", description: "Unauthorized"}
+	unknown := &oauthError{status: http.StatusUnauthorized, code: "invalid_client", description: "The OAuth client was not found."}
 	_, hasHeader := r.Header["Authorization"]
 	bodySecret, hasBodySecret := form["client_secret"]
 	bodyID, hasBodyID := form["client_id"]
-	if hasHeader {
-		basicFailed := &oauthError{status: http.StatusUnauthorized, code: "invalid_client", description: "Unauthorized"}
+	var id, secret string
+	switch {
+	case hasHeader:
 		rawID, rawSecret, ok := r.BasicAuth()
 		if !ok {
-			return basicFailed
+			return unauthorized
 		}
 		if hasBodySecret {
 			return &oauthError{status: http.StatusBadRequest, code: "invalid_request",
 				description: "The client authenticated with more than one method (HTTP Basic and client_secret in the body)."}
 		}
 		// RFC 6749 §2.3.1: both halves are form-url-encoded before Basic encoding.
-		id, idErr := url.QueryUnescape(rawID)
-		secret, secretErr := url.QueryUnescape(rawSecret)
+		var idErr, secretErr error
+		id, idErr = url.QueryUnescape(rawID)
+		secret, secretErr = url.QueryUnescape(rawSecret)
 		if idErr != nil || secretErr != nil {
-			return basicFailed
+			return unauthorized
 		}
 		if hasBodyID && bodyID[0] != id {
 			return &oauthError{status: http.StatusBadRequest, code: "invalid_request",
 				description: "client_id in the body does not match the HTTP Basic credentials."}
 		}
-		if !s.clientMatches(id, secret) {
-			return basicFailed
+	case !hasBodyID || bodyID[0] == "":
+		return &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Could not determine client ID from request."}
+	default:
+		id = bodyID[0]
+		if hasBodySecret {
+			secret = bodySecret[0]
 		}
-		return nil
 	}
-	if !hasBodyID || !hasBodySecret || !s.clientMatches(bodyID[0], bodySecret[0]) {
-		return &oauthError{status: http.StatusBadRequest, code: "invalid_client", description: "Unauthorized"}
+	if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 {
+		return unknown
+	}
+	if !s.clientMatches(id, secret) {
+		return unauthorized
 	}
 	return nil
 }
@@ -409,6 +573,63 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeNoStoreJSON(w, http.StatusOK, claims)
+}
+
+// googleSessionCookie names the sandbox's stand-in for Google's own sign-in
+// cookie: which accounts this browser is signed in to. It is what lets
+// prompt=none answer without a page.
+const googleSessionCookie = "SANDBOX_GOOGLE_SESSION"
+
+// googleSession returns the accounts the browser is signed in to, in the
+// order they signed in (authuser is the index). A cookie that does not
+// verify counts as signed out.
+func (s *Server) googleSession(r *http.Request) []string {
+	cookie, err := r.Cookie(googleSessionCookie)
+	if err != nil {
+		return nil
+	}
+	payload, mac, ok := strings.Cut(cookie.Value, ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(s.sessionMAC(payload))) {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return nil
+	}
+	var accounts []string
+	for _, address := range strings.Fields(string(raw)) {
+		if account, seeded := s.seededAccount(address); seeded && !slices.Contains(accounts, account) {
+			accounts = append(accounts, account)
+		}
+	}
+	return accounts
+}
+
+// signInToGoogle adds account to the browser's sandbox Google session and
+// returns its authuser index.
+func (s *Server) signInToGoogle(w http.ResponseWriter, r *http.Request, account string) int {
+	accounts := s.googleSession(r)
+	index := slices.Index(accounts, account)
+	if index < 0 {
+		accounts = append(accounts, account)
+		index = len(accounts) - 1
+	}
+	payload := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(accounts, " ")))
+	http.SetCookie(w, &http.Cookie{
+		Name:     googleSessionCookie,
+		Value:    payload + "." + s.sessionMAC(payload),
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   r.TLS != nil,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return index
+}
+
+func (s *Server) sessionMAC(payload string) string {
+	mac := hmac.New(sha256.New, s.pageTokenKey)
+	mac.Write([]byte("google-session\x00" + payload))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 // readForm reads an application/x-www-form-urlencoded body, refusing any

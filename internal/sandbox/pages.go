@@ -120,11 +120,16 @@ type consentPage struct {
 	ConsentID   string
 	RedirectURI string
 	Offline     bool
-	Accounts    []accountChoice
-	Scopes      []scopeChoice
+	// Chooser is the account chooser alone: the scopes were granted before,
+	// so Google does not ask for them again.
+	Chooser  bool
+	Accounts []accountChoice
+	Scopes   []scopeChoice
 }
 
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, consentID string, request authRequest) {
+// renderConsent shows the page for a pending request in the browser's
+// language, with the account named by selected preselected.
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, consentID string, request authRequest, selected string) {
 	lang := pageLanguage(r)
 	title, _ := catalogue.Text(lang, "consent.title")
 	page := consentPage{
@@ -134,7 +139,8 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, consentID
 		ConsentID:   consentID,
 		RedirectURI: request.redirectURI,
 		Offline:     request.offline,
-		Accounts:    s.accountChoices(request.loginHint),
+		Chooser:     request.chooser,
+		Accounts:    s.accountChoices(selected),
 	}
 	for _, scope := range request.scopes {
 		description, _ := catalogue.Text(lang, "scope."+scope)

@@ -109,15 +109,27 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
-func TestRevokeAccessTokenRevokesTheWholeGrant(t *testing.T) {
+// TestRevokeRemovesTheAuthorization checks that revoking one token ends the
+// app's access to the account, as removing it in the Google Account does:
+// the tokens of every sign-in stop working, and the next sign-in asks for
+// consent again and gets a refresh token again.
+func TestRevokeRemovesTheAuthorization(t *testing.T) {
 	f := newFixture(t)
 	tokens := f.signIn(t, hanako)
 	other := f.signIn(t, hanako)
+	alexTokens := f.signIn(t, alex)
+	if other.RefreshToken != "" {
+		t.Fatalf("second sign-in got a refresh token; want none (Google issues one with the first grant only)")
+	}
 	wantStatus(t, f.postForm(t, sandbox.RevokePath, url.Values{"token": {tokens.AccessToken}}), http.StatusOK)
-	wantGoogleError(t, "GET profile with the revoked token", f.gmail(t, tokens.AccessToken, "/gmail/v1/users/me/profile"),
-		http.StatusUnauthorized, "UNAUTHENTICATED", "authError")
-	// Each sign-in is its own grant; only the revoked one is gone.
-	wantStatus(t, f.gmail(t, other.AccessToken, "/gmail/v1/users/me/profile"), http.StatusOK)
+	for name, token := range map[string]string{"revoked token": tokens.AccessToken, "second sign-in's token": other.AccessToken} {
+		wantGoogleError(t, "GET profile with the "+name, f.gmail(t, token, "/gmail/v1/users/me/profile"),
+			http.StatusUnauthorized, "UNAUTHENTICATED", "authError")
+	}
+	wantStatus(t, f.gmail(t, alexTokens.AccessToken, "/gmail/v1/users/me/profile"), http.StatusOK)
+	if again := f.signIn(t, hanako); again.RefreshToken == "" {
+		t.Errorf("sign-in after revocation got no refresh token; want one: the grant is new")
+	}
 }
 
 func TestRevokeAccount(t *testing.T) {

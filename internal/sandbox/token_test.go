@@ -104,18 +104,23 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 			form := exchangeForm(code)
 			form.Set("client_secret", "wrong")
 			return tokenRequest{form: form}
-		}, http.StatusBadRequest, "invalid_client"},
+		}, http.StatusUnauthorized, "invalid_client"},
+		{"unknown client in the body", func(code string) tokenRequest {
+			form := exchangeForm(code)
+			form.Set("client_id", "other.apps.googleusercontent.com")
+			return tokenRequest{form: form}
+		}, http.StatusUnauthorized, "invalid_client"},
 		{"missing secret", func(code string) tokenRequest {
 			form := exchangeForm(code)
 			form.Del("client_secret")
 			return tokenRequest{form: form}
-		}, http.StatusBadRequest, "invalid_client"},
+		}, http.StatusUnauthorized, "invalid_client"},
 		{"no client authentication", func(code string) tokenRequest {
 			form := exchangeForm(code)
 			form.Del("client_secret")
 			form.Del("client_id")
 			return tokenRequest{form: form}
-		}, http.StatusBadRequest, "invalid_client"},
+		}, http.StatusBadRequest, "invalid_request"},
 		{"wrong secret with Basic", func(code string) tokenRequest {
 			form := exchangeForm(code)
 			form.Set("client_secret", "wrong")
@@ -130,7 +135,7 @@ func TestTokenEndpointRefusesBadRequests(t *testing.T) {
 			form := exchangeForm(code)
 			form.Del("grant_type")
 			return tokenRequest{form: form}
-		}, http.StatusBadRequest, "invalid_request"},
+		}, http.StatusBadRequest, "unsupported_grant_type"},
 		{"password grant", func(code string) tokenRequest {
 			form := exchangeForm(code)
 			form.Set("grant_type", "password")
@@ -180,8 +185,8 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 		{name: "valid, HTTP Basic", basic: true},
 		{name: "unknown code", edit: func(form url.Values) { form.Set("code", "4/sandbox.made-up") }, wantError: "invalid_grant"},
 		{name: "missing code", edit: func(form url.Values) { form.Del("code") }, wantError: "invalid_request"},
-		{name: "other registered redirect_uri", edit: func(form url.Values) { form.Set("redirect_uri", otherURI) }, wantError: "invalid_grant"},
-		{name: "missing redirect_uri", edit: func(form url.Values) { form.Del("redirect_uri") }, wantError: "invalid_grant"},
+		{name: "other registered redirect_uri", edit: func(form url.Values) { form.Set("redirect_uri", otherURI) }, wantError: "redirect_uri_mismatch"},
+		{name: "missing redirect_uri", edit: func(form url.Values) { form.Del("redirect_uri") }, wantError: "redirect_uri_mismatch"},
 		{name: "wrong verifier", edit: func(form url.Values) { form.Set("code_verifier", strings.Repeat("a", 43)) }, wantError: "invalid_grant"},
 		{name: "missing verifier", edit: func(form url.Values) { form.Del("code_verifier") }, wantError: "invalid_grant"},
 		{name: "verifier sent as the challenge", edit: func(form url.Values) { form.Set("code_verifier", challenge) }, wantError: "invalid_grant"},
@@ -209,8 +214,8 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			if !strings.HasPrefix(tokens.AccessToken, "ya29.") || !strings.HasPrefix(tokens.RefreshToken, "1//") {
 				t.Errorf("tokens = %+v; want Google-like ya29. and 1// tokens", tokens)
 			}
-			if tokens.TokenType != "Bearer" || tokens.ExpiresIn != 3600 || tokens.Scope != "openid email "+sandbox.GmailScope {
-				t.Errorf("token response = %+v; want Bearer, 3600 s, the granted scopes", tokens)
+			if tokens.TokenType != "Bearer" || tokens.ExpiresIn != 3599 || tokens.Scope != "openid email "+sandbox.GmailScope {
+				t.Errorf("token response = %+v; want Bearer, 3599 s (as Google says for an hour), the granted scopes", tokens)
 			}
 			if resp.header.Get("Cache-Control") != "no-store" || resp.header.Get("Pragma") != "no-cache" {
 				t.Errorf("token response headers = %v; want Cache-Control: no-store and Pragma: no-cache", resp.header)
@@ -346,8 +351,8 @@ func TestRefreshTokenGrant(t *testing.T) {
 				t.Errorf("refresh response has a new refresh_token; Google sends none")
 			}
 			if refreshed.AccessToken == "" || refreshed.AccessToken == tokens.AccessToken || refreshed.TokenType != "Bearer" ||
-				refreshed.ExpiresIn != 3600 || refreshed.Scope != tt.wantScope {
-				t.Errorf("refresh response = %+v; want a new Bearer token for 3600 s with scope %q", refreshed, tt.wantScope)
+				refreshed.ExpiresIn != 3599 || refreshed.Scope != tt.wantScope {
+				t.Errorf("refresh response = %+v; want a new Bearer token for 3599 s with scope %q", refreshed, tt.wantScope)
 			}
 			wantStatus(t, f.gmail(t, refreshed.AccessToken, "/gmail/v1/users/me/profile"), http.StatusOK)
 		})
@@ -358,10 +363,97 @@ func TestSetAccessTokenTTL(t *testing.T) {
 	f := newFixture(t)
 	f.sandbox.SetAccessTokenTTL(5 * time.Second)
 	tokens := f.signIn(t, hanako)
-	if tokens.ExpiresIn != 5 {
-		t.Errorf("expires_in = %d; want 5", tokens.ExpiresIn)
+	if tokens.ExpiresIn != 4 {
+		t.Errorf("expires_in = %d; want 4 (a second short, as Google's 3599 for an hour)", tokens.ExpiresIn)
 	}
 	f.clock.Advance(5 * time.Second)
 	wantGoogleError(t, "GET profile after expiry", f.gmail(t, tokens.AccessToken, "/gmail/v1/users/me/profile"),
 		http.StatusUnauthorized, "UNAUTHENTICATED", "authError")
+}
+
+// TestTokenErrorDescriptionsAreGoogles pins the error bodies an app meets at
+// Google's token endpoint, texts included.
+func TestTokenErrorDescriptionsAreGoogles(t *testing.T) {
+	tests := []struct {
+		name            string
+		form            func(t *testing.T, f *fixture) url.Values
+		wantStatus      int
+		wantError       string
+		wantDescription string
+	}{
+		{
+			name: "wrong client secret",
+			form: func(t *testing.T, f *fixture) url.Values {
+				form := exchangeForm(f.code(t, authParams(), hanako))
+				form.Set("client_secret", "wrong")
+				return form
+			},
+			wantStatus: http.StatusUnauthorized, wantError: "invalid_client", wantDescription: "Unauthorized",
+		},
+		{
+			name: "unknown client",
+			form: func(t *testing.T, f *fixture) url.Values {
+				form := exchangeForm(f.code(t, authParams(), hanako))
+				form.Set("client_id", "other.apps.googleusercontent.com")
+				return form
+			},
+			wantStatus: http.StatusUnauthorized, wantError: "invalid_client", wantDescription: "The OAuth client was not found.",
+		},
+		{
+			name: "missing grant_type",
+			form: func(t *testing.T, f *fixture) url.Values {
+				form := exchangeForm(f.code(t, authParams(), hanako))
+				form.Del("grant_type")
+				return form
+			},
+			wantStatus: http.StatusBadRequest, wantError: "unsupported_grant_type", wantDescription: "Invalid grant_type: ",
+		},
+		{
+			name: "unknown code",
+			form: func(t *testing.T, f *fixture) url.Values {
+				return exchangeForm("4/sandbox.made-up")
+			},
+			wantStatus: http.StatusBadRequest, wantError: "invalid_grant", wantDescription: "Malformed auth code.",
+		},
+		{
+			name: "code redeemed twice",
+			form: func(t *testing.T, f *fixture) url.Values {
+				form := exchangeForm(f.code(t, authParams(), hanako))
+				wantStatus(t, f.postForm(t, sandbox.TokenPath, form), http.StatusOK)
+				return form
+			},
+			wantStatus: http.StatusBadRequest, wantError: "invalid_grant", wantDescription: "Bad Request",
+		},
+		{
+			name: "code redeemed with another redirect URI",
+			form: func(t *testing.T, f *fixture) url.Values {
+				form := exchangeForm(f.code(t, authParams(), hanako))
+				form.Set("redirect_uri", otherURI)
+				return form
+			},
+			wantStatus: http.StatusBadRequest, wantError: "redirect_uri_mismatch", wantDescription: "Bad Request",
+		},
+		{
+			name: "revoked refresh token",
+			form: func(t *testing.T, f *fixture) url.Values {
+				tokens := f.signIn(t, hanako)
+				wantStatus(t, f.postForm(t, sandbox.RevokePath, url.Values{"token": {tokens.RefreshToken}}), http.StatusOK)
+				return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken},
+					"client_id": {clientID}, "client_secret": {clientSecret}}
+			},
+			wantStatus: http.StatusBadRequest, wantError: "invalid_grant", wantDescription: "Token has been expired or revoked.",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			resp := f.postForm(t, sandbox.TokenPath, tt.form(t, f))
+			wantOAuthError(t, resp, tt.wantStatus, tt.wantError)
+			var body oauthErrorResponse
+			resp.decode(t, &body)
+			if body.Description != tt.wantDescription {
+				t.Errorf("error_description = %q; want Google's %q", body.Description, tt.wantDescription)
+			}
+		})
+	}
 }

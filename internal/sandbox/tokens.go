@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"container/list"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -21,11 +22,20 @@ const (
 	refreshTokenPrefix = "1//sandbox."
 )
 
-// minPruneThreshold is the number of stored entries below which expired ones
-// are left alone; above it, a sweep runs whenever the store has doubled since
-// the last one, which keeps memory proportional to the live entries at
-// amortised constant cost.
+// minPruneThreshold is the number of stored access tokens below which
+// expired ones are left alone; above it, a sweep runs whenever the map has
+// doubled since the last one, which keeps memory proportional to the live
+// tokens at amortised constant cost.
 const minPruneThreshold = 1024
+
+// Bounds on what strangers can make the sandbox hold. Pending consent pages
+// and unredeemed codes each cost at most maxAuthQueryBytes plus a few
+// hundred bytes, so the two stores together stay under about 20 MiB however
+// many requests arrive; the oldest entry makes room for a new one.
+const (
+	maxPendingConsents = 1000
+	maxPendingCodes    = 1000
+)
 
 // randomToken returns 256 random bits, base64url-encoded, behind prefix.
 func randomToken(prefix string) string {
@@ -44,11 +54,17 @@ type authRequest struct {
 	scopes      []string
 	offline     bool
 	loginHint   string
-}
-
-type consent struct {
-	request authRequest
-	expiry  time.Time
+	// prompt is "none" when the request asked for no page at all.
+	prompt string
+	// forceConsent is prompt=consent: show the consent screen even for a
+	// granted scope, and issue a new refresh token.
+	forceConsent bool
+	// includeGranted is include_granted_scopes=true: the code also carries
+	// every scope granted to the client before.
+	includeGranted bool
+	// chooser is set when the page shown was the account chooser alone,
+	// because the hinted account had granted every scope already.
+	chooser bool
 }
 
 type authCode struct {
@@ -57,13 +73,18 @@ type authCode struct {
 	challenge   string
 	expiry      time.Time
 	grant       grantRequest
+	// forceConsent is prompt=consent, which makes Google issue a refresh
+	// token even when it issued one to this client before.
+	forceConsent bool
 	// issued is the grant created by the first redemption, kept so that a
 	// replayed code can revoke it (RFC 6749 §4.1.2).
 	issued   *grant
 	redeemed bool
 }
 
-// grantRequest describes what a person (or IssueToken) authorised.
+// grantRequest describes what a person (or IssueToken) authorised. offline
+// asks for a refresh token; whether one is issued depends on the account's
+// authorization.
 type grantRequest struct {
 	account  string
 	clientID string
@@ -86,15 +107,100 @@ type accessToken struct {
 	expiry time.Time
 }
 
+// authorization is what an account has granted a client, as Google keeps
+// it between sign-ins: the scopes, and whether a refresh token was ever
+// issued. Google issues one only with the first offline grant (or when the
+// request says prompt=consent), so a second sign-in gets an access token
+// alone.
+type authorization struct {
+	scopes        []string
+	refreshIssued bool
+}
+
 // tokenStore keeps every piece of OAuth state in memory.
 type tokenStore struct {
 	mu        sync.Mutex
 	accessTTL time.Duration
-	consents  map[string]*consent
-	codes     map[string]*authCode
+	consents  expiring[authRequest]
+	codes     expiring[*authCode]
 	access    map[string]*accessToken
 	refresh   map[string]*grant
-	pruneAt   int
+	// authorizations is keyed by authorizationKey(account, client).
+	authorizations map[string]*authorization
+	pruneAt        int
+}
+
+func authorizationKey(account, clientID string) string {
+	return strings.ToLower(account) + "\x00" + clientID
+}
+
+// expiring is a map whose entries expire in the order they were stored (the
+// sandbox gives every entry of one kind the same lifetime) and which holds
+// at most max of them: storing into a full one drops the oldest. Expired
+// entries are swept from the front on every store and take, so memory
+// follows the live entries, not the history.
+type expiring[V any] struct {
+	max     int
+	entries map[string]*list.Element
+	order   list.List // of *expiringEntry[V], oldest first
+}
+
+type expiringEntry[V any] struct {
+	key    string
+	value  V
+	expiry time.Time
+}
+
+func (e *expiring[V]) init(max int) {
+	e.max = max
+	e.entries = make(map[string]*list.Element)
+	e.order.Init()
+}
+
+func (e *expiring[V]) len() int { return len(e.entries) }
+
+// sweep drops expired entries from the front.
+func (e *expiring[V]) sweep(now time.Time) {
+	for front := e.order.Front(); front != nil; front = e.order.Front() {
+		entry := front.Value.(*expiringEntry[V])
+		if now.Before(entry.expiry) {
+			return
+		}
+		e.remove(front)
+	}
+}
+
+func (e *expiring[V]) remove(el *list.Element) {
+	delete(e.entries, el.Value.(*expiringEntry[V]).key)
+	e.order.Remove(el)
+}
+
+func (e *expiring[V]) put(key string, value V, expiry, now time.Time) {
+	e.sweep(now)
+	for len(e.entries) >= e.max {
+		e.remove(e.order.Front())
+	}
+	e.entries[key] = e.order.PushBack(&expiringEntry[V]{key: key, value: value, expiry: expiry})
+}
+
+// get returns the live entry under key.
+func (e *expiring[V]) get(key string, now time.Time) (V, bool) {
+	e.sweep(now)
+	el, ok := e.entries[key]
+	if !ok || !now.Before(el.Value.(*expiringEntry[V]).expiry) {
+		var zero V
+		return zero, false
+	}
+	return el.Value.(*expiringEntry[V]).value, true
+}
+
+// take returns the live entry under key and forgets it.
+func (e *expiring[V]) take(key string, now time.Time) (V, bool) {
+	value, ok := e.get(key, now)
+	if el, found := e.entries[key]; found {
+		e.remove(el)
+	}
+	return value, ok
 }
 
 // oauthError is an RFC 6749 §5.2 error.
@@ -110,10 +216,11 @@ func invalidGrant(description string) *oauthError {
 
 func (st *tokenStore) init(accessTTL time.Duration) {
 	st.accessTTL = accessTTL
-	st.consents = make(map[string]*consent)
-	st.codes = make(map[string]*authCode)
+	st.consents.init(maxPendingConsents)
+	st.codes.init(maxPendingCodes)
 	st.access = make(map[string]*accessToken)
 	st.refresh = make(map[string]*grant)
+	st.authorizations = make(map[string]*authorization)
 	st.pruneAt = minPruneThreshold
 }
 
@@ -123,22 +230,12 @@ func (st *tokenStore) setAccessTTL(d time.Duration) {
 	st.accessTTL = d
 }
 
-// maybePrune drops expired consents, codes and access tokens once the store
-// has grown enough to make a sweep worth it. Callers hold st.mu.
+// maybePrune drops expired access tokens once there are enough of them to
+// make a sweep worth it. (Their lifetimes vary with SetAccessTokenTTL, so
+// they cannot expire in order as consents and codes do.) Callers hold st.mu.
 func (st *tokenStore) maybePrune(now time.Time) {
-	size := len(st.consents) + len(st.codes) + len(st.access)
-	if size < st.pruneAt {
+	if len(st.access) < st.pruneAt {
 		return
-	}
-	for id, c := range st.consents {
-		if !now.Before(c.expiry) {
-			delete(st.consents, id)
-		}
-	}
-	for id, c := range st.codes {
-		if !now.Before(c.expiry) {
-			delete(st.codes, id)
-		}
 	}
 	for token, a := range st.access {
 		if !now.Before(a.expiry) {
@@ -146,16 +243,14 @@ func (st *tokenStore) maybePrune(now time.Time) {
 			delete(a.grant.accessTokens, token)
 		}
 	}
-	size = len(st.consents) + len(st.codes) + len(st.access)
-	st.pruneAt = max(minPruneThreshold, 2*size)
+	st.pruneAt = max(minPruneThreshold, 2*len(st.access))
 }
 
 func (st *tokenStore) storeConsent(request authRequest, expiry, now time.Time) string {
 	id := randomToken("")
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.maybePrune(now)
-	st.consents[id] = &consent{request: request, expiry: expiry}
+	st.consents.put(id, request, expiry, now)
 	return id
 }
 
@@ -164,66 +259,101 @@ func (st *tokenStore) storeConsent(request authRequest, expiry, now time.Time) s
 func (st *tokenStore) takeConsent(id string, now time.Time) (authRequest, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	c, ok := st.consents[id]
-	if !ok {
-		return authRequest{}, false
-	}
-	delete(st.consents, id)
-	if !now.Before(c.expiry) {
-		return authRequest{}, false
-	}
-	return c.request, true
+	return st.consents.take(id, now)
 }
 
 func (st *tokenStore) storeCode(code *authCode, now time.Time) string {
 	value := randomToken(codePrefix)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.maybePrune(now)
-	st.codes[value] = code
+	st.codes.put(value, code, code.expiry, now)
 	return value
 }
 
 // redeemCode exchanges an authorization code. Any redemption attempt uses the
-// code up, so a stolen code cannot be retried with guessed verifiers.
+// code up, so a stolen code cannot be retried with guessed verifiers. The
+// error descriptions are Google's.
 func (st *tokenStore) redeemCode(value, clientID, redirectURI, verifier string, now time.Time) (issuedToken, *oauthError) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	code, ok := st.codes[value]
+	code, ok := st.codes.get(value, now)
 	if !ok || code.clientID != clientID {
+		// Expired codes are swept, so Google's "Bad Request" for an expired
+		// code becomes this one: both are invalid_grant.
 		return issuedToken{}, invalidGrant("Malformed auth code.")
 	}
 	if code.redeemed {
 		if code.issued != nil {
 			st.revokeGrant(code.issued)
 		}
-		return issuedToken{}, invalidGrant("Bad Request: the authorization code was already redeemed; the tokens issued for it are now revoked.")
+		return issuedToken{}, invalidGrant("Bad Request")
 	}
 	code.redeemed = true
-	if !now.Before(code.expiry) {
-		return issuedToken{}, invalidGrant("Bad Request: the authorization code has expired.")
-	}
 	if redirectURI != code.redirectURI {
-		return issuedToken{}, invalidGrant("Bad Request: redirect_uri does not match the authorization request.")
+		return issuedToken{}, &oauthError{status: http.StatusBadRequest, code: "redirect_uri_mismatch", description: "Bad Request"}
 	}
 	if verifier == "" {
 		return issuedToken{}, invalidGrant("Missing code verifier.")
 	}
-	if !validVerifier(verifier) {
-		return issuedToken{}, invalidGrant("Invalid code verifier: it must be 43-128 characters of [A-Za-z0-9-._~].")
-	}
-	if subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(code.challenge)) != 1 {
+	if !validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(code.challenge)) != 1 {
 		return issuedToken{}, invalidGrant("Invalid code verifier.")
 	}
-	g, issued := st.newGrant(code.grant, now)
+	request := code.grant
+	if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil && auth.refreshIssued && !code.forceConsent {
+		request.offline = false
+	}
+	g, issued := st.newGrant(request, now)
 	code.issued = g
 	return issued, nil
 }
 
-// issue creates a grant directly (IssueToken).
+// authorize records that account granted scopes to clientID and returns
+// every scope granted so far. Callers hold st.mu.
+func (st *tokenStore) authorize(account, clientID string, scopes []string) []string {
+	key := authorizationKey(account, clientID)
+	auth := st.authorizations[key]
+	if auth == nil {
+		auth = &authorization{}
+		st.authorizations[key] = auth
+	}
+	for _, scope := range scopes {
+		if !slices.Contains(auth.scopes, scope) {
+			auth.scopes = append(auth.scopes, scope)
+		}
+	}
+	return slices.Clone(auth.scopes)
+}
+
+// grantScopes records a consent and returns what the code carries: scopes,
+// joined with every scope granted before when includeGranted is set.
+func (st *tokenStore) grantScopes(account, clientID string, scopes []string, includeGranted bool) []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	all := st.authorize(account, clientID, scopes)
+	if includeGranted {
+		return all
+	}
+	return scopes
+}
+
+// granted reports the scopes account has granted clientID, and whether it
+// ever did.
+func (st *tokenStore) granted(account, clientID string) ([]string, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	auth, ok := st.authorizations[authorizationKey(account, clientID)]
+	if !ok {
+		return nil, false
+	}
+	return slices.Clone(auth.scopes), true
+}
+
+// issue creates a grant directly (IssueToken), recording the authorization
+// as a consent would.
 func (st *tokenStore) issue(request grantRequest, now time.Time) Token {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.authorize(request.account, request.clientID, request.scopes)
 	_, issued := st.newGrant(request, now)
 	return issued.Token
 }
@@ -241,6 +371,9 @@ func (st *tokenStore) newGrant(request grantRequest, now time.Time) (*grant, iss
 	if request.offline {
 		g.refreshToken = randomToken(refreshTokenPrefix)
 		st.refresh[g.refreshToken] = g
+		if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil {
+			auth.refreshIssued = true
+		}
 	}
 	issued := st.newAccessToken(g, request.scopes, now)
 	issued.RefreshToken = g.refreshToken
@@ -254,8 +387,10 @@ func (st *tokenStore) newAccessToken(g *grant, scopes []string, now time.Time) i
 	st.access[value] = &accessToken{grant: g, scopes: scopes, expiry: expiry}
 	g.accessTokens[value] = struct{}{}
 	return issuedToken{
-		Token:     Token{AccessToken: value, Expiry: expiry, Scope: strings.Join(scopes, " ")},
-		expiresIn: st.accessTTL,
+		Token: Token{AccessToken: value, Expiry: expiry, Scope: strings.Join(scopes, " ")},
+		// Google says 3599 for its one-hour tokens: a second less than
+		// they live, so a client never counts on the last moment.
+		expiresIn: max(st.accessTTL-time.Second, 0),
 	}
 }
 
@@ -281,34 +416,57 @@ func (st *tokenStore) refreshAccess(refreshToken, clientID string, scopes []stri
 	return st.newAccessToken(g, scopes, now), nil
 }
 
-// revoke revokes the grant behind an access or refresh token. It reports
-// false for unknown, expired or already revoked tokens.
+// revoke removes the authorization behind an access or refresh token: the
+// app loses access to the account as when the person removes it in their
+// Google Account, so every token of that account and client stops working
+// and the next sign-in asks for consent again (and gets a refresh token).
+// It reports false for unknown, expired or already revoked tokens.
 func (st *tokenStore) revoke(token string, now time.Time) (account string, ok bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if g, found := st.refresh[token]; found {
-		st.revokeGrant(g)
-		return g.account, true
+	var g *grant
+	if found, isRefresh := st.refresh[token]; isRefresh {
+		g = found
+	} else if a, isAccess := st.access[token]; isAccess && now.Before(a.expiry) {
+		g = a.grant
+	} else {
+		return "", false
 	}
-	if a, found := st.access[token]; found && now.Before(a.expiry) {
-		st.revokeGrant(a.grant)
-		return a.grant.account, true
-	}
-	return "", false
+	st.revokeAuthorization(func(other *grant) bool {
+		return strings.EqualFold(other.account, g.account) && other.clientID == g.clientID
+	})
+	return g.account, true
 }
 
 func (st *tokenStore) revokeAccount(account string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.revokeAuthorization(func(g *grant) bool { return strings.EqualFold(g.account, account) })
+	// Authorizations whose tokens have all expired have no grant to match.
+	for key := range st.authorizations {
+		if strings.HasPrefix(key, authorizationKey(account, "")) {
+			delete(st.authorizations, key)
+		}
+	}
+}
+
+// revokeAuthorization revokes every grant that match selects and forgets
+// the authorizations behind them. Callers hold st.mu.
+func (st *tokenStore) revokeAuthorization(match func(*grant) bool) {
+	var grants []*grant
 	for _, g := range st.refresh {
-		if g.account == account {
-			st.revokeGrant(g)
+		if match(g) {
+			grants = append(grants, g)
 		}
 	}
 	for _, a := range st.access {
-		if a.grant.account == account {
-			st.revokeGrant(a.grant)
+		if match(a.grant) {
+			grants = append(grants, a.grant)
 		}
+	}
+	for _, g := range grants {
+		st.revokeGrant(g)
+		delete(st.authorizations, authorizationKey(g.account, g.clientID))
 	}
 }
 

@@ -1,13 +1,17 @@
 package sandbox
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestExpiredStateIsPruned checks that consents, codes and access tokens do
-// not pile up under a long load test, while refresh tokens, which Google
-// keeps until revoked, survive.
+// TestExpiredStateIsPruned checks that codes and access tokens do not pile
+// up under a long load test, while refresh tokens, which Google keeps until
+// revoked, survive.
 func TestExpiredStateIsPruned(t *testing.T) {
 	const perRound = 3000
 	now := time.Date(2025, time.November, 25, 9, 0, 0, 0, time.UTC)
@@ -21,35 +25,89 @@ func TestExpiredStateIsPruned(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	store := func() Token {
-		s.tokens.storeConsent(authRequest{}, now.Add(s.codeTTL), now)
-		s.tokens.storeCode(&authCode{expiry: now.Add(s.codeTTL)}, now)
-		return s.IssueToken(hanakoAddress)
-	}
 
-	first := store()
+	first := s.IssueToken(hanakoAddress)
 	for range perRound - 1 {
-		store()
+		s.IssueToken(hanakoAddress)
 	}
-	if got := storedEntries(&s.tokens); got != 3*perRound {
-		t.Fatalf("after the first round the store holds %d entries; want %d (nothing has expired)", got, 3*perRound)
+	if got := len(s.tokens.access); got != perRound {
+		t.Fatalf("after the first round the store holds %d access tokens; want %d (nothing has expired)", got, perRound)
 	}
 
 	now = now.Add(2 * time.Hour)
 	for range perRound {
-		store()
+		s.IssueToken(hanakoAddress)
 	}
-	if got := storedEntries(&s.tokens); got != 3*perRound {
-		t.Errorf("after the second round the store holds %d entries; want %d: the expired first round pruned, the live second kept", got, 3*perRound)
+	if got := len(s.tokens.access); got != perRound {
+		t.Errorf("after the second round the store holds %d access tokens; want %d: the expired first round pruned, the live second kept", got, perRound)
 	}
 	if _, oerr := s.tokens.refreshAccess(first.RefreshToken, "client", nil, now); oerr != nil {
 		t.Errorf("refresh with a token from the first round: %s; want it to survive pruning", oerr.description)
 	}
 }
 
-// storedEntries counts the consents, codes and access tokens in st.
-func storedEntries(st *tokenStore) int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.consents) + len(st.codes) + len(st.access)
+// TestConsentStoreIsBounded floods the authorization endpoint as the
+// security review did (4,000 GETs with a 60 KB state grew the process by
+// 380 MB): overlong requests are refused before anything is stored, the
+// store never holds more than its bound, and expired entries are swept as
+// soon as their time is up.
+func TestConsentStoreIsBounded(t *testing.T) {
+	now := time.Date(2025, time.November, 25, 9, 0, 0, 0, time.UTC)
+	const redirect = "http://127.0.0.1:8080/callback"
+	s, err := New(Options{
+		ClientID:     "client",
+		ClientSecret: "secret",
+		RedirectURIs: []string{redirect},
+		Now:          func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	authorize := func(state string) int {
+		query := url.Values{
+			"client_id": {"client"}, "redirect_uri": {redirect}, "response_type": {"code"},
+			"scope": {GmailScope}, "state": {state}, "code_challenge_method": {"S256"},
+			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, AuthPath+"?"+query.Encode(), nil))
+		return w.Code
+	}
+	pending := func() int {
+		s.tokens.mu.Lock()
+		defer s.tokens.mu.Unlock()
+		return s.tokens.consents.len()
+	}
+
+	tests := []struct {
+		name        string
+		requests    int
+		stateBytes  int
+		wantStatus  int
+		wantPending int
+	}{
+		{name: "60 KB state, refused", requests: 4000, stateBytes: 60 << 10, wantStatus: http.StatusRequestURITooLong, wantPending: 0},
+		{name: "7 KB state, bounded", requests: 4000, stateBytes: 7 << 10, wantStatus: http.StatusOK, wantPending: maxPendingConsents},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := strings.Repeat("s", tt.stateBytes)
+			for i := range tt.requests {
+				if got := authorize(state); got != tt.wantStatus {
+					t.Fatalf("GET %s #%d with a %d-byte state = %d; want %d", AuthPath, i, tt.stateBytes, got, tt.wantStatus)
+				}
+			}
+			if got := pending(); got != tt.wantPending {
+				t.Errorf("pending consents = %d; want %d", got, tt.wantPending)
+			}
+		})
+	}
+
+	now = now.Add(s.codeTTL)
+	if got := authorize("after expiry"); got != http.StatusOK {
+		t.Fatalf("GET %s after expiry = %d; want 200", AuthPath, got)
+	}
+	if got := pending(); got != 1 {
+		t.Errorf("pending consents after every earlier one expired = %d; want 1 (the new one)", got)
+	}
 }
