@@ -95,6 +95,11 @@ func (c *client) home(revoked *atomic.Bool) {
 	}
 	c.older = ""
 	resp, body, ok := c.get(route, path)
+	if ok && resp.StatusCode == http.StatusFound {
+		// A token without a refresh token is renewed by a silent
+		// re-authorization; a browser follows the bounce.
+		resp, body, ok = c.followRenewal(route, resp)
+	}
 	if !ok {
 		return
 	}
@@ -124,6 +129,42 @@ func (c *client) home(revoked *atomic.Bool) {
 	default:
 		c.fail("GET %s = %d; want 200, 303, 429 or 502", route, resp.StatusCode)
 	}
+}
+
+// followRenewal follows a silent re-authorization from /home as a browser
+// does: to Google with prompt=none, which answers at once with a redirect
+// to the callback, which sends the person back to the page (whose response
+// it returns) or, when Google refused, to the start page (it returns that
+// 303).
+func (c *client) followRenewal(route string, resp *http.Response) (*http.Response, []byte, bool) {
+	google, err := resp.Location()
+	if err != nil || !strings.HasPrefix(google.String(), c.sandboxURL+sandbox.AuthPath+"?") || google.Query().Get("prompt") != "none" {
+		c.fail("GET %s = 302 to %v; want a silent re-authorization at %s", route, google, sandbox.AuthPath)
+		return nil, nil, false
+	}
+	answer, err := c.http.Get(google.String())
+	if err != nil {
+		c.transportErrors++
+		c.fail("GET %s with prompt=none: %v", sandbox.AuthPath, err)
+		return nil, nil, false
+	}
+	answer.Body.Close()
+	back, err := answer.Location()
+	if err != nil || answer.StatusCode != http.StatusFound || !strings.HasPrefix(back.String(), c.appURL+"/callback?") {
+		c.fail("GET %s with prompt=none = %d to %v; want a redirect to the callback and no page", sandbox.AuthPath, answer.StatusCode, back)
+		return nil, nil, false
+	}
+	callback, _, ok := c.get("/callback (renewal)", strings.TrimPrefix(back.String(), c.appURL))
+	if !ok || callback.StatusCode != http.StatusSeeOther {
+		if ok {
+			c.fail("GET /callback after prompt=none = %d; want 303", callback.StatusCode)
+		}
+		return nil, nil, false
+	}
+	if next := callback.Header.Get("Location"); strings.HasPrefix(next, "/home") {
+		return c.get(route+" (renewed)", next)
+	}
+	return callback, nil, true
 }
 
 func (c *client) index() {
@@ -303,6 +344,9 @@ func (c *client) get(route, path string) (resp *http.Response, body []byte, ok b
 // not signed in since) must be sent to sign in again.
 func (c *client) finalCheck(unread int) {
 	resp, body, ok := c.get("/home", "/home")
+	if ok && resp.StatusCode == http.StatusFound {
+		resp, body, ok = c.followRenewal("/home", resp)
+	}
 	switch {
 	case !ok:
 		return
@@ -325,7 +369,10 @@ func (c *client) finalCheck(unread int) {
 		if m == nil || pages > unread {
 			break
 		}
-		if resp, body, ok = c.get(route, html.UnescapeString(string(m[1]))); !ok {
+		if resp, body, ok = c.get(route, html.UnescapeString(string(m[1]))); ok && resp.StatusCode == http.StatusFound {
+			resp, body, ok = c.followRenewal(route, resp)
+		}
+		if !ok {
 			return
 		}
 	}

@@ -69,7 +69,18 @@ func (s *Server) handleCallback() http.Handler {
 		}
 
 		data, _ := s.sessions.load(r)
-		failure := s.finishSignIn(r.Context(), &data, query)
+		destination := "/home"
+		var failure *problem
+		pending, ok := data.takeAttempt(query.Get("state"), s.now())
+		switch {
+		case !ok:
+			s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
+			failure = &problemBadState
+		case pending.Silent:
+			destination = s.finishRenewal(r.Context(), &data, query, pending)
+		default:
+			failure = s.finishSignIn(r.Context(), &data, query, pending)
+		}
 		// One cookie, written whatever the outcome: the attempt it used is
 		// gone for good, so a state works for one callback only.
 		if !s.saveSession(w, r, data) {
@@ -79,21 +90,16 @@ func (s *Server) handleCallback() http.Handler {
 			s.renderProblem(w, r, *failure)
 			return
 		}
-		s.log.Info("signed in")
-		http.Redirect(w, r, "/home", http.StatusSeeOther)
+		s.log.Info("signed in", "silent", pending.Silent)
+		http.Redirect(w, r, destination, http.StatusSeeOther)
 	})
 }
 
-// finishSignIn takes the pending attempt named by the callback's state out
-// of data, and only then, if there was one, goes on: Google's error, or the
-// code exchanged with the attempt's verifier, the grant checked and the
-// token kept in data. It returns the page to show when the sign-in failed.
-func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values) *problem {
-	pending, ok := data.takeAttempt(query.Get("state"), s.now())
-	if !ok {
-		s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
-		return &problemBadState
-	}
+// finishSignIn goes on with a callback whose state named a pending attempt:
+// Google's error, or the code exchanged with the attempt's verifier, the
+// grant checked and the token kept in data. It returns the page to show
+// when the sign-in failed.
+func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) *problem {
 	if e := query.Get("error"); e != "" {
 		if e == "access_denied" {
 			return &problemDeclined
@@ -121,6 +127,83 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 	account, tok := s.account(ctx, tok)
 	data.signIn(tok, account, s.now())
 	return nil
+}
+
+// Silent re-authorization: when the stored access token is due and there is
+// no refresh token (Google gives one only with the first grant), the app
+// asks Google again with prompt=none. Google answers at once, without a
+// page, for a scope the account has granted; the person sees one redirect
+// bounce and lands on the page they asked for.
+const (
+	// maxRenewalChain is how long the redirect back from a silent
+	// re-authorization may take to reach the inbox and still count as the
+	// same request chain; a mark older than that is stale.
+	maxRenewalChain = time.Minute
+	// maxReturnLen bounds the page remembered in the cookie.
+	maxReturnLen = 512
+)
+
+// startRenewal sends the person to Google for a silent re-authorization
+// that comes back to returnTo, or, when this request is the end of one
+// (chained), to the start page with a note. At most one silent attempt per
+// request chain, and every one ends on the start page unless Google answers
+// with a code: no loop.
+func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessionData, returnTo string, chained bool) {
+	now := s.now()
+	if chained {
+		s.log.Warn("token due again right after a silent re-authorization")
+		s.signInAgain(w, r, data)
+		return
+	}
+	next := attempt{State: newState(), Verifier: oauth2.GenerateVerifier(), Started: now, Silent: true, Return: returnTo}
+	data.addAttempt(next, now)
+	if !s.saveSession(w, r, data) {
+		return
+	}
+	options := []oauth2.AuthCodeOption{
+		oauth2.AccessTypeOffline,
+		oauth2.S256ChallengeOption(next.Verifier),
+		oauth2.SetAuthURLParam("prompt", "none"),
+	}
+	if data.Account != "" {
+		options = append(options, oauth2.SetAuthURLParam("login_hint", data.Account))
+	}
+	s.log.Info("silent re-authorization")
+	http.Redirect(w, r, s.oauth.AuthCodeURL(next.State, options...), http.StatusFound)
+}
+
+// finishRenewal ends a silent re-authorization and returns where the person
+// goes next: back to the page they asked for with the new token, or, for
+// any error (login_required, consent_required, interaction_required, a
+// refused code, another account), to the start page with a note.
+func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) string {
+	account := data.Account
+	if failure := s.finishSignIn(ctx, data, query, pending); failure != nil || (account != "" && data.Account != account) {
+		s.log.Info("silent re-authorization failed", "error", clip(query.Get("error"), 64))
+		data.signOut(noticeExpired)
+		return "/"
+	}
+	data.Renewed = s.now()
+	return safeReturn(pending.Return)
+}
+
+// safeReturn checks a remembered page once more before redirecting to it:
+// only the inbox, with paging values the inbox accepts; anything else is
+// the newest inbox page.
+func safeReturn(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Path != "/home" {
+		return "/home"
+	}
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "/home"
+	}
+	p, ok := parsePaging(query)
+	if !ok {
+		return "/home"
+	}
+	return p.link()
 }
 
 // exchangeFailed maps a failed code exchange to a page.

@@ -52,7 +52,10 @@ type messageView struct {
 }
 
 // handleHome serves GET /home: the signed-in person's unread messages, 50 a
-// page. A refreshed access token is written back into the session.
+// page. A refreshed access token is written back into the session, whatever
+// happens to the Gmail call after it. A token that is due and cannot be
+// refreshed (Google gave no refresh token) is renewed by a silent
+// re-authorization that comes back to this same page.
 func (s *Server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
@@ -65,9 +68,14 @@ func (s *Server) handleHome() http.Handler {
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
-		if data.Token.Refresh == "" && !data.Token.Expiry.IsZero() && s.now().After(data.Token.Expiry) {
-			// Expired with nothing to refresh it: asking Gmail would only fail.
-			s.signInAgain(w, r, data)
+		// A view right after a silent re-authorization ends its chain.
+		chained := !data.Renewed.IsZero() && s.now().Sub(data.Renewed) < maxRenewalChain
+		if !data.Renewed.IsZero() {
+			data.Renewed = time.Time{}
+			rewrite = true
+		}
+		if data.Token.Refresh == "" && data.Token.due(s.now()) {
+			s.startRenewal(w, r, data, paging.link(), chained)
 			return
 		}
 
@@ -76,15 +84,20 @@ func (s *Server) handleHome() http.Handler {
 		client, source := s.gmailFor(ctx, data.Token.oauthToken(), data.Account)
 		page, err := client.Unread(ctx, paging.token, pageSize)
 
-		if updated, changed := data.Token.updatedBy(source.latest()); changed && err == nil {
+		if updated, changed := data.Token.updatedBy(source.latest()); changed {
 			data.Token = updated
 			rewrite = true
 		}
-		if rewrite && err == nil && !s.saveSession(w, r, data) {
+		if err != nil {
+			if errors.Is(err, errRenewalNeeded) {
+				// golang.org/x/oauth2 judged the token due by its own clock.
+				s.startRenewal(w, r, data, paging.link(), chained)
+				return
+			}
+			s.gmailFailed(w, r, data, rewrite, err)
 			return
 		}
-		if err != nil {
-			s.gmailFailed(w, r, data, err)
+		if rewrite && !s.saveSession(w, r, data) {
 			return
 		}
 		view := inboxData{
@@ -113,38 +126,50 @@ func (s *Server) handleHome() http.Handler {
 }
 
 // gmailFailed turns a failed Gmail call into what the person sees. It is
-// the one place where Gmail's errors become statuses and pages.
-func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessionData, err error) {
+// the one place where Gmail's errors become statuses and pages. rewrite
+// says the session changed (a refreshed token) and must be saved with the
+// page.
+func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessionData, rewrite bool, err error) {
+	show := func(p problem) {
+		if rewrite && !s.saveSession(w, r, data) {
+			return
+		}
+		s.renderProblem(w, r, p)
+	}
 	var retrieve *oauth2.RetrieveError
 	switch {
 	case errors.As(err, &retrieve):
-		// The refresh failed. A 4xx (invalid_grant: revoked or expired)
-		// means the grant is gone; anything else is Google being down.
+		// The refresh failed. invalid_grant means the grant is gone
+		// (revoked, or a Testing app's week is up); a 5xx is Google being
+		// down; any other refusal is the app's client being refused.
 		s.log.Warn("token refresh failed", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
-		if retrieve.Response.StatusCode >= 400 && retrieve.Response.StatusCode < 500 {
+		switch {
+		case retrieve.ErrorCode == "invalid_grant":
 			s.signInAgain(w, r, data)
-			return
+		case retrieve.Response.StatusCode >= 500:
+			show(problemGoogleDown)
+		default:
+			show(problemRenewalRefused)
 		}
-		s.renderProblem(w, r, problemGoogleDown)
 	case errors.Is(err, gmail.ErrUnauthorized):
 		s.log.Info("gmail refused the token")
 		s.signInAgain(w, r, data)
 	case errors.Is(err, gmail.ErrForbidden):
 		s.log.Warn("gmail forbidden", "err", err)
-		s.renderProblem(w, r, problemForbidden)
+		show(problemForbidden)
 	case errors.Is(err, gmail.ErrBadRequest):
 		// Gmail refused the request itself: with a well-formed URL that is a
 		// page token that is stale or not Gmail's.
 		s.log.Warn("gmail refused the request", "err", err)
-		s.renderProblem(w, r, problemStalePage)
+		show(problemStalePage)
 	case errors.Is(err, gmail.ErrRateLimited):
 		s.log.Warn("gmail rate limited", "err", err)
 		p := problemRateLimited
 		p.retryAfter = max(gmail.RetryAfter(err), 5*time.Second)
-		s.renderProblem(w, r, p)
+		show(p)
 	default:
 		s.log.Warn("gmail failed", "err", err)
-		s.renderProblem(w, r, problemGmailDown)
+		show(problemGmailDown)
 	}
 }
 
@@ -339,6 +364,19 @@ func (p paging) olderLink(next string) string {
 	return pageLink(next, trail)
 }
 
+// link is the address of this page, for coming back to it after a silent
+// re-authorization. A trail too long to remember in the cookie is dropped:
+// the page itself is kept, only its way back is lost.
+func (p paging) link() string {
+	if p.token == "" {
+		return "/home"
+	}
+	if link := pageLink(p.token, p.trail); len(link) <= maxReturnLen {
+		return link
+	}
+	return pageLink(p.token, nil)
+}
+
 func (p paging) newerLink() string {
 	if p.token == "" {
 		return ""
@@ -360,11 +398,32 @@ func pageLink(token string, trail []string) string {
 
 // gmailFor returns a Gmail client that calls as tok, refreshing it through
 // golang.org/x/oauth2 when it is due, and the source that records the
-// refreshed token so the caller can store it.
+// refreshed token so the caller can store it. A token without a refresh
+// token fails with errRenewalNeeded once due, instead of oauth2's "token
+// expired and refresh token is not set", which looks like any other error.
 func (s *Server) gmailFor(ctx context.Context, tok *oauth2.Token, account string) (*gmail.Client, *recordingSource) {
-	source := &recordingSource{source: s.oauth.TokenSource(s.oauthContext(ctx), tok)}
+	var inner oauth2.TokenSource = accessOnlySource{tok}
+	if tok.RefreshToken != "" {
+		inner = s.oauth.TokenSource(s.oauthContext(ctx), tok)
+	}
+	source := &recordingSource{source: inner}
 	authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
 	return s.gmail.Client(authed, account), source
+}
+
+// errRenewalNeeded reports an access token that is due and has no refresh
+// token: only a new authorization can replace it.
+var errRenewalNeeded = errors.New("access token due and no refresh token")
+
+// accessOnlySource hands out a token that cannot be refreshed while
+// golang.org/x/oauth2 still considers it valid.
+type accessOnlySource struct{ tok *oauth2.Token }
+
+func (a accessOnlySource) Token() (*oauth2.Token, error) {
+	if !a.tok.Valid() {
+		return nil, errRenewalNeeded
+	}
+	return a.tok, nil
 }
 
 // recordingSource remembers the last token it handed out, so the handler

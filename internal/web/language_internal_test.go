@@ -12,7 +12,7 @@ func TestProblemTexts(t *testing.T) {
 	problems := []problem{
 		problemNotFound, problemMethod, problemRevokeFailed, problemCrossOrigin, problemBadState, problemBadRequest,
 		problemStalePage, problemCodeRejected, problemDeclined, problemScopeMissing, problemForbidden,
-		problemRateLimited, problemGmailDown, problemGoogleDown, problemSignInRefused, problemInternal,
+		problemRateLimited, problemGmailDown, problemGoogleDown, problemSignInRefused, problemRenewalRefused, problemInternal,
 	}
 	for _, p := range problems {
 		for _, lang := range i18n.Langs {

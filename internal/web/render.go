@@ -156,7 +156,10 @@ var (
 	problemGmailDown     = problem{Status: http.StatusBadGateway, Key: "problem.gmailDown", Action: actionInbox}
 	problemGoogleDown    = problem{Status: http.StatusBadGateway, Key: "problem.googleDown", Action: actionConnect}
 	problemSignInRefused = problem{Status: http.StatusBadGateway, Key: "problem.signInRefused", Action: actionConnect}
-	problemInternal      = problem{Status: http.StatusInternalServerError, Key: "problem.internal", Action: actionHome}
+	// problemRenewalRefused: Google refused a refresh for a reason other
+	// than a grant that is gone, such as the app's client being refused.
+	problemRenewalRefused = problem{Status: http.StatusBadGateway, Key: "problem.renewalRefused", Action: actionConnect}
+	problemInternal       = problem{Status: http.StatusInternalServerError, Key: "problem.internal", Action: actionHome}
 )
 
 // problemData is the template data of the error page.

@@ -35,13 +35,26 @@ type sessionData struct {
 	Account  string     // the Gmail address, for the page and the cache key
 	Notice   string     // catalogue key of a one-time message for the next index page
 	SignedIn time.Time  // when Token was granted; sessionLifetime runs from here
+	// Renewed is when a silent re-authorization brought a new token, kept
+	// until the next inbox view: that view ends the request chain, and if
+	// its token is due again it goes to the start page instead of trying
+	// another silent attempt, so a browser can never bounce for ever.
+	Renewed time.Time
 }
 
-// attempt is one sign-in started by /oauth and finished by /callback.
+// attempt is one sign-in started by /oauth, or one silent re-authorization
+// started by a page, and finished by /callback.
 type attempt struct {
 	State    string
 	Verifier string
 	Started  time.Time
+	// Silent marks a re-authorization the app started with prompt=none: if
+	// Google answers anything but a code, the person goes to the start page
+	// with a note, never to another attempt.
+	Silent bool
+	// Return is the app page to go back to after a silent attempt, made by
+	// the app from a validated inbox URL, never copied from a request.
+	Return string
 }
 
 // authToken is the part of an OAuth token worth keeping; the token type is
@@ -161,9 +174,13 @@ func (s *sessionStore) clear(w http.ResponseWriter) {
 }
 
 // addAttempt records a new sign-in, dropping expired ones and the oldest
-// beyond maxAttempts so the cookie stays small.
+// beyond maxAttempts so the cookie stays small. A silent attempt replaces
+// any earlier silent one: only the latest page needs to be returned to.
 func (d *sessionData) addAttempt(a attempt, now time.Time) {
 	d.pruneAttempts(now)
+	if a.Silent {
+		d.Attempts = slices.DeleteFunc(d.Attempts, func(old attempt) bool { return old.Silent })
+	}
 	d.Attempts = append(d.Attempts, a)
 	if len(d.Attempts) > maxAttempts {
 		d.Attempts = d.Attempts[len(d.Attempts)-maxAttempts:]
@@ -211,6 +228,17 @@ func (d *sessionData) signOut(notice string) {
 	d.Account = ""
 	d.SignedIn = time.Time{}
 	d.Notice = notice
+}
+
+// earlyExpiry is how long before its expiry golang.org/x/oauth2 stops
+// using an access token (its expiryDelta): inside it, a token without a
+// refresh token is as good as expired.
+const earlyExpiry = 10 * time.Second
+
+// due reports whether golang.org/x/oauth2 would no longer use the token at
+// now: it has expired or is inside the early-expiry window.
+func (t *authToken) due(now time.Time) bool {
+	return !t.Expiry.IsZero() && !now.Before(t.Expiry.Add(-earlyExpiry))
 }
 
 // oauthToken returns the stored token in the form golang.org/x/oauth2 wants.
