@@ -125,8 +125,20 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		return &problemScopeMissing
 	}
 	account, tok := s.account(ctx, tok)
-	data.signIn(tok, account, s.now())
+	data.signIn(s.stamped(tok), account, s.now())
 	return nil
+}
+
+// stamped returns tok with its expiry counted on the app's clock from
+// Google's expires_in; golang.org/x/oauth2 counts it on time.Now. One clock
+// then decides when a token is due, and tests can move it.
+func (s *Server) stamped(tok *oauth2.Token) *oauth2.Token {
+	if tok == nil || tok.ExpiresIn <= 0 {
+		return tok
+	}
+	stamped := *tok
+	stamped.Expiry = s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	return &stamped
 }
 
 // Silent re-authorization: when the stored access token is due and there is
@@ -178,7 +190,13 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 // refused code, another account), to the start page with a note.
 func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) string {
 	account := data.Account
-	if failure := s.finishSignIn(ctx, data, query, pending); failure != nil || (account != "" && data.Account != account) {
+	failure := s.finishSignIn(ctx, data, query, pending)
+	if failure == nil && data.Account == "" {
+		// Gmail did not say whose mailbox it is this time; Google honoured
+		// the login_hint, so it is the same.
+		data.Account = account
+	}
+	if failure != nil || (account != "" && data.Account != account) {
 		s.log.Info("silent re-authorization failed", "error", clip(query.Get("error"), 64))
 		data.signOut(noticeExpired)
 		return "/"

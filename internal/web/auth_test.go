@@ -1,14 +1,20 @@
 package web_test
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/sandbox"
@@ -317,4 +323,241 @@ func TestLogoutBehindProxy(t *testing.T) {
 			t.Errorf("POST /logout from %s via Host %s = %d; want %d", tt.origin, req.Host, resp.StatusCode, tt.want)
 		}
 	}
+}
+
+// TestSecondSignInStaysSignedIn is the bug issue 8 found: Google gives a
+// second sign-in of an account no refresh token, and golang.org/x/oauth2
+// stops using an access token 10 s before it expires. Whatever the clock
+// says, the first browser refreshes and the second renews silently; neither
+// sees an outage page.
+func TestSecondSignInStaysSignedIn(t *testing.T) {
+	tests := []struct {
+		name string
+		// advance moves the clock from the sign-in; tokens live 3599 s.
+		advance     time.Duration
+		wantRenewal bool
+	}{
+		{name: "just before the early-expiry window", advance: 3599*time.Second - 11*time.Second, wantRenewal: false},
+		{name: "inside the early-expiry window", advance: 3599*time.Second - 5*time.Second, wantRenewal: true},
+		{name: "past expiry", advance: 2 * time.Hour, wantRenewal: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			env, app := start(t, apptest.Options{Now: clk.Now})
+			first := apptest.NewBrowser(t)
+			first.SignIn(t, app, hanako)
+			second := apptest.NewBrowser(t)
+			second.SignIn(t, app, hanako)
+			clk.Advance(tt.advance)
+			grants := env.Sandbox.Stats().RefreshGrants
+
+			wantStatus(t, first.Get(t, app.URL+"/home"), http.StatusOK)
+			wantRefreshes := int64(0)
+			if tt.wantRenewal {
+				wantRefreshes = 1
+			}
+			if got := env.Sandbox.Stats().RefreshGrants - grants; got != wantRefreshes {
+				t.Errorf("first browser: refresh grants = %d; want %d", got, wantRefreshes)
+			}
+
+			resp := second.Get(t, app.URL+"/home")
+			if !tt.wantRenewal {
+				wantStatus(t, resp, http.StatusOK)
+				return
+			}
+			if q := resp.Location(t).Query(); q.Get("login_hint") != hanako {
+				t.Errorf("silent re-authorization login_hint = %q; want %q", q.Get("login_hint"), hanako)
+			}
+			back := followRenewal(t, second, env, resp)
+			wantRedirect(t, back, http.StatusSeeOther, "/home")
+			inbox := second.Get(t, app.URL+"/home")
+			wantStatus(t, inbox, http.StatusOK)
+			if n := messageCount(t, inbox); n == 0 {
+				t.Errorf("inbox after the renewal shows no messages")
+			}
+			wantStatus(t, second.Get(t, app.URL+"/home"), http.StatusOK)
+		})
+	}
+}
+
+// TestRenewalReturnsToThePageAskedFor checks that the silent
+// re-authorization brings the person back to an older inbox page, with its
+// way back, and to nowhere else.
+func TestRenewalReturnsToThePageAskedFor(t *testing.T) {
+	clk := newClock()
+	env, app := start(t, apptest.Options{Now: clk.Now})
+	b := signInElsewhere(t, app, hanako)
+	var olderHref string
+	for _, a := range apptest.FindAll(apptest.Parse(t, b.Get(t, app.URL+"/home").Body), "a") {
+		if apptest.Attr(a, "rel") == "next" {
+			olderHref = apptest.Attr(a, "href")
+		}
+	}
+	if !strings.HasPrefix(olderHref, "/home?page=") {
+		t.Fatalf("first inbox page has no Older link (href %q)", olderHref)
+	}
+	clk.Advance(2 * time.Hour)
+	back := followRenewal(t, b, env, b.Get(t, app.URL+olderHref))
+	wantRedirect(t, back, http.StatusSeeOther, olderHref)
+	wantStatus(t, b.Get(t, app.URL+olderHref), http.StatusOK)
+}
+
+// TestRenewalNeverLoops covers every way a silent re-authorization can end
+// without a usable token: the person lands on the start page with a note,
+// and the next view does not start another attempt.
+func TestRenewalNeverLoops(t *testing.T) {
+	tests := []struct {
+		name string
+		// prepare runs after both sign-ins and before the clock moves.
+		prepare func(t *testing.T, env *apptest.Env, b *apptest.Browser)
+		// wantBack is where the callback sends the person.
+		wantBack string
+		// wantThen is where the inbox sends them after that.
+		wantThen string
+	}{
+		{
+			name:     "access revoked (consent_required)",
+			prepare:  func(t *testing.T, env *apptest.Env, b *apptest.Browser) { env.Sandbox.RevokeAccount(hanako) },
+			wantBack: "/",
+			wantThen: "/",
+		},
+		{
+			name: "signed out of Google (login_required)",
+			prepare: func(t *testing.T, env *apptest.Env, b *apptest.Browser) {
+				// Cookies ignore ports, so the app's and the sandbox's share
+				// the jar's 127.0.0.1; drop all but the app's session.
+				sandboxURL, _ := url.Parse(env.SandboxURL)
+				for _, c := range b.Jar.Cookies(sandboxURL) {
+					if c.Name != "gmail_session" {
+						b.Jar.SetCookies(sandboxURL, []*http.Cookie{{Name: c.Name, Path: "/", MaxAge: -1}})
+					}
+				}
+			},
+			wantBack: "/",
+			wantThen: "/",
+		},
+		{
+			name: "renewed token already due",
+			prepare: func(t *testing.T, env *apptest.Env, b *apptest.Browser) {
+				env.Sandbox.SetAccessTokenTTL(5 * time.Second)
+			},
+			wantBack: "/home",
+			wantThen: "/",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			env, app := start(t, apptest.Options{Now: clk.Now})
+			b := signInElsewhere(t, app, hanako)
+			tt.prepare(t, env, b)
+			clk.Advance(2 * time.Hour)
+
+			back := followRenewal(t, b, env, b.Get(t, app.URL+"/home"))
+			wantRedirect(t, back, http.StatusSeeOther, tt.wantBack)
+			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, tt.wantThen)
+			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+			notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
+			if notice == nil || !strings.Contains(apptest.Text(notice), "Connect again") {
+				t.Errorf("start page does not say why the person was signed out")
+			}
+		})
+	}
+}
+
+// TestRefreshRefusals maps each way Google can refuse a refresh to what
+// the person sees: never "Gmail isn't answering", and the start page only
+// when the grant is gone.
+func TestRefreshRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		// refusal, when set, stands between the app and the token endpoint.
+		refusal      func(base http.RoundTripper) http.RoundTripper
+		revoke       bool
+		wantStatus   int
+		wantLocation string
+		wantHeading  string
+	}{
+		{name: "revoked (invalid_grant)", revoke: true, wantStatus: http.StatusSeeOther, wantLocation: "/"},
+		{name: "client refused (invalid_client)", refusal: wrongSecretOnRefresh, wantStatus: http.StatusBadGateway, wantHeading: "Google refused to renew your sign-in"},
+		{name: "Google down (503)", refusal: unavailableOnRefresh, wantStatus: http.StatusBadGateway, wantHeading: "Google isn't answering"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			var refusing atomic.Bool
+			env, app := start(t, apptest.Options{Now: clk.Now, Deps: func(d *app.Deps) {
+				if tt.refusal != nil {
+					refused := tt.refusal(http.DefaultTransport)
+					d.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+						if refusing.Load() {
+							return refused.RoundTrip(r)
+						}
+						return http.DefaultTransport.RoundTrip(r)
+					})}
+				}
+			}})
+			b := apptest.NewBrowser(t)
+			b.SignIn(t, app, hanako)
+			if tt.revoke {
+				env.Sandbox.RevokeAccount(hanako)
+			}
+			refusing.Store(true)
+			clk.Advance(2 * time.Hour)
+
+			resp := b.Get(t, app.URL+"/home")
+			wantStatus(t, resp, tt.wantStatus)
+			if tt.wantLocation != "" {
+				wantRedirect(t, resp, tt.wantStatus, tt.wantLocation)
+				return
+			}
+			if got := heading(t, resp); got != tt.wantHeading {
+				t.Errorf("GET /home heading = %q; want %q", got, tt.wantHeading)
+			}
+		})
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// wrongSecretOnRefresh sends refresh requests with a wrong client secret,
+// so the real sandbox refuses them with 401 invalid_client, as Google does
+// after the app's secret was rotated.
+func wrongSecretOnRefresh(base http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Body == nil {
+			return base.RoundTrip(r)
+		}
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		form, err := url.ParseQuery(string(body))
+		if err == nil && form.Get("grant_type") == "refresh_token" {
+			form.Set("client_secret", "rotated-away")
+			body = []byte(form.Encode())
+		}
+		r = r.Clone(r.Context())
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		return base.RoundTrip(r)
+	})
+}
+
+// unavailableOnRefresh answers token requests as Google's front end does
+// when the service is down: 503 and an HTML page.
+func unavailableOnRefresh(http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{
+			StatusCode: http.StatusServiceUnavailable,
+			Status:     "503 Service Unavailable",
+			Header:     http.Header{"Content-Type": {"text/html; charset=UTF-8"}},
+			Body:       io.NopCloser(strings.NewReader("<html><title>Error 503 (Service Unavailable)!!1</title></html>")),
+			Request:    r,
+		}, nil
+	})
 }

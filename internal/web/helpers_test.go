@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/sandbox"
 )
 
 const (
@@ -73,4 +78,53 @@ func newGmailService(t *testing.T) *gmail.Service {
 		t.Fatal(err)
 	}
 	return service
+}
+
+// clock is a settable clock shared by the app and the sandbox, so a test
+// moves both past a token's expiry without sleeping.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// signInElsewhere signs account in with a second browser, as after a
+// cleared cookie or on another device: Google gives that sign-in no refresh
+// token.
+func signInElsewhere(t *testing.T, app *apptest.App, account string) *apptest.Browser {
+	t.Helper()
+	first := apptest.NewBrowser(t)
+	first.SignIn(t, app, account)
+	second := apptest.NewBrowser(t)
+	second.SignIn(t, app, account)
+	return second
+}
+
+// followRenewal follows a silent re-authorization that resp started, as a
+// browser does, and returns the app's answer at the end of the callback.
+func followRenewal(t *testing.T, b *apptest.Browser, env *apptest.Env, resp *apptest.Response) *apptest.Response {
+	t.Helper()
+	wantStatus(t, resp, http.StatusFound)
+	google := resp.Location(t)
+	if !strings.HasPrefix(google.String(), env.SandboxURL+sandbox.AuthPath+"?") || google.Query().Get("prompt") != "none" {
+		t.Fatalf("GET %s = 302 to %s; want a silent re-authorization (prompt=none) at the sandbox", resp.Request.URL.Path, google)
+	}
+	answer := b.Get(t, google.String())
+	if answer.StatusCode != http.StatusFound {
+		t.Fatalf("GET %s with prompt=none = %d; want 302 and no page\n%s", sandbox.AuthPath, answer.StatusCode, clipBody(answer.Body))
+	}
+	return b.Get(t, answer.Location(t).String())
 }

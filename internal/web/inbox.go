@@ -81,10 +81,17 @@ func (s *Server) handleHome() http.Handler {
 
 		ctx, cancel := context.WithTimeout(r.Context(), s.pageTimeout)
 		defer cancel()
-		client, source := s.gmailFor(ctx, data.Token.oauthToken(), data.Account)
+		tok := data.Token.oauthToken()
+		if data.Token.due(s.now()) {
+			// The app's clock decides when a token is due, not the
+			// time.Now inside golang.org/x/oauth2: an expiry long past makes
+			// it refresh now.
+			tok.Expiry = time.Unix(1, 0)
+		}
+		client, source := s.gmailFor(ctx, tok, data.Account)
 		page, err := client.Unread(ctx, paging.token, pageSize)
 
-		if updated, changed := data.Token.updatedBy(source.latest()); changed {
+		if updated, changed := data.Token.updatedBy(s.stamped(source.latest())); changed {
 			data.Token = updated
 			rewrite = true
 		}

@@ -384,3 +384,30 @@ func TestInboxDecodesEveryCharset(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshedTokenIsKeptWhenGmailFails checks that a token refreshed for
+// a view is written back even when the Gmail call after it fails, so the
+// next view uses it instead of refreshing again.
+func TestRefreshedTokenIsKeptWhenGmailFails(t *testing.T) {
+	clk := newClock()
+	env, app := start(t, apptest.Options{Now: clk.Now, PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	clk.Advance(2 * time.Hour)
+	env.Sandbox.InjectFaults(repeat(sandbox.Fault{Call: "list", Status: 500}, 4)...)
+	grants := env.Sandbox.Stats().RefreshGrants
+
+	failed := b.Get(t, app.URL+"/home")
+	wantStatus(t, failed, http.StatusBadGateway)
+	if got := env.Sandbox.Stats().RefreshGrants; got != grants+1 {
+		t.Fatalf("refresh grants = %d; want %d", got, grants+1)
+	}
+	if len(failed.Cookies()) != 1 {
+		t.Errorf("GET /home that refreshed and then failed set %d cookies; want the refreshed token written back", len(failed.Cookies()))
+	}
+
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+	if got := env.Sandbox.Stats().RefreshGrants; got != grants+1 {
+		t.Errorf("refresh grants after the next view = %d; want %d: the kept token is used as it is", got, grants+1)
+	}
+}
