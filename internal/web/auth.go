@@ -79,7 +79,7 @@ func (s *Server) handleCallback() http.Handler {
 		case pending.Silent:
 			destination = s.finishRenewal(r.Context(), &data, query, pending)
 		default:
-			failure = s.finishSignIn(r.Context(), &data, query, pending)
+			failure = s.finishSignIn(r.Context(), &data, query, pending, "")
 		}
 		// One cookie, written whatever the outcome: the attempt it used is
 		// gone for good, so a state works for one callback only.
@@ -98,8 +98,9 @@ func (s *Server) handleCallback() http.Handler {
 // finishSignIn goes on with a callback whose state named a pending attempt:
 // Google's error, or the code exchanged with the attempt's verifier, the
 // grant checked and the token kept in data. It returns the page to show
-// when the sign-in failed.
-func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) *problem {
+// when the sign-in failed. account, when known, is whose token it is;
+// otherwise Gmail is asked.
+func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt, account string) *problem {
 	if e := query.Get("error"); e != "" {
 		if e == "access_denied" {
 			return &problemDeclined
@@ -124,7 +125,9 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		s.revoke(ctx, tok) // a failure is logged; the page is about the scope
 		return &problemScopeMissing
 	}
-	account, tok := s.account(ctx, tok)
+	if account == "" {
+		account, tok = s.account(ctx, tok)
+	}
 	data.signIn(s.stamped(tok), account, s.now())
 	return nil
 }
@@ -187,20 +190,20 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 // finishRenewal ends a silent re-authorization and returns where the person
 // goes next: back to the page they asked for with the new token, or, for
 // any error (login_required, consent_required, interaction_required, a
-// refused code, another account), to the start page with a note.
+// refused code), to the start page with a note.
 func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) string {
-	account := data.Account
-	failure := s.finishSignIn(ctx, data, query, pending)
-	if failure == nil && data.Account == "" {
-		// Gmail did not say whose mailbox it is this time; Google honoured
-		// the login_hint, so it is the same.
-		data.Account = account
-	}
-	if failure != nil || (account != "" && data.Account != account) {
+	// With prompt=none, Google answers for the login_hint's account or not
+	// at all, so the account is known without asking Gmail; the callback
+	// stays quick, and the new token fresh when the page asks for it.
+	signedIn := data.SignedIn
+	if failure := s.finishSignIn(ctx, data, query, pending, data.Account); failure != nil {
 		s.log.Info("silent re-authorization failed", "error", clip(query.Get("error"), 64))
 		data.signOut(noticeExpired)
 		return "/"
 	}
+	// A renewal keeps the session's absolute lifetime running from the
+	// sign-in the person made.
+	data.SignedIn = signedIn
 	data.Renewed = s.now()
 	return safeReturn(pending.Return)
 }
