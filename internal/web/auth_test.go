@@ -561,3 +561,18 @@ func unavailableOnRefresh(http.RoundTripper) http.RoundTripper {
 		}, nil
 	})
 }
+
+// TestRenewalKeepsTheSessionLifetime checks that silent re-authorizations,
+// like refreshes, do not extend a session past its absolute lifetime from
+// the sign-in the person made.
+func TestRenewalKeepsTheSessionLifetime(t *testing.T) {
+	clk := newClock()
+	env, app := start(t, apptest.Options{Now: clk.Now})
+	b := signInElsewhere(t, app, hanako)
+	clk.Advance(web.SessionLifetime - 24*time.Hour)
+	wantRedirect(t, followRenewal(t, b, env, b.Get(t, app.URL+"/home")), http.StatusSeeOther, "/home")
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+
+	clk.Advance(2 * 24 * time.Hour)
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}

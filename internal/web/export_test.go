@@ -17,3 +17,6 @@ func SessionSecrets(values map[any]any) []string {
 // Catalogue is the app's message catalogue, for tests that look for
 // untranslated text.
 var Catalogue = catalogue
+
+// SessionLifetime is how long a session lasts from its sign-in.
+const SessionLifetime = sessionLifetime
