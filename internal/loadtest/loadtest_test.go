@@ -66,10 +66,17 @@ const (
 	// cacheCeiling holds about half of the seeded unread messages, so the
 	// run exercises eviction, not just filling.
 	cacheCeiling = 16 << 10
-	// accessTokenTTL makes tokens expire during the run: golang.org/x/oauth2
-	// refreshes ten seconds before expiry, so each session refreshes every
-	// two seconds or so, against the token endpoint, under load.
-	accessTokenTTL = 12 * time.Second
+	// accessTokenTTL and tokenJump make every token come due during the
+	// run, on the clock the app and the sandbox share rather than on the
+	// wall clock: at a quarter and at three quarters of the run the clock
+	// jumps by tokenJump, leaving each token inside the app's 10 s
+	// early-expiry window, so every session refreshes (or, without a
+	// refresh token, renews silently) against the token endpoint under
+	// load, however fast the machine is. The jump stays under the sandbox's
+	// code lifetime and the app's attempt lifetime, so a sign-in in flight
+	// across a jump still finishes.
+	accessTokenTTL = 2 * time.Minute
+	tokenJump      = accessTokenTTL - 5*time.Second
 	// Generous bounds: the point is catching growth without bound, not
 	// measuring. The race detector multiplies memory several times.
 	maxHeapAfterGC = 256 << 20
@@ -122,8 +129,8 @@ func TestLoad(t *testing.T) {
 		runSeed = rand.Uint64()
 	}
 	t.Logf("config: %d clients, %v, at most %d requests, seed %d", *numClients, *duration, *maxRequests, runSeed)
-	t.Logf("config: Gmail CallTimeout %v, PageTimeout %v; cache ceiling %d KB; access tokens live %v",
-		callTimeout, pageTimeout, cacheCeiling>>10, accessTokenTTL)
+	t.Logf("config: Gmail CallTimeout %v, PageTimeout %v; cache ceiling %d KB; access tokens live %v, the clock jumps %v at 1/4 and 3/4 of the run",
+		callTimeout, pageTimeout, cacheCeiling>>10, accessTokenTTL, tokenJump)
 	t.Logf("config: faults %.0f%% 500, %.0f%% 429 (Retry-After %v), %.0f%% slow (%v), %.0f%% malformed",
 		faults.P500*100, faults.P429*100, faults.RetryAfter, faults.PSlow*100, faults.SlowDelay, faults.PMalformed*100)
 
@@ -186,7 +193,9 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 	// concurrency; the test holds the transports to close them at the end.
 	gmailTransport := newTransport(*numClients)
 	tokenTransport := newTransport(*numClients)
+	clock := &jumpingClock{now: time.Now()}
 	env := apptest.Start(t, apptest.Options{
+		Now:         clock.Now,
 		Cache:       cache,
 		PageTimeout: pageTimeout,
 		CallTimeout: callTimeout,
@@ -232,29 +241,37 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 
 	// The revocation comes halfway through: after half the requests, or
 	// half the duration when that is sooner.
-	var revokedNow, revocationDone atomic.Bool
+	var revokedNow atomic.Bool
 	var revokeOnce sync.Once
 	revoke := func() {
 		revokeOnce.Do(func() {
 			// Set first, so any 303 seen later is checked against it.
 			revokedNow.Store(true)
 			env.Sandbox.RevokeAccount(revoked)
-			revocationDone.Store(true)
 		})
 	}
-	for _, c := range clients {
-		c.revocationDone = &revocationDone
-	}
 	var sent atomic.Int64
-	halfway := int64(perClient * *numClients / 2)
+	total := int64(perClient * *numClients)
 	sending := func() {
-		if sent.Add(1) == halfway {
+		switch sent.Add(1) {
+		case total / 4, 3 * total / 4:
+			clock.jump(tokenJump)
+		case total / 2:
 			revoke()
 		}
 	}
 	if *duration > 0 {
-		timer := time.AfterFunc(*duration/2, revoke)
-		defer timer.Stop()
+		for _, at := range []struct {
+			after time.Duration
+			do    func()
+		}{
+			{after: *duration / 4, do: func() { clock.jump(tokenJump) }},
+			{after: *duration / 2, do: revoke},
+			{after: 3 * *duration / 4, do: func() { clock.jump(tokenJump) }},
+		} {
+			timer := time.AfterFunc(at.after, at.do)
+			defer timer.Stop()
+		}
 	}
 	stopSampler := make(chan struct{})
 	samplerDone := make(chan int64)
@@ -423,4 +440,23 @@ func kilobytes(n int64) float64 { return float64(n) / (1 << 10) }
 
 func megabytes(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// jumpingClock is the clock the app and the sandbox share in the load test:
+// it stands still except when the test moves it.
+type jumpingClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *jumpingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *jumpingClock) jump(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }

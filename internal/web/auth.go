@@ -77,7 +77,7 @@ func (s *Server) handleCallback() http.Handler {
 			s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
 			failure = &problemBadState
 		case pending.Silent:
-			destination = s.finishRenewal(r.Context(), &data, query, pending)
+			destination, failure = s.finishRenewal(r.Context(), &data, query, pending)
 		default:
 			failure = s.finishSignIn(r.Context(), &data, query, pending, "")
 		}
@@ -189,23 +189,28 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 
 // finishRenewal ends a silent re-authorization and returns where the person
 // goes next: back to the page they asked for with the new token, or, for
-// any error (login_required, consent_required, interaction_required, a
-// refused code), to the start page with a note.
-func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) string {
+// any answer but a code (login_required, consent_required,
+// interaction_required) or a refused code, to the start page with a note.
+// Only when Google did not answer at all is it an outage page, the stored
+// token kept for the next try.
+func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) (string, *problem) {
 	// With prompt=none, Google answers for the login_hint's account or not
 	// at all, so the account is known without asking Gmail; the callback
 	// stays quick, and the new token fresh when the page asks for it.
 	signedIn := data.SignedIn
 	if failure := s.finishSignIn(ctx, data, query, pending, data.Account); failure != nil {
+		if failure == &problemGoogleDown {
+			return "", failure
+		}
 		s.log.Info("silent re-authorization failed", "error", clip(query.Get("error"), 64))
 		data.signOut(noticeExpired)
-		return "/"
+		return "/", nil
 	}
 	// A renewal keeps the session's absolute lifetime running from the
 	// sign-in the person made.
 	data.SignedIn = signedIn
 	data.Renewed = s.now()
-	return safeReturn(pending.Return)
+	return safeReturn(pending.Return), nil
 }
 
 // safeReturn checks a remembered page once more before redirecting to it:

@@ -81,11 +81,12 @@ func (s *Server) handleHome() http.Handler {
 
 		ctx, cancel := context.WithTimeout(r.Context(), s.pageTimeout)
 		defer cancel()
+		// The app's clock decides when a token is due, not the time.Now
+		// inside golang.org/x/oauth2: an expiry long past makes it refresh
+		// now, none makes it use the token as it is.
 		tok := data.Token.oauthToken()
+		tok.Expiry = time.Time{}
 		if data.Token.due(s.now()) {
-			// The app's clock decides when a token is due, not the
-			// time.Now inside golang.org/x/oauth2: an expiry long past makes
-			// it refresh now.
 			tok.Expiry = time.Unix(1, 0)
 		}
 		client, source := s.gmailFor(ctx, tok, data.Account)
@@ -96,11 +97,6 @@ func (s *Server) handleHome() http.Handler {
 			rewrite = true
 		}
 		if err != nil {
-			if errors.Is(err, errRenewalNeeded) {
-				// golang.org/x/oauth2 judged the token due by its own clock.
-				s.startRenewal(w, r, data, paging.link(), chained)
-				return
-			}
 			s.gmailFailed(w, r, data, rewrite, err)
 			return
 		}
@@ -406,31 +402,17 @@ func pageLink(token string, trail []string) string {
 // gmailFor returns a Gmail client that calls as tok, refreshing it through
 // golang.org/x/oauth2 when it is due, and the source that records the
 // refreshed token so the caller can store it. A token without a refresh
-// token fails with errRenewalNeeded once due, instead of oauth2's "token
-// expired and refresh token is not set", which looks like any other error.
+// token is used as it is: oauth2 would answer its expiry with "token expired
+// and refresh token is not set", which looks like any other failure, so
+// callers renew such a token before it is due instead.
 func (s *Server) gmailFor(ctx context.Context, tok *oauth2.Token, account string) (*gmail.Client, *recordingSource) {
-	var inner oauth2.TokenSource = accessOnlySource{tok}
+	inner := oauth2.StaticTokenSource(tok)
 	if tok.RefreshToken != "" {
 		inner = s.oauth.TokenSource(s.oauthContext(ctx), tok)
 	}
 	source := &recordingSource{source: inner}
 	authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
 	return s.gmail.Client(authed, account), source
-}
-
-// errRenewalNeeded reports an access token that is due and has no refresh
-// token: only a new authorization can replace it.
-var errRenewalNeeded = errors.New("access token due and no refresh token")
-
-// accessOnlySource hands out a token that cannot be refreshed while
-// golang.org/x/oauth2 still considers it valid.
-type accessOnlySource struct{ tok *oauth2.Token }
-
-func (a accessOnlySource) Token() (*oauth2.Token, error) {
-	if !a.tok.Valid() {
-		return nil, errRenewalNeeded
-	}
-	return a.tok, nil
 }
 
 // recordingSource remembers the last token it handed out, so the handler
