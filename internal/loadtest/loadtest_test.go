@@ -193,7 +193,9 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 	// concurrency; the test holds the transports to close them at the end.
 	gmailTransport := newTransport(*numClients)
 	tokenTransport := newTransport(*numClients)
-	clock := &jumpingClock{now: time.Now()}
+	// The clock the app and the sandbox share stands still except when
+	// the run moves it.
+	clock := apptest.NewClock()
 	env := apptest.Start(t, apptest.Options{
 		Now:         clock.Now,
 		Cache:       cache,
@@ -255,7 +257,7 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 	sending := func() {
 		switch sent.Add(1) {
 		case total / 4, 3 * total / 4:
-			clock.jump(tokenJump)
+			clock.Advance(tokenJump)
 		case total / 2:
 			revoke()
 		}
@@ -265,9 +267,9 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 			after time.Duration
 			do    func()
 		}{
-			{after: *duration / 4, do: func() { clock.jump(tokenJump) }},
+			{after: *duration / 4, do: func() { clock.Advance(tokenJump) }},
 			{after: *duration / 2, do: revoke},
-			{after: 3 * *duration / 4, do: func() { clock.jump(tokenJump) }},
+			{after: 3 * *duration / 4, do: func() { clock.Advance(tokenJump) }},
 		} {
 			timer := time.AfterFunc(at.after, at.do)
 			defer timer.Stop()
@@ -440,23 +442,4 @@ func kilobytes(n int64) float64 { return float64(n) / (1 << 10) }
 
 func megabytes(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-}
-
-// jumpingClock is the clock the app and the sandbox share in the load test:
-// it stands still except when the test moves it.
-type jumpingClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpingClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *jumpingClock) jump(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

@@ -650,16 +650,6 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	return form, nil
 }
 
-// single returns the only value of name, reporting false when the parameter
-// is missing or repeated (RFC 6749 §3.1 forbids repeats).
-func single(query url.Values, name string) (string, bool) {
-	values := query[name]
-	if len(values) != 1 {
-		return "", false
-	}
-	return values[0], true
-}
-
 // optional returns value as a parameter list that url.Values.Encode skips
 // when value is empty.
 func optional(value string) []string {

@@ -343,7 +343,7 @@ func TestSecondSignInStaysSignedIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
+			clk := apptest.NewClock()
 			env, app := start(t, apptest.Options{Now: clk.Now})
 			first := apptest.NewBrowser(t)
 			first.SignIn(t, app, hanako)
@@ -385,7 +385,7 @@ func TestSecondSignInStaysSignedIn(t *testing.T) {
 // re-authorization brings the person back to an older inbox page, with its
 // way back, and to nowhere else.
 func TestRenewalReturnsToThePageAskedFor(t *testing.T) {
-	clk := newClock()
+	clk := apptest.NewClock()
 	env, app := start(t, apptest.Options{Now: clk.Now})
 	b := signInElsewhere(t, app, hanako)
 	var olderHref string
@@ -448,7 +448,7 @@ func TestRenewalNeverLoops(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
+			clk := apptest.NewClock()
 			env, app := start(t, apptest.Options{Now: clk.Now})
 			b := signInElsewhere(t, app, hanako)
 			tt.prepare(t, env, b)
@@ -485,7 +485,7 @@ func TestRefreshRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := newClock()
+			clk := apptest.NewClock()
 			var refusing atomic.Bool
 			env, app := start(t, apptest.Options{Now: clk.Now, Deps: func(d *app.Deps) {
 				if tt.refusal != nil {
@@ -566,7 +566,7 @@ func unavailableOnRefresh(http.RoundTripper) http.RoundTripper {
 // like refreshes, do not extend a session past its absolute lifetime from
 // the sign-in the person made.
 func TestRenewalKeepsTheSessionLifetime(t *testing.T) {
-	clk := newClock()
+	clk := apptest.NewClock()
 	env, app := start(t, apptest.Options{Now: clk.Now})
 	b := signInElsewhere(t, app, hanako)
 	clk.Advance(web.SessionLifetime - 24*time.Hour)

@@ -3,9 +3,7 @@ package web_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
@@ -78,27 +76,6 @@ func newGmailService(t *testing.T) *gmail.Service {
 		t.Fatal(err)
 	}
 	return service
-}
-
-// clock is a settable clock shared by the app and the sandbox, so a test
-// moves both past a token's expiry without sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // signInElsewhere signs account in with a second browser, as after a

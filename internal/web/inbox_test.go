@@ -389,7 +389,7 @@ func TestInboxDecodesEveryCharset(t *testing.T) {
 // a view is written back even when the Gmail call after it fails, so the
 // next view uses it instead of refreshing again.
 func TestRefreshedTokenIsKeptWhenGmailFails(t *testing.T) {
-	clk := newClock()
+	clk := apptest.NewClock()
 	env, app := start(t, apptest.Options{Now: clk.Now, PageTimeout: 2 * time.Second, CallTimeout: time.Second})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
