@@ -155,8 +155,6 @@ func consentCode(t *testing.T, tg *target) string {
 		t.Fatalf("%s: consent page = %d; want 200\n%s", tg.name, page.StatusCode, page.Body)
 	}
 	action, form := apptest.ParseForm(t, page)
-	// newTarget's IssueToken granted the first account already.
-	form.Set("account", tg.sandbox.Accounts()[1])
 	back := browser.Decide(t, &apptest.Consent{Page: page, Action: action, Form: form}, "allow").Location(t)
 	if back.Query().Get("state") != "contract-state" || back.Query().Get("code") == "" {
 		t.Fatalf("%s: consent redirected to %s; want the code and our state", tg.name, back.Redacted())
