@@ -275,8 +275,10 @@ func (s *Server) RevokeAccount(account string) {
 
 // IssueToken mints tokens for account without the consent page. With no
 // scopes it grants GmailScope. The tokens belong to the configured client, so
-// the refresh token works at TokenPath. An account that is not seeded gets an
-// empty mailbox.
+// the refresh token works at TokenPath. It counts as the account's grant, as a
+// consent would: a later sign-in of the account skips the consent screen and
+// gets no refresh token, unless it asks with prompt=consent. An account that
+// is not seeded gets an empty mailbox.
 func (s *Server) IssueToken(account string, scopes ...string) Token {
 	if len(scopes) == 0 {
 		scopes = []string{GmailScope}
