@@ -24,6 +24,10 @@ const commandShutdownTimeout = 5 * time.Second
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: gmailoauth sandbox [flags]\n\nServes the sandbox Google alone and prints the settings to point a client at it.\n\nFlags:")
+		flags.PrintDefaults()
+	}
 	var (
 		addr         = flags.String("addr", "127.0.0.1:8081", "address to listen on")
 		clientID     = flags.String("client-id", "sandbox-client.apps.googleusercontent.com", "the one OAuth client the sandbox knows")
