@@ -185,6 +185,21 @@ func TestTokenErrors(t *testing.T) {
 			wantStatus: http.StatusBadRequest, wantError: "invalid_grant",
 		},
 		{
+			name:       "wrong client secret in the body",
+			edit:       func(tg *target, form url.Values) { form.Set("client_secret", "GOCSPX-wrong") },
+			wantStatus: http.StatusUnauthorized, wantError: "invalid_client",
+		},
+		{
+			name:       "unknown client",
+			edit:       func(tg *target, form url.Values) { form.Set("client_id", "0-contract-test.apps.googleusercontent.com") },
+			wantStatus: http.StatusUnauthorized, wantError: "invalid_client",
+		},
+		{
+			name:       "missing grant_type",
+			edit:       func(tg *target, form url.Values) { form.Del("grant_type") },
+			wantStatus: http.StatusBadRequest, wantError: "unsupported_grant_type",
+		},
+		{
 			name:       "unknown grant_type",
 			edit:       func(tg *target, form url.Values) { form.Set("grant_type", "password") },
 			wantStatus: http.StatusBadRequest, wantError: "unsupported_grant_type",
@@ -217,6 +232,18 @@ func TestTokenErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("code redeemed with another redirect URI", func(t *testing.T) {
+		tg := newTarget(t)
+		tg.sandboxOnly(t, "an authorization code takes a person at Google's consent screen")
+		form := url.Values{
+			"grant_type": {"authorization_code"}, "code": {consentCode(t, tg)}, "code_verifier": {verifier},
+			"redirect_uri": {"http://127.0.0.1:9/elsewhere"}, "client_id": {tg.clientID}, "client_secret": {tg.clientSecret},
+		}
+		got := postForm(t, tg.tokenURL, form)
+		if code, _ := field(t, got.body, "error").(string); got.status != http.StatusBadRequest || code != "redirect_uri_mismatch" {
+			t.Errorf("%s answered %d %q; want 400 redirect_uri_mismatch\n%s", tg.name, got.status, code, got.body)
+		}
+	})
 }
 
 func TestRevocation(t *testing.T) {
