@@ -19,6 +19,11 @@
 //	Gmail:    base + "/gmail/v1/users/{userId}/..."
 //	batch:    base + GmailBatchPath
 //
+// Tests and load generators steer it with SetLatency, InjectFaults,
+// SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount and
+// IssueToken, and observe it with Stats. Main serves it on its own, for
+// other clients: `gmailoauth sandbox -h`.
+//
 // # OAuth: as Google behaves
 //
 // The authorization endpoint shows Google's own error page (400, or 401
@@ -60,11 +65,6 @@
 //   - The consent screen and the account chooser are one page when the
 //     browser has no sandbox Google session and no login_hint, since the
 //     person has not said who they are yet.
-//
-// Tests and load generators steer it with SetLatency, InjectFaults,
-// SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount and
-// IssueToken, and observe it with Stats. Main serves it on its own, for
-// other clients: `gmailoauth sandbox -h`.
 //
 // # Gmail API: as Google behaves
 //
