@@ -244,6 +244,34 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 	}
 }
 
+// TestSecondSignInIsRenewedSilently signs in in this browser after another
+// one granted access, so Google gives this one no refresh token. Past its
+// token's expiry, a reload bounces through Google with prompt=none and
+// lands back on the inbox, cookies and all, with no page in between.
+func TestSecondSignInIsRenewedSilently(t *testing.T) {
+	clock := apptest.NewClock()
+	env := apptest.Start(t, apptest.Options{Now: clock.Now})
+	account := env.Sandbox.Accounts()[0]
+	apptest.NewBrowser(t).SignIn(t, env.Apps[0], account)
+	tb := openBrowser(t)
+	signIn(t, tb, env)
+
+	clock.Advance(2 * time.Hour)
+	before := env.Sandbox.Stats()
+	if status := tb.reload(); status != http.StatusOK {
+		t.Fatalf("reload /home with an expired token and no refresh token = %d; want 200", status)
+	}
+	if got := tb.path(); got != "/home" {
+		t.Errorf("after the renewal the tab is at %s; want /home", got)
+	}
+	wantInbox(t, tb, account, pageSize)
+	after := env.Sandbox.Stats()
+	if got := after.TokenCalls - before.TokenCalls; got != 1 || after.RefreshGrants != before.RefreshGrants {
+		t.Errorf("reload: %d token calls, %d refresh grants; want the one code exchange of a silent re-authorization",
+			got, after.RefreshGrants-before.RefreshGrants)
+	}
+}
+
 func TestGmailDownPage(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	app := env.Apps[0]
