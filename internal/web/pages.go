@@ -2,7 +2,6 @@ package web
 
 import (
 	"io"
-	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,7 +22,8 @@ func (s *Server) handleIndex() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
 		if data.Token == nil && data.Notice == "" && !rewrite {
-			writePage(w, http.StatusOK, s.signedOutIndex[language(r)])
+			index := s.signedOutIndex[language(r)]
+			writePage(w, r, http.StatusOK, index.plain, index.gzipped)
 			return
 		}
 		page := indexData{layoutData: s.layout(r, "", data), SignedIn: data.Token != nil}
@@ -41,20 +41,22 @@ func (s *Server) handleIndex() http.Handler {
 	})
 }
 
-// handleStatic serves GET /static/…: the embedded stylesheet and images.
-// The files change only with a new build, so browsers may keep them a day.
-// A missing file, or a directory (no listings), gets the app's own
-// not-found page rather than the file server's plain text.
+// handleStatic serves GET /static/…: the embedded stylesheet and images,
+// forever under their content-hashed names, which pages link, and for a
+// day under their plain names. Anything else, a directory included (no
+// listings), gets the app's own not-found page.
 func (s *Server) handleStatic() http.Handler {
-	files := http.StripPrefix("/static/", http.FileServerFS(s.static))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
-		if info, err := fs.Stat(s.static, name); err != nil || info.IsDir() {
-			s.renderProblem(w, r, problemNotFound)
+		if file, ok := s.assets.byHashedName[name]; ok {
+			file.serve(w, r, cacheForever)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		files.ServeHTTP(w, r)
+		if file, ok := s.assets.byName[name]; ok {
+			file.serve(w, r, cacheADay)
+			return
+		}
+		s.renderProblem(w, r, problemNotFound)
 	})
 }
 
@@ -62,15 +64,12 @@ func (s *Server) handleStatic() http.Handler {
 // a missing one is a console error on every page.
 func (s *Server) handleFavicon() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, err := s.static.Open("favicon.svg")
-		if err != nil {
+		file, ok := s.assets.byName["favicon.svg"]
+		if !ok {
 			s.renderProblem(w, r, problemNotFound)
 			return
 		}
-		defer f.Close()
-		w.Header().Set("Content-Type", "image/svg+xml")
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		io.Copy(w, f)
+		file.serve(w, r, cacheADay)
 	})
 }
 

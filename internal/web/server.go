@@ -5,6 +5,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -73,15 +74,19 @@ type Server struct {
 	messageURL     func(account, id string) string
 	sandboxURL     string
 	pages          *pages
-	static         fs.FS
 	httpClient     *http.Client
 	log            *slog.Logger
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
-	draining       atomic.Bool          // set at shutdown: /readyz says 503
-	signedOutIndex map[i18n.Lang][]byte // the start page as everyone signed out sees it, in each language
+	draining       atomic.Bool // set at shutdown: /readyz says 503
+	assets         *assets
+	// The start page as everyone signed out sees it, in each language.
+	signedOutIndex map[i18n.Lang]prerendered
 }
+
+// prerendered is a page rendered once, and gzipped.
+type prerendered struct{ plain, gzipped []byte }
 
 // New checks opts, parses the templates and builds the routes. A broken
 // template fails here, at start, not in front of a person.
@@ -103,7 +108,11 @@ func New(opts Options) (*Server, error) {
 	if err := catalogue.Check(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	pages, err := parsePages(opts.Templates)
+	files, err := loadAssets(opts.Static)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	pages, err := parsePages(opts.Templates, files)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -127,7 +136,7 @@ func New(opts Options) (*Server, error) {
 		messageURL:     opts.MessageURL,
 		sandboxURL:     opts.SandboxURL,
 		pages:          pages,
-		static:         opts.Static,
+		assets:         files,
 		httpClient:     opts.HTTPClient,
 		log:            opts.Logger,
 		now:            now,
@@ -152,14 +161,14 @@ func New(opts Options) (*Server, error) {
 	if s.messageURL == nil {
 		s.messageURL = func(string, string) string { return "" }
 	}
-	s.signedOutIndex = make(map[i18n.Lang][]byte, len(i18n.Langs))
+	s.signedOutIndex = make(map[i18n.Lang]prerendered, len(i18n.Langs))
 	for _, lang := range i18n.Langs {
 		var index bytes.Buffer
 		data := indexData{layoutData: layoutData{Lang: lang, Here: "/", SandboxURL: s.sandboxURL}}
 		if err := pages.index.Execute(&index, data); err != nil {
 			return nil, fmt.Errorf("web: index.html in %s: %w", lang, err)
 		}
-		s.signedOutIndex[lang] = index.Bytes()
+		s.signedOutIndex[lang] = prerendered{plain: index.Bytes(), gzipped: gzipBytes(index.Bytes(), gzip.BestCompression)}
 	}
 	s.handler = s.routes()
 	return s, nil
