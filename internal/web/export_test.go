@@ -1,9 +1,23 @@
 package web
 
-// SessionSecrets returns the secret values a decoded session cookie holds,
-// so tests can check that none of them reaches a log line.
-func SessionSecrets(values map[any]any) []string {
-	data, _ := values[sessionValueKey].(sessionData)
+import (
+	"time"
+
+	"github.com/gorilla/securecookie"
+)
+
+// SessionSecrets opens a session cookie with keys, as the app does, and
+// returns the secret values it holds, so tests can check that none of them
+// reaches a log line.
+func SessionSecrets(name, raw string, keys [][]byte) ([]string, error) {
+	store, err := newSessionStore(keys, false, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	var data sessionData
+	if err := securecookie.DecodeMulti(name, raw, &data, store.store.Codecs...); err != nil {
+		return nil, err
+	}
 	var secrets []string
 	for _, a := range data.Attempts {
 		secrets = append(secrets, a.State, a.Verifier)
@@ -11,7 +25,7 @@ func SessionSecrets(values map[any]any) []string {
 	if data.Token != nil {
 		secrets = append(secrets, data.Token.Access, data.Token.Refresh)
 	}
-	return secrets
+	return secrets, nil
 }
 
 // Catalogue is the app's message catalogue, for tests that look for

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/securecookie"
-
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/sandbox"
 	"gmailoauth/internal/web"
@@ -60,12 +58,12 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	b.Get(t, app.URL+"/home")
 
 	appURL, _ := url.Parse(app.URL)
-	var values map[any]any
-	if err := securecookie.DecodeMulti("gmail_session", b.Jar.Cookies(appURL)[0].Value, &values, securecookie.New(keys[0], keys[1])); err != nil {
+	sessionSecrets, err := web.SessionSecrets("gmail_session", b.Jar.Cookies(appURL)[0].Value, keys)
+	if err != nil {
 		t.Fatal(err)
 	}
 	secrets := []string{back.Query().Get("code"), back.Query().Get("state"), "attacker-code-12345"}
-	secrets = append(secrets, web.SessionSecrets(values)...)
+	secrets = append(secrets, sessionSecrets...)
 	b.PostForm(t, app.URL+"/logout", app.URL, nil)
 
 	out := logs.String()

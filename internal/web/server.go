@@ -143,11 +143,7 @@ func New(opts Options) (*Server, error) {
 		location:       opts.Location,
 	}
 	if s.gmailTransport == nil {
-		// Gmail calls of many page views share connections; the default of
-		// two idle connections per host would reopen them under load.
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		transport.MaxIdleConnsPerHost = 64
-		s.gmailTransport = transport
+		s.gmailTransport = newGmailTransport()
 	}
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 10 * time.Second}
@@ -172,6 +168,25 @@ func New(opts Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// maxIdleGmailConns is how many idle connections to Gmail are kept: one
+// per page view in flight, for as many as a busy instance serves at once
+// (256 in make bench), with room to spare. Fewer would close connections
+// that the next moment's views must open again.
+const maxIdleGmailConns = 1024
+
+// newGmailTransport is the transport to Gmail: Go's default, keeping an
+// idle connection for every page view in flight. Over https Google speaks
+// HTTP/2, which carries concurrent calls on one connection, up to the
+// stream limit Google announces, opening another only beyond it; so
+// there the idle limits hardly come into play; they matter over HTTP/1.1,
+// which the sandbox and any proxy without HTTP/2 speak.
+func newGmailTransport() *http.Transport {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = maxIdleGmailConns
+	transport.MaxIdleConnsPerHost = maxIdleGmailConns
+	return transport
 }
 
 // Drain marks the server as shutting down: /readyz answers 503 so a load

@@ -66,18 +66,23 @@ type authToken struct {
 }
 
 func init() {
-	// gorilla/sessions keeps values as interface{} and encodes them with gob,
-	// which must know the concrete type.
+	// Cookies written before sessions were JSON hold gob, which must know the
+	// concrete type to decode them.
 	gob.Register(sessionData{})
 }
 
 const sessionValueKey = "data"
 
 // sessionStore wraps the cookie store so handlers deal only in sessionData.
+// The cookie holds sessionData as JSON, sealed by securecookie: JSON
+// decodes in a fraction of gob's time, because a gob stream carries its
+// type definitions and every cookie is a new stream. Cookies sealed
+// earlier hold gob; they still open (legacy), and are written back as JSON.
 type sessionStore struct {
-	store *sessions.CookieStore
-	name  string
-	now   func() time.Time
+	store  *sessions.CookieStore // its Options, and its codecs made JSON
+	legacy []securecookie.Codec  // the same keys, with gob
+	name   string
+	now    func() time.Time
 }
 
 // newSessionStore builds an encrypted cookie store from key pairs, newest
@@ -104,9 +109,16 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 		SameSite: http.SameSiteLaxMode,
 	}
 	store.MaxAge(sessionMaxAge)
+	legacy := securecookie.CodecsFromPairs(keyPairs...)
+	for _, codec := range append(legacy, store.Codecs...) {
+		if sc, ok := codec.(*securecookie.SecureCookie); ok {
+			sc.MaxAge(sessionMaxAge)
+			sc.MaxLength(maxCookieBytes)
+		}
+	}
 	for _, codec := range store.Codecs {
 		if sc, ok := codec.(*securecookie.SecureCookie); ok {
-			sc.MaxLength(maxCookieBytes)
+			sc.SetSerializer(securecookie.JSONEncoder{})
 		}
 	}
 	// The __Host- prefix makes the browser refuse the cookie unless it is
@@ -115,7 +127,7 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 	if secure {
 		name = "__Host-gmail_session"
 	}
-	return &sessionStore{store: store, name: name, now: now}, nil
+	return &sessionStore{store: store, legacy: legacy, name: name, now: now}, nil
 }
 
 // load returns the browser's session. A cookie that does not decode (forged,
@@ -130,15 +142,17 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 	if err != nil {
 		return sessionData{}, false
 	}
-	values := map[any]any{}
-	if err := securecookie.DecodeMulti(s.name, cookie.Value, &values, s.store.Codecs...); err != nil {
-		return sessionData{}, true
-	}
-	data, _ = values[sessionValueKey].(sessionData)
-	if len(s.store.Codecs) > 1 {
+	if err := securecookie.DecodeMulti(s.name, cookie.Value, &data, s.store.Codecs...); err != nil {
+		values := map[any]any{}
+		if err := securecookie.DecodeMulti(s.name, cookie.Value, &values, s.legacy...); err != nil {
+			return sessionData{}, true
+		}
+		data, _ = values[sessionValueKey].(sessionData)
+		rewrite = true
+	} else if len(s.store.Codecs) > 1 {
 		// Only the newest codec is tried again: when it fails, the cookie
 		// opened with an older one.
-		rewrite = s.store.Codecs[0].Decode(s.name, cookie.Value, &map[any]any{}) != nil
+		rewrite = s.store.Codecs[0].Decode(s.name, cookie.Value, &sessionData{}) != nil
 	}
 	if data.Token != nil && s.now().Sub(data.SignedIn) > sessionLifetime {
 		data.signOut(noticeLifetime)
@@ -152,17 +166,15 @@ var errSessionTooLarge = errors.New("session does not fit in a 4096-byte cookie"
 
 // save writes data to the response as the session cookie.
 func (s *sessionStore) save(w http.ResponseWriter, r *http.Request, data sessionData) error {
-	sess := sessions.NewSession(s.store, s.name)
-	opts := *s.store.Options
-	sess.Options = &opts
-	sess.Values[sessionValueKey] = data
-	if err := s.store.Save(r, w, sess); err != nil {
+	encoded, err := securecookie.EncodeMulti(s.name, data, s.store.Codecs...)
+	if err != nil {
 		var scErr securecookie.Error
 		if errors.As(err, &scErr) && scErr.IsUsage() {
 			return fmt.Errorf("save session: %w: %v", errSessionTooLarge, err)
 		}
 		return fmt.Errorf("save session: %w", err)
 	}
+	http.SetCookie(w, sessions.NewCookie(s.name, encoded, s.store.Options))
 	return nil
 }
 
