@@ -72,7 +72,12 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		_, err := fmt.Fprintln(stdout, config.NewSessionKeys())
 		return err
 	}
-	log := newLogger(cfg.LogFormat, stdout)
+	// Log lines, one per request, are written in batches a tenth of a
+	// second apart at most: a write per line would be a system call per
+	// request.
+	logOut := app.NewLogWriter(stdout, 100*time.Millisecond)
+	defer logOut.Close()
+	log := newLogger(cfg.LogFormat, logOut)
 
 	listener, err := listen("tcp", cfg.Addr)
 	if err != nil {
