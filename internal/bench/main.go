@@ -342,7 +342,8 @@ func (b *bench) memory(ctx context.Context, stdout io.Writer) ([]memoryResult, e
 			if err != nil {
 				return nil, err
 			}
-			l, err := runWrk(ctx, app.proc.url+"/home", connections, b.memoryDuration, app.cookie)
+			// As a browser asks: compressed, which holds compressors in memory.
+			l, err := runWrk(ctx, app.proc.url+"/home", connections, b.memoryDuration, app.cookie, "Accept-Encoding: gzip")
 			if err != nil {
 				return nil, err
 			}
