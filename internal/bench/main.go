@@ -194,7 +194,8 @@ type target struct {
 // measurement is a target's result in one round.
 type measurement struct {
 	load
-	cpuPerRequest time.Duration
+	cpuPerRequest     time.Duration // of the server loaded
+	sandboxPerRequest time.Duration // of the sandbox, which the app calls
 }
 
 func (b *bench) targets() []target {
@@ -220,21 +221,26 @@ func (b *bench) throughput(ctx context.Context, stdout io.Writer) (map[string][]
 	results := map[string][]measurement{}
 	for round := 1; round <= b.rounds; round++ {
 		for _, t := range b.targets() {
-			m, err := measure(ctx, t.proc(), t.path, b.connections, b.duration, t.headers...)
+			m, err := measure(ctx, t.proc(), b.sandbox, t.path, b.connections, b.duration, t.headers...)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.name, err)
 			}
-			fmt.Fprintf(stdout, "round %d  %-18s %9.0f req/s  %6.0f µs CPU/request  p99 %v\n",
-				round, t.name, m.perSecond, float64(m.cpuPerRequest)/float64(time.Microsecond), m.p99)
+			fmt.Fprintf(stdout, "round %d  %-18s %9.0f req/s  %6.0f µs CPU/request, sandbox %4.0f µs  p99 %v\n",
+				round, t.name, m.perSecond, micros(m.cpuPerRequest), micros(m.sandboxPerRequest), m.p99)
 			results[t.name] = append(results[t.name], m)
 		}
 	}
 	return results, nil
 }
 
-// measure runs wrk against p and charges p's CPU time to the requests.
-func measure(ctx context.Context, p *process, path string, connections int, d time.Duration, headers ...string) (measurement, error) {
+// measure runs wrk against p and charges p's CPU time, and the sandbox's,
+// to the requests.
+func measure(ctx context.Context, p, sandbox *process, path string, connections int, d time.Duration, headers ...string) (measurement, error) {
 	before, err := p.cpu()
+	if err != nil {
+		return measurement{}, err
+	}
+	sandboxBefore, err := sandbox.cpu()
 	if err != nil {
 		return measurement{}, err
 	}
@@ -246,12 +252,17 @@ func measure(ctx context.Context, p *process, path string, connections int, d ti
 	if err != nil {
 		return measurement{}, err
 	}
+	sandboxAfter, err := sandbox.cpu()
+	if err != nil {
+		return measurement{}, err
+	}
 	if l.failures > 0 {
 		return measurement{}, fmt.Errorf("%d of %d requests failed", l.failures, l.requests)
 	}
 	m := measurement{load: l}
 	if l.requests > 0 {
 		m.cpuPerRequest = (after - before) / time.Duration(l.requests)
+		m.sandboxPerRequest = (sandboxAfter - sandboxBefore) / time.Duration(l.requests)
 	}
 	return m, nil
 }
@@ -383,12 +394,13 @@ func (b *bench) sandboxConnections() (int64, error) {
 func (b *bench) report(stdout io.Writer, results map[string][]measurement, sizes map[string]pageSize, memory []memoryResult) {
 	fmt.Fprintf(stdout, "\nsummary (medians of %d rounds; ratios are taken within a round, then the median)\n", b.rounds)
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "target\treq/s\tapp CPU/request\t")
+	fmt.Fprintln(w, "target\treq/s\tserver CPU/request\tsandbox CPU/request\t")
 	for _, t := range b.targets() {
 		ms := results[t.name]
-		fmt.Fprintf(w, "%s\t%.0f\t%.0f µs\t\n", t.name,
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f µs\t%.0f µs\t\n", t.name,
 			median(ms, func(m measurement) float64 { return m.perSecond }),
-			median(ms, func(m measurement) float64 { return float64(m.cpuPerRequest) / float64(time.Microsecond) }))
+			median(ms, cpuMicros),
+			median(ms, func(m measurement) float64 { return micros(m.sandboxPerRequest) }))
 	}
 	w.Flush()
 	ratio := func(label, num, den string) {
@@ -407,6 +419,10 @@ func (b *bench) report(stdout io.Writer, results map[string][]measurement, sizes
 	ratio("before / as a share of bare net/http", "before /", "bare net/http")
 	ratio("after /home over before /home", "after /home", "before /home")
 	ratio("after /home gzip over before /home", "after /home gzip", "before /home")
+	if before, after := results["before /home"], results["after /home"]; len(before) > 0 && len(after) > 0 {
+		fmt.Fprintf(stdout, "%-42s %.2f (app CPU per view, before over after: less disturbed by a busy machine than req/s)\n",
+			"after /home over before /home, by CPU", median(before, cpuMicros)/median(after, cpuMicros))
+	}
 	if plain, gz := results["after /home"], results["after /home gzip"]; len(plain) > 0 && len(gz) > 0 {
 		cost := median(gz, cpuMicros) - median(plain, cpuMicros)
 		fmt.Fprintf(stdout, "%-42s %.0f µs of app CPU per view\n", "gzip's cost on /home", cost)
@@ -423,7 +439,9 @@ func (b *bench) report(stdout io.Writer, results map[string][]measurement, sizes
 	}
 }
 
-func cpuMicros(m measurement) float64 { return float64(m.cpuPerRequest) / float64(time.Microsecond) }
+func cpuMicros(m measurement) float64 { return micros(m.cpuPerRequest) }
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func median(ms []measurement, f func(measurement) float64) float64 {
 	if len(ms) == 0 {
