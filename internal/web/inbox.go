@@ -28,12 +28,12 @@ const (
 // inboxData is the template data of the inbox page.
 type inboxData struct {
 	layoutData
-	Rows       []template.HTML // each message's row, rendered by the "row" template
-	Estimate   int             // Gmail's resultSizeEstimate: "about N unread"
-	PageNumber int             // 1 for the newest page
-	Older      string          // link to the next (older) page, or ""
-	Newer      string          // link to the previous (newer) page, or ""
-	Failed     int             // messages whose details could not be fetched
+	List       template.HTML // the messages' rows, rendered by the "list" template; "" for none
+	Estimate   int           // Gmail's resultSizeEstimate: "about N unread"
+	PageNumber int           // 1 for the newest page
+	Older      string        // link to the next (older) page, or ""
+	Newer      string        // link to the previous (newer) page, or ""
+	Failed     int           // messages whose details could not be fetched
 }
 
 // messageView is the template data of one row of the inbox.
@@ -110,19 +110,11 @@ func (s *Server) handleHome() http.Handler {
 			Older:      paging.olderLink(page.NextPageToken),
 			Newer:      paging.newerLink(),
 		}
-		now := s.now().In(s.location)
-		view.Rows = make([]template.HTML, 0, len(page.Messages))
-		for _, m := range page.Messages {
-			if m.Err != nil {
-				view.Failed++
-			}
-			row, err := s.row(data.Account, m, now, view.Lang)
-			if err != nil {
-				s.log.Error("render", "path", r.URL.Path, "template", "row", "err", err)
-				s.renderProblem(w, r, problemInternal)
-				return
-			}
-			view.Rows = append(view.Rows, row)
+		view.List, view.Failed, err = s.list(data.Account, page.Messages, s.now().In(s.location), view.Lang)
+		if err != nil {
+			s.log.Error("render", "path", r.URL.Path, "template", "list", "err", err)
+			s.renderProblem(w, r, problemInternal)
+			return
 		}
 		s.render(w, r, http.StatusOK, s.pages.inbox, view)
 	})
@@ -193,33 +185,94 @@ type cachedRow struct {
 	html template.HTML
 }
 
-// row returns message m's row of the inbox in language lang. Rendering a
-// row costs dozens of escaper calls, so rows are kept beside the message's
-// metadata in the cache, under account and lang: a row never shows for
-// another account or in another language. The relative date is worked out
-// on every view, and a kept row serves only while it shows the same one;
-// otherwise the row is rendered again and replaces it.
-func (s *Server) row(account string, m gmail.Summary, now time.Time, lang i18n.Lang) (template.HTML, error) {
-	when := ""
-	if m.Err == nil && !m.Date.IsZero() {
-		when = relativeDate(m.Date.In(s.location), now, lang)
+// cachedList is a page's rendered list of rows as kept in the metadata
+// cache, beside its first message, with the messages and relative dates it
+// shows.
+type cachedList struct {
+	signature string
+	html      template.HTML
+}
+
+// list returns the rows of messages in language lang, and how many of them
+// are only IDs because their details failed. Each row costs dozens of
+// escaper calls, and placing it in the list one more, so both are kept
+// beside the messages' metadata in the cache, under account and lang: a row
+// never shows for another account or in another language. The relative
+// dates are worked out on every view, and what is kept serves only while it
+// shows the same ones; otherwise it is rendered again and replaces what was
+// kept. Failed messages are never kept: the next view tries them again.
+func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (template.HTML, int, error) {
+	if len(messages) == 0 {
+		return "", 0, nil
+	}
+	whens := make([]string, len(messages))
+	failed := 0
+	var signature strings.Builder
+	for i, m := range messages {
+		if m.Err != nil {
+			failed++
+		} else if !m.Date.IsZero() {
+			whens[i] = relativeDate(m.Date.In(s.location), now, lang)
+		}
+		signature.WriteString(m.ID)
+		signature.WriteByte(0)
+		signature.WriteString(whens[i])
+		signature.WriteByte(0)
 	}
 	cache := s.gmail.Cache()
-	if cache != nil && m.Err == nil {
+	keep := cache != nil && failed == 0
+	listKey := string(lang) + "/list"
+	if keep {
+		if kept, ok := cache.Rendering(account, messages[0].ID, listKey); ok && kept.(cachedList).signature == signature.String() {
+			return kept.(cachedList).html, 0, nil
+		}
+	}
+	rows := make([]template.HTML, len(messages))
+	for i, m := range messages {
+		var err error
+		if rows[i], err = s.row(account, m, whens[i], lang); err != nil {
+			return "", 0, err
+		}
+	}
+	html, err := s.execute(s.pages.list, rows)
+	if err != nil {
+		return "", 0, err
+	}
+	if keep {
+		sig := signature.String()
+		cache.SetRendering(account, messages[0].ID, listKey, cachedList{signature: sig, html: html}, int64(len(sig)+len(html)))
+	}
+	return html, failed, nil
+}
+
+// row returns message m's row in language lang, showing when as its
+// relative date: the kept one if it shows the same date, else a new one.
+func (s *Server) row(account string, m gmail.Summary, when string, lang i18n.Lang) (template.HTML, error) {
+	cache := s.gmail.Cache()
+	keep := cache != nil && m.Err == nil
+	if keep {
 		if kept, ok := cache.Rendering(account, m.ID, string(lang)); ok && kept.(cachedRow).when == when {
 			return kept.(cachedRow).html, nil
 		}
 	}
-	buf := getBuffer()
-	defer putBuffer(buf)
-	if err := s.pages.row.Execute(buf, s.messageView(account, m, when, lang)); err != nil {
+	html, err := s.execute(s.pages.row, s.messageView(account, m, when, lang))
+	if err != nil {
 		return "", err
 	}
-	html := template.HTML(buf.String())
-	if cache != nil && m.Err == nil {
+	if keep {
 		cache.SetRendering(account, m.ID, string(lang), cachedRow{when: when, html: html}, int64(len(when)+len(html)))
 	}
 	return html, nil
+}
+
+// execute renders a fragment of a page.
+func (s *Server) execute(t *template.Template, data any) (template.HTML, error) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := t.Execute(buf, data); err != nil {
+		return "", err
+	}
+	return template.HTML(buf.String()), nil
 }
 
 // messageView prepares one message for its row in lang; when is its

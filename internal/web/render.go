@@ -16,10 +16,10 @@ import (
 )
 
 // pages holds every template, parsed once at start: the shared layout plus
-// one page each, and the inbox's row.
+// one page each, and the inbox's list and row.
 type pages struct {
 	index, inbox, problem *template.Template
-	row                   *template.Template
+	list, row             *template.Template // parts of the inbox
 }
 
 func parsePages(fsys fs.FS, files *assets) (*pages, error) {
@@ -42,8 +42,8 @@ func parsePages(fsys fs.FS, files *assets) (*pages, error) {
 	if p.problem, err = parse("problem.html"); err != nil {
 		return nil, err
 	}
-	if p.row = p.inbox.Lookup("row"); p.row == nil {
-		return nil, fmt.Errorf("parse inbox.html: no \"row\" template")
+	if p.list, p.row = p.inbox.Lookup("list"), p.inbox.Lookup("row"); p.list == nil || p.row == nil {
+		return nil, fmt.Errorf("parse inbox.html: no \"list\" or \"row\" template")
 	}
 	return &p, nil
 }
