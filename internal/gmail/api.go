@@ -62,14 +62,17 @@ func (c *Client) list(ctx context.Context, sem semaphore, opts ListOptions) (Lis
 	if opts.PageToken != "" {
 		query.Set("pageToken", opts.PageToken)
 	}
+	type ref struct {
+		ID       string `json:"id"`
+		ThreadID string `json:"threadId"`
+	}
 	var raw struct {
-		Messages []struct {
-			ID       string `json:"id"`
-			ThreadID string `json:"threadId"`
-		} `json:"messages"`
+		Messages           []ref  `json:"messages"`
 		NextPageToken      string `json:"nextPageToken"`
 		ResultSizeEstimate int    `json:"resultSizeEstimate"`
 	}
+	// Room for a whole page, so decoding does not grow the slice step by step.
+	raw.Messages = make([]ref, 0, min(max(opts.MaxResults, 0), maxPageSize))
 	if err := c.getJSON(ctx, sem, "list", messagesPath, query, &raw); err != nil {
 		return ListResult{}, err
 	}

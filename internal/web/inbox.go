@@ -208,6 +208,7 @@ func (s *Server) list(account string, messages []gmail.Summary, now time.Time, l
 	whens := make([]string, len(messages))
 	failed := 0
 	var signature strings.Builder
+	signature.Grow(len(messages) * 40)
 	for i, m := range messages {
 		if m.Err != nil {
 			failed++
