@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,8 +138,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer func() { app.proc.stop() }()
 	}
 
-	fmt.Fprintf(stdout, "bench: sandbox, bare net/http and %d build(s) of the app, each in its own process; wrk at %d connections, %v a run, %d rounds\n",
-		len(b.apps), s.connections, s.duration, s.rounds)
+	fmt.Fprintf(stdout, "bench: sandbox, bare net/http and %d build(s) of the app, each in its own process; wrk at %d connections, %v a run, %d rounds; load average %s\n",
+		len(b.apps), s.connections, s.duration, s.rounds, loadAverage())
 	results, err := b.throughput(ctx, stdout)
 	if err != nil {
 		return err
@@ -152,7 +153,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	b.report(stdout, results, sizes, memory)
+	// Other work on the machine takes CPU from the servers and wrk alike,
+	// but not evenly: figures taken under a high load are worth repeating.
+	fmt.Fprintf(stdout, "load average at the end: %s (the machine has %d CPUs)\n", loadAverage(), runtime.NumCPU())
 	return nil
+}
+
+// loadAverage is the one-minute load average, or "?" where unknown.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(data))[0]
 }
 
 // startApp starts app against the sandbox, signs in and views /home once,
