@@ -403,7 +403,7 @@ func ParseForm(t testing.TB, page *Response) (action string, form url.Values) {
 		}
 		switch Attr(input, "type") {
 		case "radio", "checkbox":
-			if HasAttr(input, "checked") {
+			if hasAttr(input, "checked") {
 				form.Add(name, Attr(input, "value"))
 			}
 		default:
@@ -440,7 +440,7 @@ func FindAll(n *html.Node, tag string) []*html.Node {
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.ElementNode && c.Data == name && (class == "" || HasClass(c, class)) {
+			if c.Type == html.ElementNode && c.Data == name && (class == "" || hasClass(c, class)) {
 				found = append(found, c)
 			}
 			walk(c)
@@ -460,8 +460,8 @@ func Attr(n *html.Node, key string) string {
 	return ""
 }
 
-// HasAttr reports whether the element has the attribute at all.
-func HasAttr(n *html.Node, key string) bool {
+// hasAttr reports whether the element has the attribute at all.
+func hasAttr(n *html.Node, key string) bool {
 	for _, a := range n.Attr {
 		if a.Key == key {
 			return true
@@ -470,8 +470,8 @@ func HasAttr(n *html.Node, key string) bool {
 	return false
 }
 
-// HasClass reports whether the element's class list holds class.
-func HasClass(n *html.Node, class string) bool {
+// hasClass reports whether the element's class list holds class.
+func hasClass(n *html.Node, class string) bool {
 	for _, c := range strings.Fields(Attr(n, "class")) {
 		if c == class {
 			return true

@@ -37,25 +37,6 @@ func TestNewServiceValidatesConfig(t *testing.T) {
 	}
 }
 
-func TestParseStrategy(t *testing.T) {
-	tests := []struct {
-		name    string
-		want    Strategy
-		wantErr bool
-	}{
-		{"batch", Batch, false},
-		{"Concurrent", Concurrent, false},
-		{"", 0, true},
-		{"parallel", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseStrategy(tt.name)
-		if got != tt.want || (err != nil) != tt.wantErr {
-			t.Errorf("ParseStrategy(%q) = %v, %v; want %v, error: %v", tt.name, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
 func TestProfile(t *testing.T) {
 	client, _ := newTestClient(t, newFakeGmail(t).start(), Config{})
 

@@ -68,8 +68,8 @@ func NewCache(maxBytes int64) *Cache {
 	}
 }
 
-// Get returns account's cached summary of message id (with Unread false)
-// and marks it recently used.
+// Get returns account's cached summary of message id and marks it recently
+// used.
 func (c *Cache) Get(account, id string) (Summary, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -88,7 +88,6 @@ func (c *Cache) Put(account string, s Summary) {
 	if account == "" || s.ID == "" || s.Err != nil {
 		return
 	}
-	s.Unread = false
 	key := cacheKey{account: account, id: s.ID}
 	size := entrySize(key, s)
 
@@ -203,9 +202,6 @@ func (c *Cache) Bytes() int64 {
 	defer c.mu.Unlock()
 	return c.bytes
 }
-
-// MaxBytes returns the size the cache stays within.
-func (c *Cache) MaxBytes() int64 { return c.maxBytes }
 
 func entrySize(key cacheKey, s Summary) int64 {
 	// key.id shares its bytes with s.ID, so it is not counted again.

@@ -42,7 +42,7 @@ const (
 	Concurrent
 )
 
-// String names the strategy for logs and flags.
+// String names the strategy, as benchmarks print it.
 func (s Strategy) String() string {
 	switch s {
 	case Batch:
@@ -52,17 +52,6 @@ func (s Strategy) String() string {
 	default:
 		return fmt.Sprintf("Strategy(%d)", int(s))
 	}
-}
-
-// ParseStrategy parses "batch" or "concurrent", as String prints them, for
-// configuration from flags or the environment.
-func ParseStrategy(name string) (Strategy, error) {
-	for _, strategy := range []Strategy{Batch, Concurrent} {
-		if strings.EqualFold(name, strategy.String()) {
-			return strategy, nil
-		}
-	}
-	return 0, fmt.Errorf("gmail: unknown strategy %q; want batch or concurrent", name)
 }
 
 // Config configures a Service. Zero values mean the documented defaults.

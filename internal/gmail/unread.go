@@ -7,7 +7,6 @@ import (
 	"html"
 	"maps"
 	"net/mail"
-	"slices"
 	"sync"
 	"time"
 )
@@ -15,7 +14,6 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 500 // Gmail's largest maxResults
-	unreadLabel     = "UNREAD"
 )
 
 // Page is one page of the unread inbox, ready to render.
@@ -36,7 +34,6 @@ type Summary struct {
 	Date time.Time
 	// Snippet is plain text: Gmail's HTML-escaped snippet unescaped once.
 	Snippet string
-	Unread  bool
 	// Err is set when this message's metadata could not be fetched; then
 	// only ID and ThreadID are set.
 	Err error
@@ -71,9 +68,6 @@ func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Pa
 	seen := make(map[string]bool, len(list.Messages))
 	for i, ref := range list.Messages {
 		if summary, ok := c.cached(ref.ID); ok {
-			// The cache does not keep the flag, which changes; the list
-			// asked for is:unread, so the message was unread a moment ago.
-			summary.Unread = true
 			page.Messages[i] = summary
 			continue
 		}
@@ -148,7 +142,6 @@ func summarize(msg Message) Summary {
 		Subject:  DecodeHeader(msg.Header("Subject")),
 		Date:     summaryDate(msg),
 		Snippet:  boundText(cleanText(html.UnescapeString(msg.Snippet)), maxSnippetRunes),
-		Unread:   slices.Contains(msg.LabelIDs, unreadLabel),
 	}
 }
 

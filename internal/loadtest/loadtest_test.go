@@ -299,7 +299,7 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 	}
 
 	rep.sandbox = env.Sandbox.Stats()
-	rep.cacheEntries, rep.cacheBytes, rep.cacheMax = cache.Len(), cache.Bytes(), cache.MaxBytes()
+	rep.cacheEntries, rep.cacheBytes, rep.cacheMax = cache.Len(), cache.Bytes(), cacheCeiling
 	rep.panics, rep.errorLogs = logs.panics.Load(), logs.errors.Load()
 	if first := logs.firstPanic(); first != "" {
 		rep.failures = append(rep.failures, "app logged a panic: "+first)
