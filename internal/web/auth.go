@@ -79,7 +79,7 @@ func (s *Server) handleCallback() http.Handler {
 		case pending.Silent:
 			destination, failure = s.finishRenewal(r.Context(), &data, query, pending)
 		default:
-			failure = s.finishSignIn(r.Context(), &data, query, pending, "")
+			failure = s.finishSignIn(r.Context(), &data, query, pending)
 		}
 		// One cookie, written whatever the outcome: the attempt it used is
 		// gone for good, so a state works for one callback only.
@@ -97,10 +97,12 @@ func (s *Server) handleCallback() http.Handler {
 
 // finishSignIn goes on with a callback whose state named a pending attempt:
 // Google's error, or the code exchanged with the attempt's verifier, the
-// grant checked and the token kept in data. It returns the page to show
-// when the sign-in failed. account, when known, is whose token it is;
-// otherwise Gmail is asked.
-func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt, account string) *problem {
+// grant checked, Gmail asked whose token it is, and the token kept in data.
+// It returns the page to show when the sign-in failed. A silent
+// re-authorization must come back for the account the session already
+// shows: login_hint is only a hint, and a token of another account kept
+// under this one's name would show that account's mail as this one's.
+func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) *problem {
 	if e := query.Get("error"); e != "" {
 		if e == "access_denied" {
 			return &problemDeclined
@@ -125,8 +127,15 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		s.revoke(ctx, tok) // a failure is logged; the page is about the scope
 		return &problemScopeMissing
 	}
-	if account == "" {
-		account, tok = s.account(ctx, tok)
+	account, tok, err := s.account(ctx, tok)
+	if pending.Silent {
+		switch {
+		case err != nil:
+			return &problemGoogleDown
+		case !strings.EqualFold(account, data.Account):
+			s.log.Warn("silent re-authorization answered for another account")
+			return &problemSignInRefused
+		}
 	}
 	data.signIn(s.stamped(tok), account, s.now())
 	return nil
@@ -194,11 +203,8 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 // Only when Google did not answer at all is it an outage page, the stored
 // token kept for the next try.
 func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) (string, *problem) {
-	// With prompt=none, Google answers for the login_hint's account or not
-	// at all, so the account is known without asking Gmail; the callback
-	// stays quick, and the new token fresh when the page asks for it.
 	signedIn := data.SignedIn
-	if failure := s.finishSignIn(ctx, data, query, pending, data.Account); failure != nil {
+	if failure := s.finishSignIn(ctx, data, query, pending); failure != nil {
 		if failure == &problemGoogleDown {
 			return "", failure
 		}
@@ -260,10 +266,11 @@ func grants(tok *oauth2.Token, scope string) bool {
 }
 
 // account asks Gmail whose mailbox this is, once per sign-in; the address
-// names the cache namespace and the header. A failure leaves it empty: the
-// inbox still works, without the cache. It returns the token as it is after
+// names the cache namespace and the header. On a first sign-in a failure
+// leaves it empty: the inbox still works, without the cache; a renewal
+// refuses it (finishSignIn). It returns the token as it is after
 // the call, refreshed if it was about to expire.
-func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth2.Token) {
+func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth2.Token, error) {
 	client, source := s.gmailFor(ctx, tok, "")
 	profile, err := client.Profile(ctx)
 	if latest := source.latest(); latest != nil {
@@ -271,9 +278,9 @@ func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth
 	}
 	if err != nil {
 		s.log.Warn("gmail profile", "err", err)
-		return "", tok
+		return "", tok, err
 	}
-	return profile.EmailAddress, tok
+	return profile.EmailAddress, tok, nil
 }
 
 // handleLogout serves POST /logout: revoke the token at Google, forget the

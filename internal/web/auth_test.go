@@ -466,6 +466,38 @@ func TestRenewalNeverLoops(t *testing.T) {
 	}
 }
 
+// TestRenewalRefusesAnotherAccount: login_hint is only a hint, so a silent
+// re-authorization may come back with a token of another account signed in
+// to Google in the same browser. The app must not keep it under the name
+// the page shows; the person starts again instead.
+func TestRenewalRefusesAnotherAccount(t *testing.T) {
+	clk := apptest.NewClock()
+	_, app := start(t, apptest.Options{Now: clk.Now})
+	apptest.NewBrowser(t).SignIn(t, app, hanako) // hanako's first grant
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, alex)   // this browser is signed in to Google as alex too
+	b.SignIn(t, app, hanako) // no refresh token: hanako granted before
+	clk.Advance(2 * time.Hour)
+
+	resp := b.Get(t, app.URL+"/home")
+	wantStatus(t, resp, http.StatusFound)
+	google := resp.Location(t)
+	query := google.Query()
+	if query.Get("login_hint") != hanako {
+		t.Fatalf("silent re-authorization login_hint = %q; want %q", query.Get("login_hint"), hanako)
+	}
+	// Google picks alex, as it may when the hint does not decide.
+	query.Set("login_hint", alex)
+	google.RawQuery = query.Encode()
+	answer := b.Get(t, google.String())
+	if answer.StatusCode != http.StatusFound || answer.Location(t).Query().Get("code") == "" {
+		t.Fatalf("GET %s for alex with prompt=none = %d to %q; want 302 with a code", sandbox.AuthPath, answer.StatusCode, answer.Header.Get("Location"))
+	}
+	back := b.Get(t, answer.Location(t).String())
+	wantRedirect(t, back, http.StatusSeeOther, "/")
+	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+}
+
 // TestRefreshRefusals maps each way Google can refuse a refresh to what
 // the person sees: never "Gmail isn't answering", and the start page only
 // when the grant is gone.
