@@ -176,7 +176,7 @@ func TestInboxShowsDatesAndLinks(t *testing.T) {
 }
 
 func TestInboxKeepsMessagesWhoseDetailsFailed(t *testing.T) {
-	env, app := start(t, apptest.Options{PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+	env, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 	// One metadata call fails for good (404 is not retried); the rest of
@@ -250,9 +250,12 @@ func TestGmailFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Deadlines short enough to keep the test quick, long enough that
-			// the calls that are not delayed finish on a busy machine.
-			env, app := start(t, apptest.Options{PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+			// Production's Gmail deadlines: the calls that are not delayed
+			// get all the time they would in production, and the delayed
+			// ones outlast the page deadline on any machine. The cases run
+			// side by side, so the timeout case's 8 s is the test's.
+			t.Parallel()
+			env, app := start(t, apptest.Options{})
 			b := apptest.NewBrowser(t)
 			b.SignIn(t, app, hanako)
 			env.Sandbox.InjectFaults(tt.faults...)
@@ -390,7 +393,7 @@ func TestInboxDecodesEveryCharset(t *testing.T) {
 // next view uses it instead of refreshing again.
 func TestRefreshedTokenIsKeptWhenGmailFails(t *testing.T) {
 	clk := apptest.NewClock()
-	env, app := start(t, apptest.Options{Now: clk.Now, PageTimeout: 2 * time.Second, CallTimeout: time.Second})
+	env, app := start(t, apptest.Options{Now: clk.Now})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 	clk.Advance(2 * time.Hour)
