@@ -72,6 +72,17 @@ func TestScreenshots(t *testing.T) {
 	tb.reload()
 	tb.screenshot(dir, "inbox-phone.png")
 
+	// The same app for a browser set to Japanese, in a context of its own.
+	ja := openBrowser(t)
+	ja.useLanguage("ja-JP,ja;q=0.9")
+	ja.useScreen(desktop)
+	ja.open(app.URL + "/")
+	ja.screenshot(dir, "index-ja.png")
+	ja.click(`a[href="/oauth"]`)
+	ja.screenshot(dir, "consent-ja.png")
+	ja.click(`button[name="decision"][value="allow"]`)
+	ja.screenshot(dir, "inbox-ja.png")
+
 	tb.useScreen(desktop)
 	breakGmail(env)
 	tb.b.expectDocumentStatus(app.URL+"/home", http.StatusBadGateway)
