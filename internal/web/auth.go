@@ -132,7 +132,9 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		switch {
 		case err != nil:
 			return &problemGoogleDown
-		case !strings.EqualFold(account, data.Account):
+		case data.Account != "" && !strings.EqualFold(account, data.Account):
+			// An empty Account is a sign-in whose Gmail lookup failed: there
+			// is no name on the page to contradict, so the renewal names it.
 			s.log.Warn("silent re-authorization answered for another account")
 			return &problemSignInRefused
 		}

@@ -498,6 +498,59 @@ func TestRenewalRefusesAnotherAccount(t *testing.T) {
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 }
 
+// TestRenewalWhenGmailCannotSayWhose covers the Gmail profile call that
+// names a token's account failing, at the sign-in or at the renewal: a
+// sign-in that could not learn the account renews under the name Gmail then
+// gives; a renewal Gmail cannot check is an outage page, and the next view
+// tries again.
+func TestRenewalWhenGmailCannotSayWhose(t *testing.T) {
+	profileDown := make([]sandbox.Fault, 8) // more than the client's retries
+	for i := range profileDown {
+		profileDown[i] = sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}
+	}
+	tests := []struct {
+		name string
+		// atSignIn fails the lookup at the second sign-in, else at the renewal.
+		atSignIn bool
+		// wantBack is the callback's status at the end of the renewal.
+		wantBack int
+	}{
+		{name: "lookup failed at the sign-in", atSignIn: true, wantBack: http.StatusSeeOther},
+		{name: "lookup fails at the renewal", atSignIn: false, wantBack: http.StatusBadGateway},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := apptest.NewClock()
+			env, app := start(t, apptest.Options{Now: clk.Now})
+			apptest.NewBrowser(t).SignIn(t, app, hanako)
+			b := apptest.NewBrowser(t)
+			if tt.atSignIn {
+				env.Sandbox.InjectFaults(profileDown...)
+			}
+			b.SignIn(t, app, hanako)
+			env.Sandbox.ClearFaults()
+			clk.Advance(2 * time.Hour)
+			if !tt.atSignIn {
+				env.Sandbox.InjectFaults(profileDown...)
+			}
+
+			back := followRenewal(t, b, env, b.Get(t, app.URL+"/home"))
+			if back.StatusCode != tt.wantBack {
+				t.Fatalf("GET /callback (renewal) = %d to %q; want %d", back.StatusCode, back.Header.Get("Location"), tt.wantBack)
+			}
+			env.Sandbox.ClearFaults()
+			resp := b.Get(t, app.URL+"/home")
+			if resp.StatusCode == http.StatusFound {
+				resp = b.Get(t, followRenewal(t, b, env, resp).Location(t).String())
+			}
+			wantStatus(t, resp, http.StatusOK)
+			if got := apptest.Text(apptest.Find(apptest.Parse(t, resp.Body), "header")); !strings.Contains(got, hanako) {
+				t.Errorf("inbox header after the renewal = %q; want it to name %s", got, hanako)
+			}
+		})
+	}
+}
+
 // TestRefreshRefusals maps each way Google can refuse a refresh to what
 // the person sees: never "Gmail isn't answering", and the start page only
 // when the grant is gone.
