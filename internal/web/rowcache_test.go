@@ -54,3 +54,24 @@ func TestInboxRelativeDatesAreFreshWithCachedRows(t *testing.T) {
 		t.Errorf("%d dated messages, %d of them changed in 50 minutes; want 40 or more, some changed", len(want), changed)
 	}
 }
+
+// TestRepeatViewIsOneListCall checks what a repeat view costs Gmail: the
+// list call alone (5 quota units), whatever the app keeps of the page.
+func TestRepeatViewIsOneListCall(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK) // fills the cache
+	for view := 2; view <= 3; view++ {
+		env.Sandbox.ResetStats()
+		resp := b.Get(t, app.URL+"/home")
+		wantStatus(t, resp, http.StatusOK)
+		if n := messageCount(t, resp); n != 50 {
+			t.Fatalf("view %d: %d messages; want 50", view, n)
+		}
+		// A batch would count once, with its parts; a list is one call alone.
+		if stats := env.Sandbox.Stats(); stats.GmailCalls != 1 || stats.BatchParts != 0 {
+			t.Errorf("view %d made %d Gmail calls with %d batch parts; want 1 call (the list), no batch", view, stats.GmailCalls, stats.BatchParts)
+		}
+	}
+}
