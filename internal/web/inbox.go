@@ -29,6 +29,7 @@ const (
 type inboxData struct {
 	layoutData
 	List       template.HTML // the messages' rows, rendered by the "list" template; "" for none
+	list       fragment      // List, and compressed
 	Estimate   int           // Gmail's resultSizeEstimate: "about N unread"
 	PageNumber int           // 1 for the newest page
 	Older      string        // link to the next (older) page, or ""
@@ -110,13 +111,14 @@ func (s *Server) handleHome() http.Handler {
 			Older:      paging.olderLink(page.NextPageToken),
 			Newer:      paging.newerLink(),
 		}
-		view.List, view.Failed, err = s.list(data.Account, page.Messages, s.now().In(s.location), view.Lang)
+		view.list, view.Failed, err = s.list(data.Account, page.Messages, s.now().In(s.location), view.Lang)
+		view.List = view.list.html
 		if err != nil {
 			s.log.Error("render", "path", r.URL.Path, "template", "list", "err", err)
 			s.renderProblem(w, r, problemInternal)
 			return
 		}
-		s.render(w, r, http.StatusOK, s.pages.inbox, view)
+		s.renderWith(w, r, http.StatusOK, s.pages.inbox, view, view.list)
 	})
 }
 
@@ -190,20 +192,21 @@ type cachedRow struct {
 // shows.
 type cachedList struct {
 	signature string
-	html      template.HTML
+	fragment
 }
 
-// list returns the rows of messages in language lang, and how many of them
-// are only IDs because their details failed. Each row costs dozens of
+// list returns the rows of messages in language lang, compressed too when
+// they are kept, and how many of them are only IDs because their details
+// failed. Each row costs dozens of
 // escaper calls, and placing it in the list one more, so both are kept
 // beside the messages' metadata in the cache, under account and lang: a row
 // never shows for another account or in another language. The relative
 // dates are worked out on every view, and what is kept serves only while it
 // shows the same ones; otherwise it is rendered again and replaces what was
 // kept. Failed messages are never kept: the next view tries them again.
-func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (template.HTML, int, error) {
+func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (fragment, int, error) {
 	if len(messages) == 0 {
-		return "", 0, nil
+		return fragment{}, 0, nil
 	}
 	whens := make([]string, len(messages))
 	failed := 0
@@ -225,25 +228,28 @@ func (s *Server) list(account string, messages []gmail.Summary, now time.Time, l
 	listKey := string(lang) + "/list"
 	if keep {
 		if kept, ok := cache.Rendering(account, messages[0].ID, listKey); ok && kept.(cachedList).signature == signature.String() {
-			return kept.(cachedList).html, 0, nil
+			return kept.(cachedList).fragment, 0, nil
 		}
 	}
 	rows := make([]template.HTML, len(messages))
 	for i, m := range messages {
 		var err error
 		if rows[i], err = s.row(account, m, whens[i], lang); err != nil {
-			return "", 0, err
+			return fragment{}, 0, err
 		}
 	}
 	html, err := s.execute(s.pages.list, rows)
 	if err != nil {
-		return "", 0, err
+		return fragment{}, 0, err
 	}
+	list := fragment{html: html}
 	if keep {
+		// Compressed once, here, rather than on every view that gzips it.
+		list = newFragment(html)
 		sig := signature.String()
-		cache.SetRendering(account, messages[0].ID, listKey, cachedList{signature: sig, html: html}, int64(len(sig)+len(html)))
+		cache.SetRendering(account, messages[0].ID, listKey, cachedList{signature: sig, fragment: list}, int64(len(sig))+list.size())
 	}
-	return html, failed, nil
+	return list, failed, nil
 }
 
 // row returns message m's row in language lang, showing when as its

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -68,6 +67,12 @@ func (s *Server) layout(r *http.Request, titleKey string, data sessionData) layo
 // render writes a page. It executes the template into a buffer first, so a
 // template error becomes a clean error page instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any) {
+	s.renderWith(w, r, status, t, data, fragment{})
+}
+
+// renderWith is render for a page that holds known, a fragment compressed
+// ahead, which gzipping the page then reuses.
+func (s *Server) renderWith(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any, known fragment) {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := t.Execute(buf, data); err != nil {
@@ -81,7 +86,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *t
 		s.renderProblem(w, r, problemInternal)
 		return
 	}
-	writePage(w, r, status, buf.Bytes(), nil)
+	writePage(w, r, status, buf.Bytes(), nil, known)
 }
 
 // Header values shared by responses as they are: net/http only reads
@@ -97,10 +102,9 @@ var (
 const minGzipSize = 1400
 
 // writePage writes a rendered page, gzipped when the browser takes it:
-// gzipped when it was compressed ahead, else compressed now, at the
-// fastest level, which already makes a 50-message inbox about a sixth
-// of its size.
-func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped []byte) {
+// gzipped when it was compressed ahead, else compressed now, reusing the
+// compressed fragment known if the page holds it.
+func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped []byte, known fragment) {
 	h := w.Header()
 	h["Content-Type"] = htmlType
 	h["Vary"] = varyEncoding
@@ -108,11 +112,7 @@ func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped
 		if gzipped == nil {
 			buf := getBuffer()
 			defer putBuffer(buf)
-			zw := gzipWriters.Get().(*gzip.Writer)
-			zw.Reset(buf)
-			zw.Write(page)
-			zw.Close()
-			gzipWriters.Put(zw)
+			gzipPage(buf, page, known)
 			gzipped = buf.Bytes()
 		}
 		page = gzipped
@@ -122,12 +122,6 @@ func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped
 	w.WriteHeader(status)
 	w.Write(page)
 }
-
-// gzipWriters recycles compressors, each a few hundred kilobytes of tables.
-var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // only an invalid level fails
-	return zw
-}}
 
 // acceptsGzip reports whether the request's Accept-Encoding takes gzip,
 // that is, names it without q=0.
