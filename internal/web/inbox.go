@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -29,7 +30,6 @@ const (
 type inboxData struct {
 	layoutData
 	List       template.HTML // the messages' rows, rendered by the "list" template; "" for none
-	list       fragment      // List, and compressed
 	Estimate   int           // Gmail's resultSizeEstimate: "about N unread"
 	PageNumber int           // 1 for the newest page
 	Older      string        // link to the next (older) page, or ""
@@ -111,14 +111,24 @@ func (s *Server) handleHome() http.Handler {
 			Older:      paging.olderLink(page.NextPageToken),
 			Newer:      paging.newerLink(),
 		}
-		view.list, view.Failed, err = s.list(data.Account, page.Messages, s.now().In(s.location), view.Lang)
-		view.List = view.list.html
+		list, failed, err := s.list(data.Account, page.Messages, s.now().In(s.location), view.Lang)
 		if err != nil {
 			s.log.Error("render", "path", r.URL.Path, "template", "list", "err", err)
 			s.renderProblem(w, r, problemInternal)
 			return
 		}
-		s.renderWith(w, r, http.StatusOK, s.pages.inbox, view, view.list)
+		view.List, view.Failed = list.html, failed
+		if list.signature == "" {
+			s.renderWith(w, r, http.StatusOK, s.pages.inbox, view, list.fragment)
+			return
+		}
+		kept, err := s.inboxPage(data.Account, page.Messages[0].ID, view, list, acceptsGzip(r))
+		if err != nil {
+			s.log.Error("render", "path", r.URL.Path, "template", s.pages.inbox.Name(), "err", err)
+			s.renderProblem(w, r, problemInternal)
+			return
+		}
+		writePage(w, r, http.StatusOK, kept.plain, kept.gzipped, fragment{})
 	})
 }
 
@@ -189,24 +199,24 @@ type cachedRow struct {
 
 // cachedList is a page's rendered list of rows as kept in the metadata
 // cache, beside its first message, with the messages and relative dates it
-// shows.
+// shows (signature).
 type cachedList struct {
 	signature string
 	fragment
 }
 
-// list returns the rows of messages in language lang, compressed too when
-// they are kept, and how many of them are only IDs because their details
-// failed. Each row costs dozens of
+// list returns the rows of messages in language lang, with a signature of
+// what they show and compressed when they are kept (else without), and how
+// many of them are only IDs because their details failed. Each row costs dozens of
 // escaper calls, and placing it in the list one more, so both are kept
 // beside the messages' metadata in the cache, under account and lang: a row
 // never shows for another account or in another language. The relative
 // dates are worked out on every view, and what is kept serves only while it
 // shows the same ones; otherwise it is rendered again and replaces what was
 // kept. Failed messages are never kept: the next view tries them again.
-func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (fragment, int, error) {
+func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (cachedList, int, error) {
 	if len(messages) == 0 {
-		return fragment{}, 0, nil
+		return cachedList{}, 0, nil
 	}
 	whens := make([]string, len(messages))
 	failed := 0
@@ -225,31 +235,84 @@ func (s *Server) list(account string, messages []gmail.Summary, now time.Time, l
 	}
 	cache := s.gmail.Cache()
 	keep := cache != nil && failed == 0
-	listKey := string(lang) + "/list"
+	listKey := listRendering(lang)
 	if keep {
 		if kept, ok := cache.Rendering(account, messages[0].ID, listKey); ok && kept.(cachedList).signature == signature.String() {
-			return kept.(cachedList).fragment, 0, nil
+			return kept.(cachedList), 0, nil
 		}
 	}
 	rows := make([]template.HTML, len(messages))
 	for i, m := range messages {
 		var err error
 		if rows[i], err = s.row(account, m, whens[i], lang); err != nil {
-			return fragment{}, 0, err
+			return cachedList{}, 0, err
 		}
 	}
 	html, err := s.execute(s.pages.list, rows)
 	if err != nil {
-		return fragment{}, 0, err
+		return cachedList{}, 0, err
 	}
-	list := fragment{html: html}
-	if keep {
-		// Compressed once, here, rather than on every view that gzips it.
-		list = newFragment(html)
-		sig := signature.String()
-		cache.SetRendering(account, messages[0].ID, listKey, cachedList{signature: sig, fragment: list}, int64(len(sig))+list.size())
+	if !keep {
+		return cachedList{fragment: fragment{html: html}}, failed, nil
 	}
+	list := cachedList{signature: signature.String(), fragment: fragment{html: html}}
+	cache.SetRendering(account, messages[0].ID, listKey, list, int64(len(list.signature))+list.size())
 	return list, failed, nil
+}
+
+// listRendering names a list in lang among a message's renderings.
+func listRendering(lang i18n.Lang) string { return string(lang) + "/list" }
+
+// cachedPage is a whole inbox page as kept beside its first message, with
+// everything it shows (data, its list by signature), and gzipped.
+type cachedPage struct {
+	data           inboxData
+	list           string
+	plain, gzipped []byte
+}
+
+// inboxPage returns the inbox page showing view, whose list is list,
+// gzipped too if gzipped: the kept one if it shows exactly the same (the
+// same list, dates and all, the same estimate, links, account and
+// language), else a new one, which it keeps instead. A repeat view with
+// nothing changed is then written as it was, compressed as it was. The list
+// and the page are compressed when a view first asks for it, once each: the
+// list's DEFLATE then serves every page around it (see gzipPage).
+func (s *Server) inboxPage(account, firstID string, view inboxData, list cachedList, gzipped bool) (cachedPage, error) {
+	key := string(view.Lang) + "/page"
+	cache := s.gmail.Cache()
+	view.List = "" // stands for list.signature in the comparisons
+	var page cachedPage
+	if kept, ok := cache.Rendering(account, firstID, key); ok {
+		page = kept.(cachedPage)
+		if page.data != view || page.list != list.signature {
+			page = cachedPage{}
+		} else if !gzipped || page.gzipped != nil {
+			return page, nil
+		}
+	}
+	if page.plain == nil {
+		buf := getBuffer()
+		defer putBuffer(buf)
+		withList := view
+		withList.List = list.html
+		if err := s.pages.inbox.Execute(buf, withList); err != nil {
+			return cachedPage{}, err
+		}
+		page = cachedPage{data: view, list: list.signature, plain: bytes.Clone(buf.Bytes())}
+	}
+	if gzipped {
+		if list.deflated == nil {
+			list.fragment = newFragment(list.html)
+			cache.SetRendering(account, firstID, listRendering(view.Lang), list, int64(len(list.signature))+list.size())
+		}
+		buf := getBuffer()
+		defer putBuffer(buf)
+		gzipPage(buf, page.plain, list.fragment)
+		page.gzipped = bytes.Clone(buf.Bytes())
+	}
+	cache.SetRendering(account, firstID, key, page, int64(len(page.plain)+len(page.gzipped)+len(view.Here)+len(view.Older)+len(view.Newer)))
+	return page, nil
 }
 
 // row returns message m's row in language lang, showing when as its
