@@ -41,11 +41,7 @@ var axe struct {
 // fails where browser tests are required (CI).
 func requireAxe(t *testing.T) string {
 	t.Helper()
-	axe.once.Do(func() {
-		b, err := os.ReadFile(axePath)
-		axe.source, axe.err = string(b), err
-	})
-	if axe.err == nil {
+	if axeInstalled() {
 		return axe.source
 	}
 	if by := browserRequiredBy(); by != "" && errors.Is(axe.err, fs.ErrNotExist) {
@@ -56,6 +52,31 @@ func requireAxe(t *testing.T) string {
 	}
 	t.Skip(missingAxe)
 	return ""
+}
+
+// axeInstalled reports whether axe-core is there to audit with.
+func axeInstalled() bool {
+	axe.once.Do(loadAxe)
+	return axe.err == nil
+}
+
+func loadAxe() {
+	b, err := os.ReadFile(axePath)
+	axe.source, axe.err = string(b), err
+}
+
+// auditLoaded checks the page a scenario has just opened or clicked to,
+// as the tab draws it, when its browser audits: so every page of every
+// scenario passes axe-core in the scenario's own state. TestAccessibility
+// adds the other language, widths and colour scheme for each kind of page.
+func (tb *tab) auditLoaded() {
+	tb.b.t.Helper()
+	if !tb.b.audits {
+		return
+	}
+	for _, v := range tb.audit() {
+		tb.b.t.Errorf("%s: %s", tb.path(), v)
+	}
 }
 
 // violation is one axe-core rule a page breaks, with where.
@@ -154,6 +175,7 @@ func TestAccessibility(t *testing.T) {
 			env := apptest.Start(t, apptest.Options{})
 			app := env.Apps[0]
 			tb := openBrowser(t)
+			tb.b.audits = false // each page gets the whole matrix below instead
 			tb.useLanguage(lang.acceptLanguage)
 			check := func(what string) {
 				t.Helper()

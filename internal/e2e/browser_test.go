@@ -79,6 +79,9 @@ type browser struct {
 	tabs      []*tab
 	closeTabs []context.CancelFunc // of the tabs after the first
 	console   consoleWatch
+	// audits says that every page a tab opens or clicks to is checked
+	// with axe-core as it is drawn then (see auditLoaded).
+	audits bool
 }
 
 // tab is one page of a browser.
@@ -120,6 +123,7 @@ func openBrowser(t *testing.T) *tab {
 	t.Helper()
 	first := startBrowser(t)
 	t.Cleanup(first.b.failOnConsoleProblems)
+	first.b.audits = axeInstalled()
 	return first
 }
 
@@ -179,6 +183,7 @@ func (tb *tab) open(rawURL string) int64 {
 	if err != nil {
 		tb.b.t.Fatalf("%s: open %s: %v", tb.name, rawURL, err)
 	}
+	tb.auditLoaded()
 	return resp.Status
 }
 
@@ -196,6 +201,9 @@ func (tb *tab) click(selector string) *network.Response {
 	resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(selector)))
 	if err != nil {
 		tb.b.t.Fatalf("%s: click %s on %s: %v", tb.name, selector, from, err)
+	}
+	if resp != nil {
+		tb.auditLoaded()
 	}
 	return resp
 }
