@@ -72,11 +72,15 @@ const (
 	// jumps by tokenJump, leaving each token inside the app's 10 s
 	// early-expiry window, so every session refreshes (or, without a
 	// refresh token, renews silently) against the token endpoint under
-	// load, however fast the machine is. The jump stays under the sandbox's
-	// code lifetime and the app's attempt lifetime, so a sign-in in flight
-	// across a jump still finishes.
-	accessTokenTTL = 2 * time.Minute
-	tokenJump      = accessTokenTTL - 5*time.Second
+	// load, however fast the machine is. The jump is shorter than that
+	// window: a token the app still sends (more than 10 s left when it
+	// looked) is still live when the sandbox looks, even with a jump in
+	// between, as a busy machine makes likely; a jump longer than the
+	// window turned such calls into Gmail 401s, which sign the person out.
+	// It also stays far under the sandbox's code lifetime and the app's
+	// attempt lifetime, so a sign-in in flight across a jump finishes.
+	accessTokenTTL = 15 * time.Second
+	tokenJump      = 9 * time.Second
 	// Generous bounds: the point is catching growth without bound, not
 	// measuring. The race detector multiplies memory several times.
 	maxHeapAfterGC = 256 << 20
