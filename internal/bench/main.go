@@ -11,6 +11,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +42,9 @@ func main() {
 		err = serveHello(ctx, os.Args[2:], os.Stdout)
 	default:
 		err = run(ctx, os.Args[1:], os.Stdout)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage asked for is printed
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
