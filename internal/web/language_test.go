@@ -143,6 +143,15 @@ func TestLanguageSwitch(t *testing.T) {
 	}
 	switched := b.PostForm(t, app.URL+"/language", app.URL, form)
 	wantRedirect(t, switched, http.StatusSeeOther, "/no/such/page?x=1")
+	var lang *http.Cookie
+	for _, c := range switched.Cookies() {
+		if c.Name == "lang" {
+			lang = c
+		}
+	}
+	if lang == nil || lang.Value != "ja" || lang.Path != "/" || !lang.HttpOnly || lang.SameSite != http.SameSiteLaxMode || lang.MaxAge < 30*24*3600 {
+		t.Errorf("switch to Japanese set cookie %+v; want lang=ja, Path=/, HttpOnly, SameSite=Lax, kept for months", lang)
+	}
 	wantJapanese(t, b.Get(t, app.URL+"/no/such/page?x=1"), "ページが見つかりません")
 
 	back := b.PostForm(t, app.URL+"/language", app.URL, url.Values{"lang": {"en"}, "next": {"/"}})
