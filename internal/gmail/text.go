@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"gmailoauth/internal/encword"
 )
 
 const (
@@ -33,13 +35,13 @@ type Address struct {
 // the cleaned text. The result is valid UTF-8 without control characters,
 // Name at most maxNameRunes runes and Email at most maxEmailRunes.
 func ParseAddress(raw string) Address {
-	raw = joinEncodedWords(strings.ToValidUTF8(boundInput(raw), string(utf8.RuneError)))
+	raw = encword.Join(strings.ToValidUTF8(boundInput(raw), string(utf8.RuneError)))
 	// net/mail drops or chokes on an encoded word in a charset it cannot
 	// decode; noticing that sends the value down the path that keeps it.
 	unknownCharset := false
 	parser := mail.AddressParser{WordDecoder: &mime.WordDecoder{
 		CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
-			r, err := charsetReader(charset, input)
+			r, err := encword.CharsetReader(charset, input)
 			unknownCharset = unknownCharset || err != nil
 			return r, err
 		},
@@ -49,16 +51,16 @@ func ParseAddress(raw string) Address {
 		// Many mailers put encoded words inside quotes, where RFC 2047 does
 		// not allow them and net/mail leaves them alone.
 		if strings.Contains(name, "=?") {
-			name = decodeWords(name)
+			name = encword.Decode(name)
 		}
 		return newAddress(name, list[0].Address)
 	}
 	// Where net/mail gives up, the angle-bracketed address is still worth
 	// showing.
 	if name, email, ok := splitAngleAddress(raw); ok {
-		return newAddress(decodeWords(unquote(name)), email)
+		return newAddress(encword.Decode(unquote(name)), email)
 	}
-	return Address{Name: boundText(cleanText(decodeWords(raw)), maxNameRunes)}
+	return Address{Name: boundText(cleanText(encword.Decode(raw)), maxNameRunes)}
 }
 
 func newAddress(name, email string) Address {
@@ -97,35 +99,7 @@ func unquote(name string) string {
 // characters, white space collapsed and trimmed, at most maxSubjectRunes
 // runes ending in "…" when cut.
 func DecodeHeader(raw string) string {
-	return boundText(cleanText(decodeWords(boundInput(raw))), maxSubjectRunes)
-}
-
-// decodeWords decodes the RFC 2047 encoded words in s. A word in a charset
-// nobody can decode, or malformed, stays as it is, instead of failing the
-// whole value as mime.WordDecoder.DecodeHeader does.
-func decodeWords(s string) string {
-	s = joinEncodedWords(s)
-	var out strings.Builder
-	pos := 0
-	previousDecoded := false
-	for _, w := range findEncodedWords(s) {
-		gap := s[pos:w.start]
-		decoded, err := wordDecoder.Decode(s[w.start:w.end])
-		// White space between two encoded words is not part of the text
-		// (RFC 2047 §6.2).
-		if err != nil || !previousDecoded || strings.TrimSpace(gap) != "" {
-			out.WriteString(gap)
-		}
-		if err != nil {
-			out.WriteString(s[w.start:w.end])
-		} else {
-			out.WriteString(decoded)
-		}
-		previousDecoded = err == nil
-		pos = w.end
-	}
-	out.WriteString(s[pos:])
-	return out.String()
+	return boundText(cleanText(encword.Decode(boundInput(raw))), maxSubjectRunes)
 }
 
 // boundInput cuts raw to maxHeaderInputBytes; a rune split at the end is

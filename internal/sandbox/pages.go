@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"gmailoauth/internal/encword"
 	"gmailoauth/internal/i18n"
 )
 
@@ -243,13 +244,9 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 	if !hasSubject || subject == "" {
 		subject, _ = catalogue.Text(lang, "message.noSubject")
 	}
-	if decoded, err := headerDecoder.DecodeHeader(subject); err == nil {
-		subject = decoded
-	}
+	subject = strings.ToValidUTF8(encword.Decode(subject), "\uFFFD")
 	from, _ := m.headerValue("From")
-	if decoded, err := headerDecoder.DecodeHeader(from); err == nil {
-		from = decoded
-	}
+	from = strings.ToValidUTF8(encword.Decode(from), "\uFFFD")
 	to, _ := m.headerValue("To")
 	date := m.internalDate.Format("Mon, 2 Jan 2006 15:04 MST")
 	if lang == i18n.Japanese {

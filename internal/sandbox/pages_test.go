@@ -18,6 +18,10 @@ func TestSandboxPages(t *testing.T) {
 		from, _ := m.header("From")
 		return strings.HasSuffix(from, "<ivan.petrov@example.ru>")
 	})
+	split := f.findMessage(t, token, func(m messageResource) bool {
+		from, _ := m.header("From")
+		return strings.HasSuffix(from, "<info@shoji.example.co.jp>")
+	})
 	if subject, _ := koi8.header("Subject"); subject != "=?KOI8-R?B?8NLJ18XUIMnaIO3P08vX2Q==?=" {
 		t.Errorf("Subject of the KOI8-R seed = %q; want it as KOI8-R encoded words", subject)
 	}
@@ -40,6 +44,8 @@ func TestSandboxPages(t *testing.T) {
 			[]string{"ご無沙汰しております"}, nil},
 		{"message in KOI8-R", "/mail/u/0/message/" + koi8.ID, http.StatusOK, "text/html; charset=utf-8",
 			[]string{"Привет из Москвы", "Иван Петров"}, []string{"=?KOI8-R?"}},
+		{"message in ISO-2022-JP cut inside a character", "/mail/u/0/message/" + split.ID, http.StatusOK, "text/html; charset=utf-8",
+			[]string{"【ご案内】年末年始の営業時間について", "株式会社サンプル商事"}, []string{"=?ISO-2022-JP?", "\uFFFD"}},
 		{"message with markup in the subject", "/mail/u/" + hanako + "/message/" + script, http.StatusOK, "text/html; charset=utf-8",
 			[]string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Quarterly report"}, []string{"<script>"}},
 		{"message of another account", "/mail/u/" + alex + "/message/" + nakamura, http.StatusNotFound, "text/html; charset=utf-8",

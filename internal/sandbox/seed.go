@@ -4,9 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html"
-	"io"
 	"math/rand/v2"
-	"mime"
 	"net/mail"
 	"slices"
 	"strconv"
@@ -253,17 +251,6 @@ func qEncode(raw []byte) string {
 	}
 	return out.String()
 }
-
-// headerDecoder decodes the encoded words of seeded headers for the
-// sandbox's message page, in any charset golang.org/x/text knows. Unlike
-// the app it does not join words cut inside a character.
-var headerDecoder = &mime.WordDecoder{CharsetReader: func(label string, input io.Reader) (io.Reader, error) {
-	enc, err := ianaindex.MIME.Encoding(label)
-	if err != nil || enc == nil {
-		return nil, fmt.Errorf("sandbox: charset %q not supported", label)
-	}
-	return enc.NewDecoder().Reader(input), nil
-}}
 
 // encodeFrom encodes the display name of a From value.
 func (l legacyCharset) encodeFrom(from string) string {

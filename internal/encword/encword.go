@@ -1,4 +1,8 @@
-package gmail
+// Package encword decodes RFC 2047 encoded words ("=?ISO-2022-JP?B?…?=")
+// in mail headers, in every charset golang.org/x/text knows, joining words
+// that a mailer cut inside a character. The app's Gmail client and the
+// sandbox's message page both show headers through it.
+package encword
 
 import (
 	"encoding/base64"
@@ -11,11 +15,11 @@ import (
 	"golang.org/x/text/encoding/ianaindex"
 )
 
-// wordDecoder decodes RFC 2047 encoded words in every charset of
+// wordDecoder decodes encoded words in every charset of
 // golang.org/x/text's IANA index, which covers what mail really uses:
 // ISO-2022-JP, Shift_JIS, EUC-JP, GB18030, GBK, Big5, EUC-KR, the ISO-8859
 // and Windows-125x families, KOI8-R and KOI8-U.
-var wordDecoder = &mime.WordDecoder{CharsetReader: charsetReader}
+var wordDecoder = &mime.WordDecoder{CharsetReader: CharsetReader}
 
 // charsetAliases are labels real mailers send for which the IANA index has
 // a name but no decoder, mapped to the superset that decodes them, as the
@@ -27,10 +31,10 @@ var charsetAliases = map[string]string{
 	"big5-hkscs":     "Big5",      // x/text's Big5 includes HKSCS
 }
 
-// charsetReader is mime.WordDecoder's CharsetReader. A charset the index
-// does not know, or knows without a decoder, is an error, so the word is
-// shown as it came rather than guessed at.
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
+// CharsetReader is for mime.WordDecoder's CharsetReader. A charset the
+// index does not know, or knows without a decoder, is an error, so the word
+// is shown as it came rather than guessed at.
+func CharsetReader(label string, input io.Reader) (io.Reader, error) {
 	enc, err := lookupCharset(label)
 	if err != nil {
 		return nil, err
@@ -98,14 +102,14 @@ func parseEncodedWord(s string, start int) (encodedWord, bool) {
 	return encodedWord{start: start, end: end, charset: charset, encoding: enc, text: text}, true
 }
 
-// joinEncodedWords rewrites each run of encoded words that are separated
+// Join rewrites each run of encoded words that are separated
 // by white space only and share charset and encoding into one word. A
 // mailer that cuts a long header into words may cut inside a character —
 // an ISO-2022-JP escape sequence, a Shift_JIS pair, a UTF-8 sequence — and
 // mime.WordDecoder decodes each word on its own, so only the joined bytes
 // decode right. The result still consists of ASCII encoded words, so it
 // can go through net/mail's address parser.
-func joinEncodedWords(s string) string {
+func Join(s string) string {
 	words := findEncodedWords(s)
 	if len(words) < 2 {
 		return s
@@ -159,4 +163,34 @@ func joinWords(words []encodedWord) (string, bool) {
 		return "", false
 	}
 	return "=?" + words[0].charset + "?" + words[0].encoding + "?" + text.String() + "?=", true
+}
+
+// Decode decodes the encoded words in s, after Join. A word in a charset
+// nobody can decode, or malformed, stays as it is, instead of failing the
+// whole value as mime.WordDecoder.DecodeHeader does. The result may hold
+// invalid UTF-8 where the sender's bytes were invalid; cleaning it for
+// display is the caller's.
+func Decode(s string) string {
+	s = Join(s)
+	var out strings.Builder
+	pos := 0
+	previousDecoded := false
+	for _, w := range findEncodedWords(s) {
+		gap := s[pos:w.start]
+		decoded, err := wordDecoder.Decode(s[w.start:w.end])
+		// White space between two encoded words is not part of the text
+		// (RFC 2047 §6.2).
+		if err != nil || !previousDecoded || strings.TrimSpace(gap) != "" {
+			out.WriteString(gap)
+		}
+		if err != nil {
+			out.WriteString(s[w.start:w.end])
+		} else {
+			out.WriteString(decoded)
+		}
+		previousDecoded = err == nil
+		pos = w.end
+	}
+	out.WriteString(s[pos:])
+	return out.String()
 }
