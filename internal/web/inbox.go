@@ -206,14 +206,14 @@ type cachedList struct {
 }
 
 // list returns the rows of messages in language lang, with a signature of
-// what they show and compressed when they are kept (else without), and how
-// many of them are only IDs because their details failed. Each row costs dozens of
-// escaper calls, and placing it in the list one more, so both are kept
-// beside the messages' metadata in the cache, under account and lang: a row
-// never shows for another account or in another language. The relative
-// dates are worked out on every view, and what is kept serves only while it
-// shows the same ones; otherwise it is rendered again and replaces what was
-// kept. Failed messages are never kept: the next view tries them again.
+// what they show (empty when they are not kept), and how many of them are
+// only IDs because their details failed. Each row costs dozens of escaper
+// calls, and placing it in the list one more, so both are kept beside the
+// messages' metadata in the cache, under account and lang: a row never
+// shows for another account or in another language. The relative dates are
+// worked out on every view, and what is kept serves only while it shows the
+// same ones; otherwise it is rendered again and replaces what was kept.
+// Failed messages are never kept: the next view tries them again.
 func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (cachedList, int, error) {
 	if len(messages) == 0 {
 		return cachedList{}, 0, nil
@@ -264,7 +264,8 @@ func (s *Server) list(account string, messages []gmail.Summary, now time.Time, l
 func listRendering(lang i18n.Lang) string { return string(lang) + "/list" }
 
 // cachedPage is a whole inbox page as kept beside its first message, with
-// everything it shows (data, its list by signature), and gzipped.
+// everything it shows (data, its list by signature), and gzipped once a
+// view asked for it.
 type cachedPage struct {
 	data           inboxData
 	list           string
