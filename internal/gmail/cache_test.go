@@ -3,42 +3,50 @@ package gmail
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"gmailoauth/internal/sandbox"
 )
 
 func TestCacheNeverCrossesAccounts(t *testing.T) {
-	forA, forB := testMessage(1), testMessage(1)
-	forA.Headers = []Header{{"Subject", "for A"}}
-	forB.Headers = []Header{{"Subject", "for B"}}
-	fake := newFakeGmail(t)
-	fake.mailboxes = map[string][]fakeMessage{tokenA: {forA}, tokenB: {forB}}
-	server := fake.start()
+	g := newSandboxGmail(t)
+	accounts := []string{g.account(t, 0, 1), g.account(t, 1, 1)}
+	want := map[string]Page{}
+	for _, account := range accounts {
+		want[account] = g.referencePage(t, account, 1)
+	}
 	cache := NewCache(1 << 20)
-	svc, _ := newTestService(t, server, Config{Cache: cache})
-	clients := map[string]*Client{
-		accountA: svc.Client(authorizedClient(server, tokenA), accountA),
-		accountB: svc.Client(authorizedClient(server, tokenB), accountB),
+	svc, _ := newTestService(t, g.server, Config{Cache: cache})
+	clients := map[string]*Client{}
+	for _, account := range accounts {
+		clients[account] = svc.Client(g.httpClient(account), account)
 	}
-	wantSubject := map[string]string{accountA: "for A", accountB: "for B"}
 
-	for _, account := range []string{accountA, accountB, accountA, accountB} {
-		page, err := clients[account].Unread(t.Context(), "", 10)
-		if err != nil || len(page.Messages) != 1 {
-			t.Fatalf("Unread() of %s = %+v, %v; want 1 message", account, page.Messages, err)
+	for _, account := range []string{accounts[0], accounts[1], accounts[0], accounts[1]} {
+		page, err := clients[account].Unread(t.Context(), "", 1)
+		if err != nil {
+			t.Fatalf("Unread() of %s err = %v; want nil", account, err)
 		}
-		if got := page.Messages[0].Subject; got != wantSubject[account] {
-			t.Errorf("Unread() of %s Subject = %q; want %q", account, got, wantSubject[account])
-		}
-	}
-	for account, want := range wantSubject {
-		if got, ok := cache.Get(account, forA.ID); !ok || got.Subject != want {
-			t.Errorf("cache.Get(%s, %s) = %q, %v; want %q, true", account, forA.ID, got.Subject, ok, want)
+		if !reflect.DeepEqual(comparablePage(page), want[account]) {
+			t.Errorf("Unread() of %s = %+v; want %+v", account, page, want[account])
 		}
 	}
-	if got := fake.batchCalls.Load(); got != 2 {
-		t.Errorf("Unread() made %d batch calls; want 2, one per account", got)
+	for i, account := range accounts {
+		id, other := want[account].Messages[0].ID, accounts[1-i]
+		if got, ok := cache.Get(account, id); !ok || got.Subject != want[account].Messages[0].Subject {
+			t.Errorf("cache.Get(%s, %s) = %q, %v; want %q, true", account, id, got.Subject, ok, want[account].Messages[0].Subject)
+		}
+		if got, ok := cache.Get(other, id); ok {
+			t.Errorf("cache.Get(%s, %s of %s) = %q, true; want nothing", other, id, account, got.Subject)
+		}
+	}
+	// Four lists, and one batch of one part per account.
+	if got := g.Stats(); got.GmailCalls != 6 || got.BatchParts != 2 {
+		t.Errorf("Unread() made %d Gmail calls, %d batch parts; want 6 and 2, one batch per account", got.GmailCalls, got.BatchParts)
 	}
 }
 
@@ -46,60 +54,78 @@ func TestCacheHitAvoidsMetadataCalls(t *testing.T) {
 	tests := []struct {
 		name     string
 		strategy Strategy
-		calls    func(fake *fakeGmail) int32
+		// wantCalls and wantParts are the Gmail calls and batch parts of
+		// the second Unread: its list, and the metadata of the message that
+		// failed and the two new ones.
+		wantCalls, wantParts int64
 	}{
-		{"batch", Batch, func(fake *fakeGmail) int32 { return fake.batchCalls.Load() }},
-		{"concurrent", Concurrent, func(fake *fakeGmail) int32 { return fake.getCalls.Load() }},
+		{name: "batch", strategy: Batch, wantCalls: 2, wantParts: 3},
+		{name: "concurrent", strategy: Concurrent, wantCalls: 4, wantParts: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mailbox := testMessages(5)
-			fake := newFakeGmail(t, mailbox...).script("message "+mailbox[1].ID, googleError(404, "notFound", "gone"))
-			client, _ := newTestClient(t, fake.start(), Config{Strategy: tt.strategy, Cache: NewCache(1 << 20)})
+			g := newSandboxGmail(t)
+			account := g.account(t, 0, 5)
+			want := g.referencePage(t, account, 5)
+			svc, _ := newTestService(t, g.server, Config{Strategy: tt.strategy, Cache: NewCache(1 << 20)})
+			client := svc.Client(g.httpClient(account), account)
+			g.InjectFaults(sandbox.Fault{Call: "get", Status: 404})
 
 			first, err := client.Unread(t.Context(), "", 3)
 			if err != nil {
 				t.Fatalf("first Unread() err = %v; want nil", err)
 			}
-			callsBefore := tt.calls(fake)
+			before := g.Stats()
 			second, err := client.Unread(t.Context(), "", 5)
 			if err != nil {
 				t.Fatalf("second Unread() err = %v; want nil", err)
 			}
 
-			// Message 2 failed, so it was not cached; 4 and 5 are new.
-			wantCalls := map[Strategy]int32{Batch: 1, Concurrent: 3}[tt.strategy]
-			if got := tt.calls(fake) - callsBefore; got != wantCalls {
-				t.Errorf("second Unread() made %d metadata calls; want %d", got, wantCalls)
+			failed := slices.IndexFunc(first.Messages, func(s Summary) bool { return s.Err != nil })
+			if failed < 0 || !errors.Is(first.Messages[failed].Err, ErrNotFound) {
+				t.Fatalf("first Unread() = %+v; want one message with ErrNotFound", first.Messages)
 			}
-			if got := fake.listCalls.Load(); got != 2 {
-				t.Errorf("Unread() twice listed %d times; want 2: unread state changes", got)
+			for i, summary := range comparablePage(first).Messages {
+				if i == failed {
+					onlyIDs := Summary{ID: want.Messages[i].ID, ThreadID: want.Messages[i].ThreadID, Err: summary.Err}
+					if !reflect.DeepEqual(summary, onlyIDs) {
+						t.Errorf("failed summary = %+v; want only the IDs of %s and Err", summary, want.Messages[i].ID)
+					}
+					continue
+				}
+				if !reflect.DeepEqual(summary, want.Messages[i]) {
+					t.Errorf("first Unread() message %d = %+v; want %+v", i, summary, want.Messages[i])
+				}
 			}
-			if !errors.Is(first.Messages[1].Err, ErrNotFound) || second.Messages[1].Err != nil {
-				t.Errorf("message 2 Err = %v, then %v; want ErrNotFound, then nil", first.Messages[1].Err, second.Messages[1].Err)
+			// The failed message was not cached; 4 and 5 are new; the list
+			// is never cached, since unread state changes.
+			after := g.Stats()
+			if calls, parts := after.GmailCalls-before.GmailCalls, after.BatchParts-before.BatchParts; calls != tt.wantCalls || parts != tt.wantParts {
+				t.Errorf("second Unread() made %d Gmail calls, %d batch parts; want %d and %d", calls, parts, tt.wantCalls, tt.wantParts)
 			}
-			for i, summary := range second.Messages {
-				checkSummary(t, summary, mailbox[i], nil)
+			if !reflect.DeepEqual(comparablePage(second), want) {
+				t.Errorf("second Unread() = %+v; want %+v", second, want)
 			}
 		})
 	}
 }
 
 func TestCacheDisabledForEmptyAccount(t *testing.T) {
-	fake := newFakeGmail(t, testMessages(2)...)
-	server := fake.start()
+	g := newSandboxGmail(t)
+	account := g.account(t, 0, 2)
 	cache := NewCache(1 << 20)
-	svc, _ := newTestService(t, server, Config{Cache: cache})
-	client := svc.Client(authorizedClient(server, tokenA), "")
+	svc, _ := newTestService(t, g.server, Config{Cache: cache})
+	client := svc.Client(g.httpClient(account), "")
 
 	for range 2 {
-		if _, err := client.Unread(t.Context(), "", 10); err != nil {
+		if _, err := client.Unread(t.Context(), "", 2); err != nil {
 			t.Fatalf("Unread() err = %v; want nil", err)
 		}
 	}
 
-	if got := fake.batchCalls.Load(); got != 2 || cache.Len() != 0 {
-		t.Errorf("Unread() twice made %d batch calls, cached %d; want 2 and 0", got, cache.Len())
+	// Each Unread lists, then fetches both messages in one batch.
+	if got := g.Stats(); got.GmailCalls != 4 || got.BatchParts != 4 || cache.Len() != 0 {
+		t.Errorf("Unread() twice made %d Gmail calls, %d batch parts, cached %d; want 4, 4 and 0", got.GmailCalls, got.BatchParts, cache.Len())
 	}
 }
 

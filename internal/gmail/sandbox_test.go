@@ -1,0 +1,67 @@
+package gmail
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"gmailoauth/internal/sandbox"
+)
+
+// sandboxGmail is the project's stand-in Google on a loopback server. Tests
+// use it for everything Google does; fake_test.go scripts only the bytes
+// Google never sends.
+type sandboxGmail struct {
+	*sandbox.Server
+	server *httptest.Server
+}
+
+func newSandboxGmail(t *testing.T) *sandboxGmail {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{
+		ClientID:     "gmail-test.apps.googleusercontent.com",
+		ClientSecret: "gmail-test-secret",
+		// Never dialled: these tests take tokens from IssueToken.
+		RedirectURIs: []string{"http://127.0.0.1/callback"},
+	})
+	if err != nil {
+		t.Fatalf("sandbox.New() err = %v; want nil", err)
+	}
+	server := httptest.NewServer(sb)
+	t.Cleanup(server.Close)
+	return &sandboxGmail{Server: sb, server: server}
+}
+
+// account returns the i-th seeded account, failing the test unless it has
+// at least wantUnread unread messages.
+func (g *sandboxGmail) account(t *testing.T, i, wantUnread int) string {
+	t.Helper()
+	account := g.Accounts()[i]
+	if got := g.UnreadCount(account); got < wantUnread {
+		t.Fatalf("sandbox account %s has %d unread messages; the test needs %d", account, got, wantUnread)
+	}
+	return account
+}
+
+// httpClient returns an HTTP client that sends a fresh access token of account.
+func (g *sandboxGmail) httpClient(account string) *http.Client {
+	return authorizedClient(g.server, g.IssueToken(account).AccessToken)
+}
+
+// referencePage is the page Unread gives of account with no cache and no
+// faults, to compare cached and faulty pages against.
+func (g *sandboxGmail) referencePage(t *testing.T, account string, pageSize int) Page {
+	t.Helper()
+	svc, _ := newTestService(t, g.server, Config{})
+	page, err := svc.Client(g.httpClient(account), account).Unread(t.Context(), "", pageSize)
+	if err != nil || len(page.Messages) != pageSize {
+		t.Fatalf("reference Unread(%d) of %s = %d messages, %v; want %d, nil", pageSize, account, len(page.Messages), err, pageSize)
+	}
+	for _, summary := range page.Messages {
+		if summary.Err != nil {
+			t.Fatalf("reference Unread() of %s: summary of %s Err = %v; want nil", account, summary.ID, summary.Err)
+		}
+	}
+	g.ResetStats()
+	return comparablePage(page)
+}
