@@ -4,113 +4,121 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"gmailoauth/internal/sandbox"
 )
 
 func TestListRetries(t *testing.T) {
 	const ms = time.Millisecond
 	fixedNow := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	rateLimited := googleError(429, "rateLimitExceeded", "Too many concurrent requests for user")
-	unavailable := googleError(503, "backendError", "Service unavailable")
+	rateLimited := sandbox.Fault{Call: "list", Status: 429}
+	unavailable := sandbox.Fault{Call: "list", Status: 503}
+	// Scripted: a Retry-After the sandbox never sends.
+	scriptedRateLimited := googleError(429, "rateLimitExceeded", "Too many concurrent requests for user")
+	scriptedUnavailable := googleError(503, "backendError", "Service unavailable")
 	tests := []struct {
 		name           string
-		responses      []fakeResponse // answers to the first calls; then success
+		faults         []sandbox.Fault // of the first calls; then success
+		scripted       []fakeResponse  // answers to the first calls instead of faults
 		maxAttempts    int
 		deadline       time.Duration // of the caller's ctx; 0: none
 		now            func() time.Time
 		jitter         func(limit time.Duration) time.Duration
 		wantErr        error // nil: success
-		wantCalls      int32
+		wantCalls      int64
 		wantWaits      []time.Duration
 		wantRetryAfter time.Duration // RetryAfter(err)
 	}{
 		{
 			name:      "a 429 then success",
-			responses: []fakeResponse{rateLimited},
+			faults:    []sandbox.Fault{rateLimited},
 			wantCalls: 2, wantWaits: []time.Duration{200 * ms},
 		},
 		{
 			name:      "backoff doubles",
-			responses: []fakeResponse{unavailable, unavailable, unavailable},
+			faults:    slices.Repeat([]sandbox.Fault{unavailable}, 3),
 			wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
 		},
 		{
 			name:        "backoff is capped at 5s",
-			responses:   slices.Repeat([]fakeResponse{unavailable}, 8),
+			faults:      slices.Repeat([]sandbox.Fault{unavailable}, 8),
 			maxAttempts: 9,
 			wantCalls:   9, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 5000 * ms, 5000 * ms, 5000 * ms},
 		},
 		{
 			name:      "full jitter picks within the backoff",
-			responses: []fakeResponse{unavailable, unavailable},
+			faults:    slices.Repeat([]sandbox.Fault{unavailable}, 2),
 			jitter:    func(limit time.Duration) time.Duration { return limit / 4 },
 			wantCalls: 3, wantWaits: []time.Duration{50 * ms, 100 * ms},
 		},
 		{
 			name:      "Retry-After in seconds is the minimum wait",
-			responses: []fakeResponse{rateLimited.withHeader("Retry-After", "3")},
+			faults:    []sandbox.Fault{{Call: "list", Status: 429, RetryAfter: 3 * time.Second}},
 			wantCalls: 2, wantWaits: []time.Duration{3 * time.Second},
 		},
 		{
 			name:      "Retry-After as an HTTP-date is the minimum wait",
-			responses: []fakeResponse{rateLimited.withHeader("Retry-After", fixedNow.Add(7*time.Second).Format(http.TimeFormat))},
+			scripted:  []fakeResponse{scriptedRateLimited.withHeader("Retry-After", fixedNow.Add(7*time.Second).Format(http.TimeFormat))},
 			now:       func() time.Time { return fixedNow },
 			wantCalls: 2, wantWaits: []time.Duration{7 * time.Second},
 		},
 		{
 			name:      "a backoff longer than Retry-After wins",
-			responses: []fakeResponse{unavailable, unavailable, unavailable.withHeader("Retry-After", "0")},
+			scripted:  []fakeResponse{scriptedUnavailable, scriptedUnavailable, scriptedUnavailable.withHeader("Retry-After", "0")},
 			wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
 		},
 		{
 			name:      "403 rateLimitExceeded is retried",
-			responses: []fakeResponse{googleError(403, "rateLimitExceeded", "Rate Limit Exceeded")},
+			faults:    []sandbox.Fault{{Call: "list", Status: 403, Reason: "rateLimitExceeded"}},
 			wantCalls: 2, wantWaits: []time.Duration{200 * ms},
 		},
 		{
-			name:      "a call outlasting CallTimeout is retried",
-			responses: []fakeResponse{{block: true}},
+			name: "a call outlasting CallTimeout is retried",
+			// Held back until the client gives up on it.
+			faults:    []sandbox.Fault{{Call: "list", Delay: time.Hour}},
 			wantCalls: 2, wantWaits: []time.Duration{200 * ms},
 		},
 		{
-			name:      "gives up after MaxAttempts",
-			responses: slices.Repeat([]fakeResponse{unavailable}, 4),
-			wantErr:   ErrUnavailable, wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
+			name:    "gives up after MaxAttempts",
+			faults:  slices.Repeat([]sandbox.Fault{unavailable}, 4),
+			wantErr: ErrUnavailable, wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
 		},
 		{
-			name:      "gives up at once when Retry-After passes the deadline",
-			responses: []fakeResponse{rateLimited.withHeader("Retry-After", "30")},
-			deadline:  10 * time.Second,
-			wantErr:   ErrRateLimited, wantCalls: 1, wantRetryAfter: 30 * time.Second,
+			name:     "gives up at once when Retry-After passes the deadline",
+			faults:   []sandbox.Fault{{Call: "list", Status: 429, RetryAfter: 30 * time.Second}},
+			deadline: 10 * time.Second,
+			wantErr:  ErrRateLimited, wantCalls: 1, wantRetryAfter: 30 * time.Second,
 		},
 		{
 			name:        "gives up when the backoff passes the deadline, advising that wait",
-			responses:   slices.Repeat([]fakeResponse{unavailable}, 8),
+			faults:      slices.Repeat([]sandbox.Fault{unavailable}, 8),
 			maxAttempts: 8,
 			deadline:    time.Second,
 			wantErr:     ErrUnavailable, wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms}, wantRetryAfter: 1600 * ms,
 		},
 		{
-			name:      "401 is not retried",
-			responses: []fakeResponse{googleError(401, "authError", "Invalid Credentials")},
-			wantErr:   ErrUnauthorized, wantCalls: 1,
+			name:    "401 is not retried",
+			faults:  []sandbox.Fault{{Call: "list", Status: 401}},
+			wantErr: ErrUnauthorized, wantCalls: 1,
 		},
 		{
-			name:      "403 forbidden is not retried",
-			responses: []fakeResponse{googleError(403, "insufficientPermissions", "Insufficient Permission")},
-			wantErr:   ErrForbidden, wantCalls: 1,
+			name:    "403 forbidden is not retried",
+			faults:  []sandbox.Fault{{Call: "list", Status: 403}},
+			wantErr: ErrForbidden, wantCalls: 1,
 		},
 		{
-			name:      "404 is not retried",
-			responses: []fakeResponse{googleError(404, "notFound", "Not Found")},
-			wantErr:   ErrNotFound, wantCalls: 1,
+			name:    "404 is not retried",
+			faults:  []sandbox.Fault{{Call: "list", Status: 404}},
+			wantErr: ErrNotFound, wantCalls: 1,
 		},
 		{
-			name:      "a malformed body is not retried",
-			responses: []fakeResponse{jsonResponse("{")},
-			wantErr:   ErrBadResponse, wantCalls: 1,
+			name:    "a malformed body is not retried",
+			faults:  []sandbox.Fault{{Call: "list", Malformed: true}},
+			wantErr: ErrBadResponse, wantCalls: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -131,18 +139,26 @@ func TestListRetries(t *testing.T) {
 				ctx, cancel = context.WithDeadline(ctx, deadline)
 				defer cancel()
 			}
-			fake := newFakeGmail(t, testMessages(1)...).script("list", tt.responses...)
-			client, sleeper := newTestClient(t, fake.start(), Config{
+			gmail := newHostileGmail(t)
+			client, sleeper := gmail.client(t, Config{
 				MaxAttempts: tt.maxAttempts,
 				CallTimeout: 10 * time.Second,
 				Now:         now,
 				Jitter:      tt.jitter,
 			})
+			opts := ListOptions{Query: "is:unread"}
+			want, err := client.List(ctx, opts)
+			if err != nil || len(want.Messages) == 0 {
+				t.Fatalf("List() before any fault = %d messages, %v; want some, nil", len(want.Messages), err)
+			}
+			gmail.sandbox.ResetStats()
+			gmail.sandbox.InjectFaults(tt.faults...)
+			gmail.script("list", tt.scripted...)
 
-			result, err := client.List(ctx, ListOptions{Query: "is:unread"})
+			result, err := client.List(ctx, opts)
 
-			if tt.wantErr == nil && (err != nil || len(result.Messages) != 1) {
-				t.Errorf("List() = %d messages, err = %v; want 1 message, err = nil", len(result.Messages), err)
+			if tt.wantErr == nil && (err != nil || !reflect.DeepEqual(result, want)) {
+				t.Errorf("List() = %+v, err = %v; want %+v, err = nil", result, err, want)
 			}
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("List() err = %v; want %s", err, sentinelName(tt.wantErr))
@@ -150,7 +166,7 @@ func TestListRetries(t *testing.T) {
 			if got := RetryAfter(err); got != tt.wantRetryAfter {
 				t.Errorf("RetryAfter(List() err) = %v; want %v", got, tt.wantRetryAfter)
 			}
-			if got := fake.listCalls.Load(); got != tt.wantCalls {
+			if got := gmail.calls(); got != tt.wantCalls {
 				t.Errorf("List() made %d calls; want %d", got, tt.wantCalls)
 			}
 			if got := sleeper.recorded(); !slices.Equal(got, tt.wantWaits) {
@@ -161,9 +177,10 @@ func TestListRetries(t *testing.T) {
 }
 
 func TestRetryStopsWhenTheCallerCancelsTheWait(t *testing.T) {
-	fake := newFakeGmail(t).script("list", googleError(503, "backendError", "Service unavailable"))
+	g := newSandboxGmail(t)
+	g.InjectFaults(sandbox.Fault{Call: "list", Status: 503})
 	ctx, cancel := context.WithCancel(t.Context())
-	client, _ := newTestClient(t, fake.start(), Config{
+	client, _ := g.client(t, Config{
 		Sleep: func(ctx context.Context, _ time.Duration) error {
 			cancel()
 			return ctx.Err()
@@ -175,7 +192,7 @@ func TestRetryStopsWhenTheCallerCancelsTheWait(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Errorf("List() err = %v; want ErrUnavailable and context.Canceled", err)
 	}
-	if got := fake.listCalls.Load(); got != 1 {
+	if got := g.Stats().GmailCalls; got != 1 {
 		t.Errorf("List() made %d calls; want 1", got)
 	}
 }

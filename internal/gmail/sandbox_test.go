@@ -65,3 +65,11 @@ func (g *sandboxGmail) referencePage(t *testing.T, account string, pageSize int)
 	g.ResetStats()
 	return comparablePage(page)
 }
+
+// client returns a Client of the first seeded account, built by newTestService.
+func (g *sandboxGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder) {
+	t.Helper()
+	svc, sleeper := newTestService(t, g.server, cfg)
+	account := g.account(t, 0, 1)
+	return svc.Client(g.httpClient(account), account), sleeper
+}

@@ -1,0 +1,92 @@
+package gmail
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// hostileGmail answers chosen Gmail calls with scripted bytes and passes
+// every other request to the sandbox. It is for what the sandbox never
+// sends but Google might, or an attacker-controlled proxy could: arbitrary
+// bodies and headers, an answer about another message, a call that never
+// answers.
+type hostileGmail struct {
+	sandbox *sandboxGmail
+	server  *httptest.Server
+
+	mu sync.Mutex
+	// scripts answer "profile", "list", "batch" or "message <id>" (a
+	// messages.get) in order, before the sandbox does.
+	scripts  map[string][]fakeResponse
+	scripted atomic.Int32 // scripted answers sent
+}
+
+func newHostileGmail(t *testing.T) *hostileGmail {
+	t.Helper()
+	h := &hostileGmail{sandbox: newSandboxGmail(t), scripts: map[string][]fakeResponse{}}
+	h.server = httptest.NewServer(h)
+	t.Cleanup(h.server.Close)
+	return h
+}
+
+// script queues answers for key.
+func (h *hostileGmail) script(key string, responses ...fakeResponse) *hostileGmail {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.scripts[key] = append(h.scripts[key], responses...)
+	return h
+}
+
+// calls is the number of Gmail calls served, scripted or by the sandbox.
+func (h *hostileGmail) calls() int64 {
+	return int64(h.scripted.Load()) + h.sandbox.Stats().GmailCalls
+}
+
+func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var key string
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == profilePath:
+		key = "profile"
+	case r.Method == http.MethodGet && r.URL.Path == messagesPath:
+		key = "list"
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, messagesPath+"/"):
+		key = "message " + strings.TrimPrefix(r.URL.Path, messagesPath+"/")
+	case r.Method == http.MethodPost && r.URL.Path == batchPath:
+		key = "batch"
+	}
+	h.mu.Lock()
+	queue := h.scripts[key]
+	if len(queue) > 0 {
+		h.scripts[key] = queue[1:]
+	}
+	h.mu.Unlock()
+	if len(queue) == 0 {
+		h.sandbox.ServeHTTP(w, r)
+		return
+	}
+	h.scripted.Add(1)
+	response := queue[0]
+	if response.block {
+		<-r.Context().Done()
+		return
+	}
+	for name, values := range response.header {
+		w.Header()[name] = values
+	}
+	w.WriteHeader(response.status)
+	io.WriteString(w, response.body)
+}
+
+// client returns a Client of the sandbox's first seeded account that talks
+// to h, built by newTestService.
+func (h *hostileGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder) {
+	t.Helper()
+	svc, sleeper := newTestService(t, h.server, cfg)
+	account := h.sandbox.account(t, 0, 1)
+	return svc.Client(authorizedClient(h.server, h.sandbox.IssueToken(account).AccessToken), account), sleeper
+}
