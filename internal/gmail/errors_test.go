@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"gmailoauth/internal/sandbox"
 )
 
 // sentinelName names the sentinel err wraps, so failures read like the spec.
@@ -46,36 +48,43 @@ func TestListMapsErrorResponses(t *testing.T) {
 	huge := strings.Repeat("x", 2<<20)
 	tests := []struct {
 		name       string
-		response   fakeResponse
+		fault      sandbox.Fault // the sandbox's answer, as Google's
+		scripted   fakeResponse  // or, if its status is set or it blocks, these bytes
 		wantErr    error
 		wantStatus int    // of the APIError in the chain; 0: none expected
 		wantReason string // of the APIError
 	}{
-		{"401 is unauthorized", googleError(401, "authError", "Invalid Credentials"), ErrUnauthorized, 401, "authError"},
-		{"403 insufficientPermissions is forbidden", googleError(403, "insufficientPermissions", "Insufficient Permission"), ErrForbidden, 403, "insufficientPermissions"},
-		{"403 rateLimitExceeded is rate limited", googleError(403, "rateLimitExceeded", "Rate Limit Exceeded"), ErrRateLimited, 403, "rateLimitExceeded"},
-		{"403 userRateLimitExceeded is rate limited", googleError(403, "userRateLimitExceeded", "User Rate Limit Exceeded"), ErrRateLimited, 403, "userRateLimitExceeded"},
-		{"404 is not found", googleError(404, "notFound", "Requested entity was not found."), ErrNotFound, 404, "notFound"},
-		{"429 is rate limited", googleError(429, "rateLimitExceeded", "Too many concurrent requests for user"), ErrRateLimited, 429, "rateLimitExceeded"},
-		{"400 is a bad request", googleError(400, "invalidArgument", "Invalid pageToken"), ErrBadRequest, 400, "invalidArgument"},
-		{"500 is unavailable", googleError(500, "backendError", "Backend Error"), ErrUnavailable, 500, "backendError"},
-		{"503 is unavailable", googleError(503, "backendError", "Service unavailable"), ErrUnavailable, 503, "backendError"},
-		{"502 with an HTML body is unavailable", fakeResponse{status: 502, header: http.Header{"Content-Type": {"text/html"}}, body: "<html>Bad Gateway</html>"}, ErrUnavailable, 502, ""},
-		{"503 with a huge body is unavailable", fakeResponse{status: 503, body: huge}, ErrUnavailable, 503, ""},
-		{"a call outlasting CallTimeout is unavailable", fakeResponse{block: true}, ErrUnavailable, 0, ""},
-		{"a redirect is not followed, so the token stays here", fakeResponse{status: 302, header: http.Header{"Location": {profilePath}}}, ErrBadResponse, 302, ""},
-		{"malformed JSON is a bad response", jsonResponse(`{"messages": [`), ErrBadResponse, 0, ""},
-		{"JSON of the wrong shape is a bad response", jsonResponse(`{"messages": "none"}`), ErrBadResponse, 0, ""},
-		{"a huge body is cut off, not decoded", jsonResponse(`{"resultSizeEstimate": 1, "padding": "` + huge + `"}`), ErrBadResponse, 0, ""},
+		{name: "401 is unauthorized", fault: sandbox.Fault{Status: 401}, wantErr: ErrUnauthorized, wantStatus: 401, wantReason: "authError"},
+		{name: "403 insufficientPermissions is forbidden", fault: sandbox.Fault{Status: 403}, wantErr: ErrForbidden, wantStatus: 403, wantReason: "insufficientPermissions"},
+		{name: "403 rateLimitExceeded is rate limited", fault: sandbox.Fault{Status: 403, Reason: "rateLimitExceeded"}, wantErr: ErrRateLimited, wantStatus: 403, wantReason: "rateLimitExceeded"},
+		{name: "403 userRateLimitExceeded is rate limited", fault: sandbox.Fault{Status: 403, Reason: "userRateLimitExceeded"}, wantErr: ErrRateLimited, wantStatus: 403, wantReason: "userRateLimitExceeded"},
+		{name: "404 is not found", fault: sandbox.Fault{Status: 404}, wantErr: ErrNotFound, wantStatus: 404, wantReason: "notFound"},
+		{name: "429 is rate limited", fault: sandbox.Fault{Status: 429}, wantErr: ErrRateLimited, wantStatus: 429, wantReason: "rateLimitExceeded"},
+		{name: "400 is a bad request", fault: sandbox.Fault{Status: 400}, wantErr: ErrBadRequest, wantStatus: 400, wantReason: "invalidArgument"},
+		{name: "500 is unavailable", fault: sandbox.Fault{Status: 500}, wantErr: ErrUnavailable, wantStatus: 500, wantReason: "backendError"},
+		{name: "503 is unavailable", fault: sandbox.Fault{Status: 503}, wantErr: ErrUnavailable, wantStatus: 503, wantReason: "backendError"},
+		{name: "502 with an HTML body is unavailable", scripted: fakeResponse{status: 502, header: http.Header{"Content-Type": {"text/html"}}, body: "<html>Bad Gateway</html>"}, wantErr: ErrUnavailable, wantStatus: 502},
+		{name: "503 with a huge body is unavailable", scripted: fakeResponse{status: 503, body: huge}, wantErr: ErrUnavailable, wantStatus: 503},
+		{name: "a call outlasting CallTimeout is unavailable", scripted: fakeResponse{block: true}, wantErr: ErrUnavailable},
+		{name: "a redirect is not followed, so the token stays here", scripted: fakeResponse{status: 302, header: http.Header{"Location": {profilePath}}}, wantErr: ErrBadResponse, wantStatus: 302},
+		{name: "malformed JSON is a bad response", scripted: jsonResponse(`{"messages": [`), wantErr: ErrBadResponse},
+		{name: "JSON of the wrong shape is a bad response", scripted: jsonResponse(`{"messages": "none"}`), wantErr: ErrBadResponse},
+		{name: "a huge body is cut off, not decoded", scripted: jsonResponse(`{"resultSizeEstimate": 1, "padding": "` + huge + `"}`), wantErr: ErrBadResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeGmail(t).script("list", tt.response)
+			gmail := newHostileGmail(t)
+			if tt.scripted.status != 0 || tt.scripted.block {
+				gmail.script("list", tt.scripted)
+			} else {
+				tt.fault.Call = "list"
+				gmail.sandbox.InjectFaults(tt.fault)
+			}
 			timeout := callTimeout
-			if tt.response.block {
+			if tt.scripted.block {
 				timeout = blockTimeout
 			}
-			client, _ := newTestClient(t, fake.start(), Config{MaxAttempts: 1, CallTimeout: timeout})
+			client, _ := gmail.client(t, Config{MaxAttempts: 1, CallTimeout: timeout})
 
 			_, err := client.List(t.Context(), ListOptions{Query: "is:unread"})
 
@@ -103,8 +112,11 @@ func TestListMapsErrorResponses(t *testing.T) {
 }
 
 func TestAPIErrorCarriesGooglesMessage(t *testing.T) {
-	fake := newFakeGmail(t).script("profile", googleError(403, "insufficientPermissions", "Request had insufficient authentication scopes."))
-	client, _ := newTestClient(t, fake.start(), Config{})
+	// A token without the Gmail scope, as Google answers it.
+	g := newSandboxGmail(t)
+	svc, _ := newTestService(t, g.server, Config{})
+	account := g.account(t, 0, 0)
+	client := svc.Client(authorizedClient(g.server, g.IssueToken(account, "openid").AccessToken), account)
 
 	_, err := client.Profile(t.Context())
 
@@ -154,7 +166,7 @@ func TestTransportErrorsAreNotRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, sleeper := newTestService(t, newFakeGmail(t).start(), Config{})
+			svc, sleeper := newTestService(t, newSandboxGmail(t).server, Config{})
 			transport := &failingTransport{err: tt.err}
 			client := svc.Client(&http.Client{Transport: transport}, accountA)
 
@@ -200,8 +212,10 @@ func TestCallerContextEndingIsUnavailableAndFinal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeGmail(t).script("list", fakeResponse{block: true}, fakeResponse{block: true})
-			client, sleeper := newTestClient(t, fake.start(), Config{})
+			// Held back until the client gives up on it, and so would a retry.
+			g := newSandboxGmail(t)
+			g.InjectFaults(sandbox.Fault{Call: "list", Delay: time.Hour}, sandbox.Fault{Call: "list", Delay: time.Hour})
+			client, sleeper := g.client(t, Config{})
 
 			_, err := client.List(tt.context(t), ListOptions{})
 
