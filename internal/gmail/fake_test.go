@@ -200,15 +200,7 @@ func (f *fakeGmail) serveScriptedOr(w http.ResponseWriter, r *http.Request, key 
 }
 
 func (f *fakeGmail) write(w http.ResponseWriter, r *http.Request, response fakeResponse) {
-	if response.block {
-		<-r.Context().Done()
-		return
-	}
-	for name, values := range response.header {
-		w.Header()[name] = values
-	}
-	w.WriteHeader(response.status)
-	io.WriteString(w, response.body)
+	response.serve(w, r)
 }
 
 func listResponse(mailbox []fakeMessage, query url.Values) fakeResponse {

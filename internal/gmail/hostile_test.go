@@ -70,7 +70,11 @@ func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.scripted.Add(1)
-	response := queue[0]
+	queue[0].serve(w, r)
+}
+
+// serve writes response, or holds r until its client gives up.
+func (response fakeResponse) serve(w http.ResponseWriter, r *http.Request) {
 	if response.block {
 		<-r.Context().Done()
 		return
