@@ -99,8 +99,8 @@ func TestHostileThreadIDIsDropped(t *testing.T) {
 				t.Errorf("message() ThreadID = %q, %v; want %q", msg.ThreadID, err, tt.want)
 			}
 
-			fake := newFakeGmail(t).script("list", jsonResponse(string(body)))
-			client, _ := newTestClient(t, fake.start(), Config{})
+			gmail := newHostileGmail(t).script("list", jsonResponse(string(body)))
+			client, _ := gmail.client(t, Config{})
 			list, err := client.List(t.Context(), ListOptions{})
 			if err != nil || len(list.Messages) != 1 || list.Messages[0].ThreadID != tt.want {
 				t.Errorf("List() = %+v, %v; want one message with ThreadID %q", list.Messages, err, tt.want)

@@ -1,8 +1,11 @@
 package gmail
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"testing"
 
 	"gmailoauth/internal/sandbox"
@@ -72,4 +75,22 @@ func (g *sandboxGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder
 	svc, sleeper := newTestService(t, g.server, cfg)
 	account := g.account(t, 0, 1)
 	return svc.Client(g.httpClient(account), account), sleeper
+}
+
+// rawList is the sandbox's answer to a list of account's first pageSize
+// unread messages, as bytes.
+func (g *sandboxGmail) rawList(t *testing.T, account string, pageSize int) []byte {
+	t.Helper()
+	query := url.Values{"q": {"is:unread"}, "maxResults": {strconv.Itoa(pageSize)}, "prettyPrint": {"false"}}
+	resp, err := g.httpClient(account).Get(g.server.URL + messagesPath + "?" + query.Encode())
+	if err != nil {
+		t.Fatalf("sandbox list: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sandbox list = %d %s, %v; want 200", resp.StatusCode, body, err)
+	}
+	g.ResetStats()
+	return body
 }

@@ -1,10 +1,14 @@
 package gmail
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"gmailoauth/internal/sandbox"
 )
 
 // comparablePage returns page with its dates in UTC and its errors as text, so
@@ -136,58 +140,67 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 	tests := []struct {
 		name     string
 		strategy Strategy
-		setup    func(fake *fakeGmail, first string)
-		wantErr  error
-		// with no wantErr: the first message's Err; the other two succeed
-		wantFirstErr error
+		faults   []sandbox.Fault
+		// scriptList, given the sandbox's list of three messages, returns
+		// the list to answer instead.
+		scriptList func(t *testing.T, real []byte) fakeResponse
+		wantErr    error
+		// with no wantErr: the Err of one message (the first, unless a get
+		// fault picks another); the other two succeed
+		wantOneErr error
 	}{
 		{
-			name: "list rejected token",
-			setup: func(fake *fakeGmail, _ string) {
-				fake.script("list", googleError(401, "authError", "Invalid Credentials"))
-			},
+			name:    "list rejected token",
+			faults:  []sandbox.Fault{{Call: "list", Status: 401}},
 			wantErr: ErrUnauthorized,
 		},
 		{
-			name: "list unavailable after retries",
-			setup: func(fake *fakeGmail, _ string) {
-				fake.script("list", googleError(503, "x", "y"), googleError(503, "x", "y"))
-			},
+			name:    "list unavailable after retries",
+			faults:  []sandbox.Fault{{Call: "list", Status: 503}, {Call: "list", Status: 503}},
 			wantErr: ErrUnavailable,
 		},
 		{
 			name:     "a metadata call rejecting the token",
 			strategy: Concurrent,
-			setup: func(fake *fakeGmail, first string) {
-				fake.script("message "+first, googleError(401, "authError", "Invalid Credentials"))
-			},
-			wantErr: ErrUnauthorized,
+			faults:   []sandbox.Fault{{Call: "get", Status: 401}},
+			wantErr:  ErrUnauthorized,
 		},
 		{
-			name:     "a metadata call forbidden keeps the page",
-			strategy: Concurrent,
-			setup: func(fake *fakeGmail, first string) {
-				fake.script("message "+first, googleError(403, "insufficientPermissions", "no"))
-			},
-			wantFirstErr: ErrForbidden,
+			name:       "a metadata call forbidden keeps the page",
+			strategy:   Concurrent,
+			faults:     []sandbox.Fault{{Call: "get", Status: 403}},
+			wantOneErr: ErrForbidden,
 		},
 		{
 			name: "an impossible ID in the list keeps the page",
-			setup: func(fake *fakeGmail, _ string) {
-				fake.script("list", jsonResponse(`{"messages":[{"id":"../../profile","threadId":"t"},`+
-					`{"id":"18c0000000000002","threadId":"18b0000000000002"},{"id":"18c0000000000003","threadId":"18b0000000000003"}]}`))
+			scriptList: func(t *testing.T, real []byte) fakeResponse {
+				var list map[string]any
+				if err := json.Unmarshal(real, &list); err != nil {
+					t.Fatalf("sandbox list %s: %v", real, err)
+				}
+				refs := list["messages"].([]any)
+				refs[0] = map[string]any{"id": "../../profile", "threadId": "t"}
+				body, err := json.Marshal(list)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return jsonResponse(string(body))
 			},
-			wantFirstErr: ErrBadResponse,
+			wantOneErr: ErrBadResponse,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mailbox := testMessages(3)
-			fake := newFakeGmail(t, mailbox...)
-			tt.setup(fake, mailbox[0].ID)
-			client, _ := newTestClient(t, fake.start(), Config{Strategy: tt.strategy, MaxAttempts: 2})
+			gmail := newHostileGmail(t)
+			account := gmail.sandbox.account(t, 0, 3)
+			want := gmail.sandbox.referencePage(t, account, 3)
+			if tt.scriptList != nil {
+				gmail.script("list", tt.scriptList(t, gmail.sandbox.rawList(t, account, 3)))
+			}
+			gmail.sandbox.InjectFaults(tt.faults...)
+			client, _ := gmail.client(t, Config{Strategy: tt.strategy, MaxAttempts: 2})
 
-			page, err := client.Unread(t.Context(), "", 10)
+			page, err := client.Unread(t.Context(), "", 3)
 
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Unread() err = %v; want %s", err, sentinelName(tt.wantErr))
@@ -198,11 +211,16 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 			if len(page.Messages) != 3 {
 				t.Fatalf("Unread() = %d messages; want 3", len(page.Messages))
 			}
-			if !errors.Is(page.Messages[0].Err, tt.wantFirstErr) {
-				t.Errorf("first summary Err = %v; want %s", page.Messages[0].Err, sentinelName(tt.wantFirstErr))
+			// The concurrent gets reach the sandbox in any order, so its get
+			// fault hits any one message.
+			failed := slices.IndexFunc(page.Messages, func(s Summary) bool { return s.Err != nil })
+			if failed < 0 || (tt.faults == nil && failed != 0) || !errors.Is(page.Messages[failed].Err, tt.wantOneErr) {
+				t.Fatalf("Unread() = %+v; want one summary with %s", page.Messages, sentinelName(tt.wantOneErr))
 			}
-			for i, summary := range page.Messages[1:] {
-				checkSummary(t, summary, mailbox[i+1], nil)
+			for i, summary := range comparablePage(page).Messages {
+				if i != failed && !reflect.DeepEqual(summary, want.Messages[i]) {
+					t.Errorf("Unread() message %d = %+v; want %+v", i+1, summary, want.Messages[i])
+				}
 			}
 		})
 	}
