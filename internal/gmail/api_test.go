@@ -1,6 +1,7 @@
 package gmail
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"reflect"
@@ -38,13 +39,24 @@ func TestNewServiceValidatesConfig(t *testing.T) {
 }
 
 func TestProfile(t *testing.T) {
-	client, _ := newTestClient(t, newFakeGmail(t).start(), Config{})
+	g := newSandboxGmail(t)
+	account := g.account(t, 0, 0)
+	var raw struct {
+		EmailAddress                string
+		MessagesTotal, ThreadsTotal int
+		HistoryID                   string
+	}
+	if err := json.Unmarshal(g.rawGet(t, account, profilePath, nil), &raw); err != nil {
+		t.Fatalf("sandbox profile: %v", err)
+	}
+	svc, _ := newTestService(t, g.server, Config{})
+	client := svc.Client(g.httpClient(account), account)
 
 	got, err := client.Profile(t.Context())
 
-	want := Profile{EmailAddress: "a@example.com", MessagesTotal: 42, ThreadsTotal: 40, HistoryID: "9876"}
-	if err != nil || got != want {
-		t.Errorf("Profile() = %+v, %v; want %+v, nil", got, err, want)
+	want := Profile{EmailAddress: account, MessagesTotal: raw.MessagesTotal, ThreadsTotal: raw.ThreadsTotal, HistoryID: raw.HistoryID}
+	if err != nil || got != want || raw.EmailAddress != account || want.MessagesTotal == 0 || want.HistoryID == "" {
+		t.Errorf("Profile() = %+v, %v; want %+v, nil, as the sandbox says %+v", got, err, want, raw)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +16,7 @@ import (
 // every other request to the sandbox. It is for what the sandbox never
 // sends but Google might, or an attacker-controlled proxy could: arbitrary
 // bodies and headers, an answer about another message, a call that never
-// answers.
+// answers. It also records the queries of the list calls it sees.
 type hostileGmail struct {
 	sandbox *sandboxGmail
 	server  *httptest.Server
@@ -22,8 +24,9 @@ type hostileGmail struct {
 	mu sync.Mutex
 	// scripts answer "profile", "list", "batch" or "message <id>" (a
 	// messages.get) in order, before the sandbox does.
-	scripts  map[string][]fakeResponse
-	scripted atomic.Int32 // scripted answers sent
+	scripts     map[string][]fakeResponse
+	listQueries []url.Values
+	scripted    atomic.Int32 // scripted answers sent
 }
 
 func newHostileGmail(t *testing.T) *hostileGmail {
@@ -40,6 +43,12 @@ func (h *hostileGmail) script(key string, responses ...fakeResponse) *hostileGma
 	defer h.mu.Unlock()
 	h.scripts[key] = append(h.scripts[key], responses...)
 	return h
+}
+
+func (h *hostileGmail) recordedListQueries() []url.Values {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.listQueries)
 }
 
 // calls is the number of Gmail calls served, scripted or by the sandbox.
@@ -60,6 +69,9 @@ func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = "batch"
 	}
 	h.mu.Lock()
+	if key == "list" {
+		h.listQueries = append(h.listQueries, r.URL.Query())
+	}
 	queue := h.scripts[key]
 	if len(queue) > 0 {
 		h.scripts[key] = queue[1:]

@@ -77,20 +77,26 @@ func (g *sandboxGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder
 	return svc.Client(g.httpClient(account), account), sleeper
 }
 
-// rawList is the sandbox's answer to a list of account's first pageSize
-// unread messages, as bytes.
-func (g *sandboxGmail) rawList(t *testing.T, account string, pageSize int) []byte {
+// rawGet is the sandbox's answer to a GET of path with query for account,
+// as bytes.
+func (g *sandboxGmail) rawGet(t *testing.T, account, path string, query url.Values) []byte {
 	t.Helper()
-	query := url.Values{"q": {"is:unread"}, "maxResults": {strconv.Itoa(pageSize)}, "prettyPrint": {"false"}}
-	resp, err := g.httpClient(account).Get(g.server.URL + messagesPath + "?" + query.Encode())
+	resp, err := g.httpClient(account).Get(g.server.URL + path + "?" + query.Encode())
 	if err != nil {
-		t.Fatalf("sandbox list: %v", err)
+		t.Fatalf("sandbox GET %s: %v", path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("sandbox list = %d %s, %v; want 200", resp.StatusCode, body, err)
+		t.Fatalf("sandbox GET %s = %d %s, %v; want 200", path, resp.StatusCode, body, err)
 	}
 	g.ResetStats()
 	return body
+}
+
+// rawList is the sandbox's answer to a list of account's first pageSize
+// unread messages, as bytes.
+func (g *sandboxGmail) rawList(t *testing.T, account string, pageSize int) []byte {
+	t.Helper()
+	return g.rawGet(t, account, messagesPath, url.Values{"q": {"is:unread"}, "maxResults": {strconv.Itoa(pageSize)}})
 }

@@ -279,17 +279,22 @@ func TestUnreadPageSize(t *testing.T) {
 		{10000, "500"},
 	}
 	for _, tt := range tests {
-		fake := newFakeGmail(t, testMessages(1)...)
-		client, _ := newTestClient(t, fake.start(), Config{})
+		gmail := newHostileGmail(t)
+		gmail.sandbox.account(t, 0, 2)
+		client, _ := gmail.client(t, Config{})
+		first, err := client.Unread(t.Context(), "", 1)
+		if err != nil || first.NextPageToken == "" {
+			t.Fatalf("Unread(pageSize 1) = next %q, %v; want a next page, nil", first.NextPageToken, err)
+		}
 
-		if _, err := client.Unread(t.Context(), "next", tt.pageSize); err != nil {
+		if _, err := client.Unread(t.Context(), first.NextPageToken, tt.pageSize); err != nil {
 			t.Fatalf("Unread(pageSize %d) err = %v; want nil", tt.pageSize, err)
 		}
 
-		queries := fake.recordedListQueries()
-		if len(queries) != 1 || queries[0].Get("maxResults") != tt.wantMaxResults ||
-			queries[0].Get("q") != "is:unread" || queries[0].Get("pageToken") != "next" {
-			t.Errorf("Unread(pageSize %d) listed with %v; want q=is:unread, maxResults=%s, pageToken=next", tt.pageSize, queries, tt.wantMaxResults)
+		queries := gmail.recordedListQueries()
+		if len(queries) != 2 || queries[1].Get("maxResults") != tt.wantMaxResults ||
+			queries[1].Get("q") != "is:unread" || queries[1].Get("pageToken") != first.NextPageToken {
+			t.Errorf("Unread(pageSize %d) listed with %v; want a second list with q=is:unread, maxResults=%s, pageToken=%s", tt.pageSize, queries, tt.wantMaxResults, first.NextPageToken)
 		}
 	}
 }
