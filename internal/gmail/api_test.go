@@ -3,8 +3,10 @@ package gmail
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/url"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -61,54 +63,83 @@ func TestProfile(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	read := testMessage(3)
-	read.Labels = []string{"INBOX"}
-	mailbox := []fakeMessage{testMessage(1), testMessage(2), read}
-	ref := func(msg fakeMessage) MessageRef { return MessageRef{ID: msg.ID, ThreadID: msg.ThreadID} }
+	gmail := newHostileGmail(t)
+	account := gmail.sandbox.account(t, 0, 2)
+	unreadCount := gmail.sandbox.UnreadCount(account)
+	empty := slices.IndexFunc(gmail.sandbox.Accounts(), func(a string) bool { return gmail.sandbox.UnreadCount(a) == 0 })
+	if empty < 0 {
+		t.Fatalf("no sandbox account without unread mail; want one")
+	}
+	// sandboxList is the sandbox's answer to query, read without the client.
+	sandboxList := func(t *testing.T, account string, query url.Values) ListResult {
+		t.Helper()
+		query = maps.Clone(query)
+		delete(query, "prettyPrint")
+		var result ListResult
+		if err := json.Unmarshal(gmail.sandbox.rawGet(t, account, messagesPath, query), &result); err != nil {
+			t.Fatalf("sandbox list: %v", err)
+		}
+		if result.Messages == nil {
+			result.Messages = []MessageRef{} // Gmail omits it; List does not
+		}
+		return result
+	}
+	nextPage := sandboxList(t, account, url.Values{"q": {"is:unread"}, "maxResults": {"1"}}).NextPageToken
+	if nextPage == "" {
+		t.Fatalf("sandbox gave no next page token for 1 of %d unread messages", unreadCount)
+	}
 	tests := []struct {
 		name      string
-		script    []fakeResponse
+		account   string
 		opts      ListOptions
-		want      ListResult
 		wantQuery url.Values
+		wantLen   int // of the messages listed
 	}{
 		{
 			name:      "first page of unread",
+			account:   account,
 			opts:      ListOptions{Query: "is:unread", MaxResults: 1},
-			want:      ListResult{Messages: []MessageRef{ref(mailbox[0])}, NextPageToken: "1", ResultSizeEstimate: 2},
 			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "prettyPrint": {"false"}},
+			wantLen:   1,
 		},
 		{
 			name:      "next page",
-			opts:      ListOptions{Query: "is:unread", MaxResults: 1, PageToken: "1"},
-			want:      ListResult{Messages: []MessageRef{ref(mailbox[1])}, ResultSizeEstimate: 2},
-			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "pageToken": {"1"}, "prettyPrint": {"false"}},
+			account:   account,
+			opts:      ListOptions{Query: "is:unread", MaxResults: 1, PageToken: nextPage},
+			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "pageToken": {nextPage}, "prettyPrint": {"false"}},
+			wantLen:   1,
 		},
 		{
 			name:      "label filter and no options sent when zero",
+			account:   account,
 			opts:      ListOptions{LabelIDs: []string{"INBOX", "UNREAD"}},
-			want:      ListResult{Messages: []MessageRef{ref(mailbox[0]), ref(mailbox[1])}, ResultSizeEstimate: 2},
 			wantQuery: url.Values{"labelIds": {"INBOX", "UNREAD"}, "prettyPrint": {"false"}},
+			wantLen:   unreadCount,
 		},
 		{
 			name:      "Gmail omits messages when nothing matches",
-			script:    []fakeResponse{jsonResponse(`{"resultSizeEstimate": 0}`)},
+			account:   gmail.sandbox.Accounts()[empty],
 			opts:      ListOptions{Query: "is:unread"},
-			want:      ListResult{Messages: []MessageRef{}},
 			wantQuery: url.Values{"q": {"is:unread"}, "prettyPrint": {"false"}},
+			wantLen:   0,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeGmail(t, mailbox...).script("list", tt.script...)
-			client, _ := newTestClient(t, fake.start(), Config{})
+			want := sandboxList(t, tt.account, tt.wantQuery)
+			if len(want.Messages) != tt.wantLen {
+				t.Fatalf("sandbox lists %d messages for %v; the test needs %d", len(want.Messages), tt.wantQuery, tt.wantLen)
+			}
+			before := len(gmail.recordedListQueries())
+			svc, _ := newTestService(t, gmail.server, Config{})
+			client := svc.Client(authorizedClient(gmail.server, gmail.sandbox.IssueToken(tt.account).AccessToken), tt.account)
 
 			got, err := client.List(t.Context(), tt.opts)
 
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("List(%+v) = %+v, %v; want %+v, nil", tt.opts, got, err, tt.want)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("List(%+v) = %+v, %v; want %+v, nil", tt.opts, got, err, want)
 			}
-			if queries := fake.recordedListQueries(); len(queries) != 1 || !reflect.DeepEqual(queries[0], tt.wantQuery) {
+			if queries := gmail.recordedListQueries()[before:]; len(queries) != 1 || !reflect.DeepEqual(queries[0], tt.wantQuery) {
 				t.Errorf("List(%+v) sent queries %v; want %v", tt.opts, queries, tt.wantQuery)
 			}
 		})
