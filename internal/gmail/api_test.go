@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -147,8 +148,48 @@ func TestList(t *testing.T) {
 }
 
 func TestGet(t *testing.T) {
-	msg := testMessage(1)
-	internalDate := time.UnixMilli(msg.InternalDate).UTC()
+	gmail := newHostileGmail(t)
+	account := gmail.sandbox.account(t, 0, 1)
+	var list struct{ Messages []struct{ ID string } }
+	if err := json.Unmarshal(gmail.sandbox.rawList(t, account, 1), &list); err != nil || len(list.Messages) != 1 {
+		t.Fatalf("sandbox list = %+v, %v; want 1 message", list, err)
+	}
+	id := list.Messages[0].ID
+	// sandboxMessage is the sandbox's answer to a get of id with query,
+	// read without the client.
+	sandboxMessage := func(t *testing.T, query url.Values) Message {
+		t.Helper()
+		var raw struct {
+			ID, ThreadID, Snippet, HistoryID, InternalDate string
+			LabelIDs                                       []string
+			SizeEstimate                                   int
+			Payload                                        struct{ Headers []Header }
+		}
+		if err := json.Unmarshal(gmail.sandbox.rawGet(t, account, messagesPath+"/"+id, query), &raw); err != nil {
+			t.Fatalf("sandbox get %s: %v", id, err)
+		}
+		ms, err := strconv.ParseInt(raw.InternalDate, 10, 64)
+		if err != nil || raw.HistoryID == "" || raw.SizeEstimate == 0 || len(raw.LabelIDs) == 0 {
+			t.Fatalf("sandbox get %s = %+v, %v; want every field set", id, raw, err)
+		}
+		msg := Message{
+			ID: raw.ID, ThreadID: raw.ThreadID, LabelIDs: raw.LabelIDs, Snippet: raw.Snippet, HistoryID: raw.HistoryID,
+			InternalDate: time.UnixMilli(ms).UTC(), SizeEstimate: raw.SizeEstimate, Headers: raw.Payload.Headers,
+		}
+		if msg.Headers == nil {
+			msg.Headers = []Header{}
+		}
+		return msg
+	}
+	metadata := sandboxMessage(t, url.Values{"format": {"metadata"}, "metadataHeaders": {"From", "Subject"}})
+	var names []string
+	for _, h := range metadata.Headers {
+		names = append(names, h.Name)
+	}
+	if slices.Sort(names); !slices.Equal(names, []string{"From", "Subject"}) {
+		t.Fatalf("sandbox metadata headers = %v; want From and Subject", metadata.Headers)
+	}
+	minimal := sandboxMessage(t, url.Values{"format": {"minimal"}})
 	tests := []struct {
 		name      string
 		script    []fakeResponse
@@ -156,56 +197,49 @@ func TestGet(t *testing.T) {
 		opts      GetOptions
 		want      Message
 		wantErr   error
-		wantCalls int32
+		wantCalls int64
 	}{
 		{
-			name: "metadata with chosen headers",
-			id:   msg.ID,
-			opts: GetOptions{Format: "metadata", MetadataHeaders: []string{"From", "Subject"}},
-			want: Message{
-				ID: msg.ID, ThreadID: msg.ThreadID, LabelIDs: []string{"INBOX", "UNREAD"},
-				Snippet: msg.Snippet, HistoryID: "5555", InternalDate: internalDate, SizeEstimate: 2048,
-				Headers: []Header{msg.Headers[0], msg.Headers[2]},
-			},
+			name:      "metadata with chosen headers",
+			id:        id,
+			opts:      GetOptions{Format: "metadata", MetadataHeaders: []string{"From", "Subject"}},
+			want:      metadata,
 			wantCalls: 1,
 		},
 		{
-			name: "minimal has no headers",
-			id:   msg.ID,
-			opts: GetOptions{Format: "minimal"},
-			want: Message{
-				ID: msg.ID, ThreadID: msg.ThreadID, LabelIDs: []string{"INBOX", "UNREAD"},
-				Snippet: msg.Snippet, HistoryID: "5555", InternalDate: internalDate, SizeEstimate: 2048,
-				Headers: []Header{},
-			},
+			name:      "minimal has no headers",
+			id:        id,
+			opts:      GetOptions{Format: "minimal"},
+			want:      minimal,
 			wantCalls: 1,
 		},
 		{
 			name: "numbers where Gmail sends strings are accepted",
-			script: []fakeResponse{jsonResponse(`{"id":"` + msg.ID + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
+			script: []fakeResponse{jsonResponse(`{"id":"` + id + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
 				`"payload":{"headers":[{"name":"Subject","value":"Hi"}]}}`)},
-			id: msg.ID,
+			id: id,
 			want: Message{
-				ID: msg.ID, ThreadID: "t", HistoryID: "12", InternalDate: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
+				ID: id, ThreadID: "t", HistoryID: "12", InternalDate: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
 				Headers: []Header{{Name: "Subject", Value: "Hi"}},
 			},
 			wantCalls: 1,
 		},
 		{name: "unknown message", id: "18cffffffffffff0", wantErr: ErrNotFound, wantCalls: 1},
 		{name: "an id that cannot exist is not sent", id: "../profile", wantErr: ErrNotFound, wantCalls: 0},
-		{name: "an unsupported format is not sent", id: msg.ID, opts: GetOptions{Format: "raw"}, wantErr: ErrBadRequest, wantCalls: 0},
+		{name: "an unsupported format is not sent", id: id, opts: GetOptions{Format: "raw"}, wantErr: ErrBadRequest, wantCalls: 0},
 		{
 			name:      "an answer for another message is a bad response",
 			script:    []fakeResponse{jsonResponse(`{"id":"someoneelse"}`)},
-			id:        msg.ID,
+			id:        id,
 			wantErr:   ErrBadResponse,
 			wantCalls: 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := newFakeGmail(t, msg).script("message "+tt.id, tt.script...)
-			client, _ := newTestClient(t, fake.start(), Config{})
+			gmail.script("message "+tt.id, tt.script...)
+			client, _ := gmail.client(t, Config{})
+			before := gmail.calls()
 
 			got, err := client.Get(t.Context(), tt.id, tt.opts)
 
@@ -215,7 +249,7 @@ func TestGet(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Get(%q) = %+v; want %+v", tt.id, got, tt.want)
 			}
-			if calls := fake.getCalls.Load(); calls != tt.wantCalls {
+			if calls := gmail.calls() - before; calls != tt.wantCalls {
 				t.Errorf("Get(%q) made %d calls; want %d", tt.id, calls, tt.wantCalls)
 			}
 		})
