@@ -95,7 +95,6 @@ type fakeGmail struct {
 	reverseBatch bool // answer batch parts in reverse order
 	gate         *concurrencyGate
 	batches      []recordedBatch
-	listQueries  []url.Values
 
 	listCalls, getCalls, batchCalls atomic.Int32
 	inFlight, maxInFlight           atomic.Int32
@@ -135,12 +134,6 @@ func (f *fakeGmail) recordedBatches() []recordedBatch {
 	return slices.Clone(f.batches)
 }
 
-func (f *fakeGmail) recordedListQueries() []url.Values {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.listQueries)
-}
-
 // start serves f on 127.0.0.1 until the test ends.
 func (f *fakeGmail) start() *httptest.Server {
 	f.t.Helper()
@@ -168,9 +161,6 @@ func (f *fakeGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	case r.Method == http.MethodGet && r.URL.Path == messagesPath:
 		f.listCalls.Add(1)
-		f.mu.Lock()
-		f.listQueries = append(f.listQueries, r.URL.Query())
-		f.mu.Unlock()
 		f.serveScriptedOr(w, r, "list", func() fakeResponse { return listResponse(mailbox, r.URL.Query()) })
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, messagesPath+"/"):
 		f.getCalls.Add(1)
