@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"gmailoauth/internal/sandbox"
 )
 
 func TestBatchRequestEncoding(t *testing.T) {
@@ -207,8 +209,9 @@ func checkSummary(t *testing.T, summary Summary, msg fakeMessage, wantErr error)
 }
 
 func TestUnreadBatchOuter401FailsThePage(t *testing.T) {
-	fake := newFakeGmail(t, testMessages(3)...).script("batch", googleError(401, "authError", "Invalid Credentials"))
-	client, _ := newTestClient(t, fake.start(), Config{Strategy: Batch})
+	g := newSandboxGmail(t)
+	g.InjectFaults(sandbox.Fault{Call: "batch", Status: 401})
+	client, _ := g.client(t, Config{Strategy: Batch})
 
 	_, err := client.Unread(t.Context(), "", 10)
 
