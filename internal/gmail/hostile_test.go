@@ -106,3 +106,10 @@ func (h *hostileGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder
 	account := h.sandbox.account(t, 0, 1)
 	return svc.Client(authorizedClient(h.server, h.sandbox.IssueToken(account).AccessToken), account), sleeper
 }
+
+// scriptMessage makes h list msg as the only unread message and answer its
+// messages.get with it, for a Client with the Concurrent strategy.
+func (h *hostileGmail) scriptMessage(msg fakeMessage) *hostileGmail {
+	h.script("list", listResponse([]fakeMessage{msg}, url.Values{}))
+	return h.script("message "+msg.ID, jsonResponse(msg.json(url.Values{"format": {"metadata"}, "metadataHeaders": {"From", "Subject", "Date"}})))
+}

@@ -99,7 +99,8 @@ func TestUnreadSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, _ := newTestClient(t, newFakeGmail(t, tt.msg).start(), Config{})
+			gmail := newHostileGmail(t).scriptMessage(tt.msg)
+			client, _ := gmail.client(t, Config{Strategy: Concurrent})
 
 			page, err := client.Unread(t.Context(), "", 0)
 
@@ -126,7 +127,8 @@ func TestUnreadSnippetIsUnescapedOnce(t *testing.T) {
 	for _, tt := range tests {
 		msg := testMessage(1)
 		msg.Snippet = tt.snippet
-		client, _ := newTestClient(t, newFakeGmail(t, msg).start(), Config{})
+		gmail := newHostileGmail(t).scriptMessage(msg)
+		client, _ := gmail.client(t, Config{Strategy: Concurrent})
 
 		page, err := client.Unread(t.Context(), "", 0)
 
