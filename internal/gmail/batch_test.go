@@ -2,6 +2,7 @@ package gmail
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -16,27 +17,34 @@ import (
 )
 
 func TestBatchRequestEncoding(t *testing.T) {
+	// The sandbox's first account has between 51 and 100 unread messages:
+	// more than one default batch, and a second batch with the rest.
+	g := newSandboxGmail(t)
+	unread := g.UnreadCount(g.Accounts()[0])
+	if unread <= 50 || unread > 100 {
+		t.Fatalf("sandbox's first account has %d unread messages; the test needs 51 to 100", unread)
+	}
 	tests := []struct {
 		name           string
 		messages       int
 		batchSize      int
 		wantPartCounts []int // sorted: batches go concurrently
 	}{
-		{"one batch", 3, 0, []int{3}},
-		{"at most 50 parts by default", 120, 0, []int{20, 50, 50}},
-		{"a smaller BatchSize", 12, 5, []int{2, 5, 5}},
+		{name: "one batch", messages: 3, wantPartCounts: []int{3}},
+		{name: "at most 50 parts by default", messages: unread, wantPartCounts: []int{unread - 50, 50}},
+		{name: "a smaller BatchSize", messages: 12, batchSize: 5, wantPartCounts: []int{2, 5, 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mailbox := testMessages(tt.messages)
-			fake := newFakeGmail(t, mailbox...)
-			client, _ := newTestClient(t, fake.start(), Config{BatchSize: tt.batchSize})
+			gmail := newHostileGmail(t)
+			client, _ := gmail.client(t, Config{BatchSize: tt.batchSize})
 
-			if _, err := client.Unread(t.Context(), "", tt.messages); err != nil {
+			page, err := client.Unread(t.Context(), "", tt.messages)
+			if err != nil {
 				t.Fatalf("Unread() err = %v; want nil", err)
 			}
 
-			batches := fake.recordedBatches()
+			batches := gmail.recordedBatches()
 			var partCounts []int
 			var requested []string
 			for _, batch := range batches {
@@ -62,13 +70,24 @@ func TestBatchRequestEncoding(t *testing.T) {
 			if !slices.Equal(partCounts, tt.wantPartCounts) {
 				t.Errorf("batches had %v parts; want %v", partCounts, tt.wantPartCounts)
 			}
+			for _, summary := range page.Messages {
+				if summary.Err != nil {
+					t.Errorf("summary of %s Err = %v; want nil: the sandbox takes Google's batch layout only", summary.ID, summary.Err)
+				}
+			}
+			// What the sandbox lists, read without the client.
+			var list struct{ Messages []struct{ ID string } }
+			if err := json.Unmarshal(gmail.sandbox.rawList(t, gmail.sandbox.Accounts()[0], tt.messages), &list); err != nil {
+				t.Fatalf("sandbox list: %v", err)
+			}
 			var wantIDs []string
-			for _, msg := range mailbox {
+			for _, msg := range list.Messages {
 				wantIDs = append(wantIDs, msg.ID)
 			}
 			slices.Sort(requested)
-			if !slices.Equal(requested, wantIDs) {
-				t.Errorf("batches asked for %v; want each message once: %v", requested, wantIDs)
+			slices.Sort(wantIDs)
+			if len(wantIDs) != tt.messages || !slices.Equal(requested, wantIDs) {
+				t.Errorf("batches asked for %v; want each of the %d listed messages once: %v", requested, tt.messages, wantIDs)
 			}
 		})
 	}

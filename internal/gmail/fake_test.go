@@ -77,13 +77,6 @@ func jsonResponse(body string) fakeResponse {
 	return fakeResponse{status: http.StatusOK, header: http.Header{"Content-Type": {"application/json; charset=UTF-8"}}, body: body}
 }
 
-// recordedBatch is what the fake saw of one batch request.
-type recordedBatch struct {
-	contentIDs        []string
-	requestLines      []string
-	partAuthorization bool
-}
-
 type fakeGmail struct {
 	t         *testing.T
 	mailboxes map[string][]fakeMessage // by bearer token
@@ -94,7 +87,6 @@ type fakeGmail struct {
 	scripts      map[string][]fakeResponse
 	reverseBatch bool // answer batch parts in reverse order
 	gate         *concurrencyGate
-	batches      []recordedBatch
 
 	listCalls, getCalls, batchCalls atomic.Int32
 	inFlight, maxInFlight           atomic.Int32
@@ -126,12 +118,6 @@ func (f *fakeGmail) next(key string) (fakeResponse, bool) {
 	}
 	f.scripts[key] = queue[1:]
 	return queue[0], true
-}
-
-func (f *fakeGmail) recordedBatches() []recordedBatch {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.batches)
 }
 
 // start serves f on 127.0.0.1 until the test ends.
@@ -305,7 +291,6 @@ func (f *fakeGmail) serveBatch(w http.ResponseWriter, r *http.Request, mailbox [
 		response  fakeResponse
 	}
 	var answers []answer
-	var record recordedBatch
 	reader := multipart.NewReader(r.Body, params["boundary"])
 	for {
 		part, err := reader.NextPart()
@@ -326,13 +311,9 @@ func (f *fakeGmail) serveBatch(w http.ResponseWriter, r *http.Request, mailbox [
 			f.t.Errorf("batch part %s: %v", contentID, err)
 			continue
 		}
-		record.contentIDs = append(record.contentIDs, contentID)
-		record.requestLines = append(record.requestLines, inner.Method+" "+inner.RequestURI+" "+inner.Proto)
-		record.partAuthorization = record.partAuthorization || inner.Header.Get("Authorization") != ""
 		answers = append(answers, answer{contentID: contentID, response: f.answerMessage(mailbox, inner)})
 	}
 	f.mu.Lock()
-	f.batches = append(f.batches, record)
 	reverse := f.reverseBatch
 	f.mu.Unlock()
 	if reverse {

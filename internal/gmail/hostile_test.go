@@ -1,7 +1,12 @@
 package gmail
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,8 +21,10 @@ import (
 // every other request to the sandbox. It is for what the sandbox never
 // sends but Google might, or an attacker-controlled proxy could: arbitrary
 // bodies and headers, an answer about another message, a call that never
-// answers. It also records the queries of the list calls it sees.
+// answers. It also records the queries of the list calls and the batch
+// requests it sees.
 type hostileGmail struct {
+	t       *testing.T
 	sandbox *sandboxGmail
 	server  *httptest.Server
 
@@ -26,12 +33,13 @@ type hostileGmail struct {
 	// messages.get) in order, before the sandbox does.
 	scripts     map[string][]fakeResponse
 	listQueries []url.Values
+	batches     []recordedBatch
 	scripted    atomic.Int32 // scripted answers sent
 }
 
 func newHostileGmail(t *testing.T) *hostileGmail {
 	t.Helper()
-	h := &hostileGmail{sandbox: newSandboxGmail(t), scripts: map[string][]fakeResponse{}}
+	h := &hostileGmail{t: t, sandbox: newSandboxGmail(t), scripts: map[string][]fakeResponse{}}
 	h.server = httptest.NewServer(h)
 	t.Cleanup(h.server.Close)
 	return h
@@ -43,6 +51,12 @@ func (h *hostileGmail) script(key string, responses ...fakeResponse) *hostileGma
 	defer h.mu.Unlock()
 	h.scripts[key] = append(h.scripts[key], responses...)
 	return h
+}
+
+func (h *hostileGmail) recordedBatches() []recordedBatch {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.batches)
 }
 
 func (h *hostileGmail) recordedListQueries() []url.Values {
@@ -67,6 +81,12 @@ func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = "message " + strings.TrimPrefix(r.URL.Path, messagesPath+"/")
 	case r.Method == http.MethodPost && r.URL.Path == batchPath:
 		key = "batch"
+	}
+	if key == "batch" {
+		batch := parseBatchRequest(h.t, r)
+		h.mu.Lock()
+		h.batches = append(h.batches, batch)
+		h.mu.Unlock()
 	}
 	h.mu.Lock()
 	if key == "list" {
@@ -112,4 +132,50 @@ func (h *hostileGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder
 func (h *hostileGmail) scriptMessage(msg fakeMessage) *hostileGmail {
 	h.script("list", listResponse([]fakeMessage{msg}, url.Values{}))
 	return h.script("message "+msg.ID, jsonResponse(msg.json(url.Values{"format": {"metadata"}, "metadataHeaders": {"From", "Subject", "Date"}})))
+}
+
+// recordedBatch is what the client sent in one batch request.
+type recordedBatch struct {
+	contentIDs        []string
+	requestLines      []string
+	partAuthorization bool
+}
+
+// parseBatchRequest reads the batch request r, checking its encoding on the
+// way, and leaves r's body to be read again.
+func parseBatchRequest(t *testing.T, r *http.Request) recordedBatch {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Errorf("batch request: %v", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var record recordedBatch
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/mixed" {
+		t.Errorf("batch Content-Type = %q; want multipart/mixed with a boundary", r.Header.Get("Content-Type"))
+		return record
+	}
+	reader := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := reader.NextPart()
+		if errors.Is(err, io.EOF) {
+			return record
+		}
+		if err != nil {
+			t.Errorf("batch request: %v", err)
+			return record
+		}
+		if got := part.Header.Get("Content-Type"); got != "application/http" {
+			t.Errorf("batch part Content-Type = %q; want application/http", got)
+		}
+		contentID := part.Header.Get("Content-ID")
+		inner, err := http.ReadRequest(bufio.NewReader(part))
+		if err != nil {
+			t.Errorf("batch part %s: %v", contentID, err)
+			continue
+		}
+		record.contentIDs = append(record.contentIDs, contentID)
+		record.requestLines = append(record.requestLines, inner.Method+" "+inner.RequestURI+" "+inner.Proto)
+		record.partAuthorization = record.partAuthorization || inner.Header.Get("Authorization") != ""
+	}
 }
