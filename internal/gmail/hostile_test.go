@@ -34,7 +34,12 @@ type hostileGmail struct {
 	scripts     map[string][]fakeResponse
 	listQueries []url.Values
 	batches     []recordedBatch
-	scripted    atomic.Int32 // scripted answers sent
+	// gate, if set, holds metadata calls (gets and batches) before they
+	// reach the sandbox.
+	gate *concurrencyGate
+
+	inFlight, maxInFlight atomic.Int32
+	scripted              atomic.Int32 // scripted answers sent
 }
 
 func newHostileGmail(t *testing.T) *hostileGmail {
@@ -71,6 +76,10 @@ func (h *hostileGmail) calls() int64 {
 }
 
 func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	current := h.inFlight.Add(1)
+	defer h.inFlight.Add(-1)
+	for seen := h.maxInFlight.Load(); current > seen && !h.maxInFlight.CompareAndSwap(seen, current); seen = h.maxInFlight.Load() {
+	}
 	var key string
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == profilePath:
@@ -81,6 +90,10 @@ func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = "message " + strings.TrimPrefix(r.URL.Path, messagesPath+"/")
 	case r.Method == http.MethodPost && r.URL.Path == batchPath:
 		key = "batch"
+	}
+	if h.gate != nil && (key == "batch" || strings.HasPrefix(key, "message ")) {
+		h.gate.enter(r.Context())
+		defer h.gate.exit()
 	}
 	if key == "batch" {
 		batch := parseBatchRequest(h.t, r)

@@ -235,11 +235,11 @@ func TestUnreadRespectsMaxInFlight(t *testing.T) {
 		messages     int
 		batchSize    int
 		maxInFlight  int
-		metadataCall int // calls the fake should expect
+		metadataCall int // calls the gate should expect
 	}{
-		{"concurrent gets", Concurrent, 40, 0, 3, 40},
-		{"concurrent batches", Batch, 40, 5, 3, 8},
-		{"default cap of 10", Concurrent, 25, 0, 0, 25},
+		{name: "concurrent gets", strategy: Concurrent, messages: 40, maxInFlight: 3, metadataCall: 40},
+		{name: "concurrent batches", strategy: Batch, messages: 40, batchSize: 5, maxInFlight: 3, metadataCall: 8},
+		{name: "default cap of 10", strategy: Concurrent, messages: 25, metadataCall: 25},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,9 +247,10 @@ func TestUnreadRespectsMaxInFlight(t *testing.T) {
 			if wantMax == 0 {
 				wantMax = defaultMaxInFlight
 			}
-			fake := newFakeGmail(t, testMessages(tt.messages)...)
-			fake.gate = &concurrencyGate{limit: int(wantMax), total: tt.metadataCall}
-			client, _ := newTestClient(t, fake.start(), Config{
+			gmail := newHostileGmail(t)
+			gmail.sandbox.account(t, 0, tt.messages)
+			gmail.gate = &concurrencyGate{limit: int(wantMax), total: tt.metadataCall}
+			client, _ := gmail.client(t, Config{
 				Strategy: tt.strategy, BatchSize: tt.batchSize, MaxInFlight: tt.maxInFlight,
 			})
 
@@ -263,7 +264,7 @@ func TestUnreadRespectsMaxInFlight(t *testing.T) {
 					t.Errorf("summary of %s Err = %v; want nil", summary.ID, summary.Err)
 				}
 			}
-			if got := fake.maxInFlight.Load(); got != wantMax {
+			if got := gmail.maxInFlight.Load(); got != wantMax {
 				t.Errorf("Unread() had up to %d calls in flight; want exactly MaxInFlight = %d", got, wantMax)
 			}
 		})
