@@ -192,7 +192,7 @@ func TestGet(t *testing.T) {
 	minimal := sandboxMessage(t, url.Values{"format": {"minimal"}})
 	tests := []struct {
 		name      string
-		script    []fakeResponse
+		script    []scriptedResponse
 		id        string
 		opts      GetOptions
 		want      Message
@@ -215,7 +215,7 @@ func TestGet(t *testing.T) {
 		},
 		{
 			name: "numbers where Gmail sends strings are accepted",
-			script: []fakeResponse{jsonResponse(`{"id":"` + id + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
+			script: []scriptedResponse{jsonResponse(`{"id":"` + id + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
 				`"payload":{"headers":[{"name":"Subject","value":"Hi"}]}}`)},
 			id: id,
 			want: Message{
@@ -229,7 +229,7 @@ func TestGet(t *testing.T) {
 		{name: "an unsupported format is not sent", id: id, opts: GetOptions{Format: "raw"}, wantErr: ErrBadRequest, wantCalls: 0},
 		{
 			name:      "an answer for another message is a bad response",
-			script:    []fakeResponse{jsonResponse(`{"id":"someoneelse"}`)},
+			script:    []scriptedResponse{jsonResponse(`{"id":"someoneelse"}`)},
 			id:        id,
 			wantErr:   ErrBadResponse,
 			wantCalls: 1,

@@ -48,8 +48,8 @@ func TestListMapsErrorResponses(t *testing.T) {
 	huge := strings.Repeat("x", 2<<20)
 	tests := []struct {
 		name       string
-		fault      sandbox.Fault // the sandbox's answer, as Google's
-		scripted   fakeResponse  // or, if its status is set or it blocks, these bytes
+		fault      sandbox.Fault    // the sandbox's answer, as Google's
+		scripted   scriptedResponse // or, if its status is set or it blocks, these bytes
 		wantErr    error
 		wantStatus int    // of the APIError in the chain; 0: none expected
 		wantReason string // of the APIError
@@ -63,10 +63,10 @@ func TestListMapsErrorResponses(t *testing.T) {
 		{name: "400 is a bad request", fault: sandbox.Fault{Status: 400}, wantErr: ErrBadRequest, wantStatus: 400, wantReason: "invalidArgument"},
 		{name: "500 is unavailable", fault: sandbox.Fault{Status: 500}, wantErr: ErrUnavailable, wantStatus: 500, wantReason: "backendError"},
 		{name: "503 is unavailable", fault: sandbox.Fault{Status: 503}, wantErr: ErrUnavailable, wantStatus: 503, wantReason: "backendError"},
-		{name: "502 with an HTML body is unavailable", scripted: fakeResponse{status: 502, header: http.Header{"Content-Type": {"text/html"}}, body: "<html>Bad Gateway</html>"}, wantErr: ErrUnavailable, wantStatus: 502},
-		{name: "503 with a huge body is unavailable", scripted: fakeResponse{status: 503, body: huge}, wantErr: ErrUnavailable, wantStatus: 503},
-		{name: "a call outlasting CallTimeout is unavailable", scripted: fakeResponse{block: true}, wantErr: ErrUnavailable},
-		{name: "a redirect is not followed, so the token stays here", scripted: fakeResponse{status: 302, header: http.Header{"Location": {profilePath}}}, wantErr: ErrBadResponse, wantStatus: 302},
+		{name: "502 with an HTML body is unavailable", scripted: scriptedResponse{status: 502, header: http.Header{"Content-Type": {"text/html"}}, body: "<html>Bad Gateway</html>"}, wantErr: ErrUnavailable, wantStatus: 502},
+		{name: "503 with a huge body is unavailable", scripted: scriptedResponse{status: 503, body: huge}, wantErr: ErrUnavailable, wantStatus: 503},
+		{name: "a call outlasting CallTimeout is unavailable", scripted: scriptedResponse{block: true}, wantErr: ErrUnavailable},
+		{name: "a redirect is not followed, so the token stays here", scripted: scriptedResponse{status: 302, header: http.Header{"Location": {profilePath}}}, wantErr: ErrBadResponse, wantStatus: 302},
 		{name: "malformed JSON is a bad response", scripted: jsonResponse(`{"messages": [`), wantErr: ErrBadResponse},
 		{name: "JSON of the wrong shape is a bad response", scripted: jsonResponse(`{"messages": "none"}`), wantErr: ErrBadResponse},
 		{name: "a huge body is cut off, not decoded", scripted: jsonResponse(`{"resultSizeEstimate": 1, "padding": "` + huge + `"}`), wantErr: ErrBadResponse},

@@ -22,8 +22,8 @@ func TestListRetries(t *testing.T) {
 	scriptedUnavailable := googleError(503, "backendError", "Service unavailable")
 	tests := []struct {
 		name           string
-		faults         []sandbox.Fault // of the first calls; then success
-		scripted       []fakeResponse  // answers to the first calls instead of faults
+		faults         []sandbox.Fault    // of the first calls; then success
+		scripted       []scriptedResponse // answers to the first calls instead of faults
 		maxAttempts    int
 		deadline       time.Duration // of the caller's ctx; 0: none
 		now            func() time.Time
@@ -62,13 +62,13 @@ func TestListRetries(t *testing.T) {
 		},
 		{
 			name:      "Retry-After as an HTTP-date is the minimum wait",
-			scripted:  []fakeResponse{scriptedRateLimited.withHeader("Retry-After", fixedNow.Add(7*time.Second).Format(http.TimeFormat))},
+			scripted:  []scriptedResponse{scriptedRateLimited.withHeader("Retry-After", fixedNow.Add(7*time.Second).Format(http.TimeFormat))},
 			now:       func() time.Time { return fixedNow },
 			wantCalls: 2, wantWaits: []time.Duration{7 * time.Second},
 		},
 		{
 			name:      "a backoff longer than Retry-After wins",
-			scripted:  []fakeResponse{scriptedUnavailable, scriptedUnavailable, scriptedUnavailable.withHeader("Retry-After", "0")},
+			scripted:  []scriptedResponse{scriptedUnavailable, scriptedUnavailable, scriptedUnavailable.withHeader("Retry-After", "0")},
 			wantCalls: 4, wantWaits: []time.Duration{200 * ms, 400 * ms, 800 * ms},
 		},
 		{

@@ -1,18 +1,22 @@
 package gmail
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/sandbox"
 )
 
 // sandboxGmail is the project's stand-in Google on a loopback server. Tests
-// use it for everything Google does; fake_test.go scripts only the bytes
+// use it for everything Google does; hostile_test.go scripts only the bytes
 // Google never sends.
 type sandboxGmail struct {
 	*sandbox.Server
@@ -99,4 +103,68 @@ func (g *sandboxGmail) rawGet(t *testing.T, account, path string, query url.Valu
 func (g *sandboxGmail) rawList(t *testing.T, account string, pageSize int) []byte {
 	t.Helper()
 	return g.rawGet(t, account, messagesPath, url.Values{"q": {"is:unread"}, "maxResults": {strconv.Itoa(pageSize)}})
+}
+
+// accountA and accountB name accounts for tests that need no server.
+const (
+	accountA = "a@example.com"
+	accountB = "b@example.com"
+)
+
+// bearerTransport stands in for the oauth2 transport.
+type bearerTransport struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (t *bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+t.token)
+	return t.base.RoundTrip(r)
+}
+
+// sleepRecorder stands in for Config.Sleep: it records the waits asked for
+// and returns at once.
+type sleepRecorder struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waits = append(s.waits, d)
+	return ctx.Err()
+}
+
+func (s *sleepRecorder) recorded() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.waits)
+}
+
+// maxJitter makes full jitter deterministic: always the longest wait.
+func maxJitter(limit time.Duration) time.Duration { return limit }
+
+// newTestService returns a Service for server with cfg's non-zero fields,
+// waits recorded instead of slept and deterministic jitter.
+func newTestService(t *testing.T, server *httptest.Server, cfg Config) (*Service, *sleepRecorder) {
+	t.Helper()
+	sleeper := &sleepRecorder{}
+	cfg.BaseURL = server.URL
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleeper.sleep
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = maxJitter
+	}
+	svc, err := NewService(cfg)
+	if err != nil {
+		t.Fatalf("NewService() err = %v; want nil", err)
+	}
+	return svc, sleeper
+}
+
+func authorizedClient(server *httptest.Server, token string) *http.Client {
+	return &http.Client{Transport: &bearerTransport{token: token, base: server.Client().Transport}}
 }
