@@ -504,10 +504,7 @@ func TestRenewalRefusesAnotherAccount(t *testing.T) {
 // gives; a renewal Gmail cannot check is an outage page, and the next view
 // tries again.
 func TestRenewalWhenGmailCannotSayWhose(t *testing.T) {
-	profileDown := make([]sandbox.Fault, 8) // more than the client's retries
-	for i := range profileDown {
-		profileDown[i] = sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}
-	}
+	profileDown := repeat(sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}, 8) // more than the client's retries
 	tests := []struct {
 		name string
 		// atSignIn fails the lookup at the second sign-in, else at the renewal.
