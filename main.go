@@ -97,6 +97,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		return err
 	}
 	deps.Logger = log
+	deps.AccessLog = logOut
 	var sandboxDone <-chan error
 	if cfg.Sandbox {
 		sandboxListener, err := listen("tcp", cfg.SandboxAddr)

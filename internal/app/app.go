@@ -11,6 +11,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -30,6 +31,9 @@ type Deps struct {
 	Templates fs.FS // holds layout.html and the pages
 	Static    fs.FS // served under /static/
 	Logger    *slog.Logger
+	// AccessLog receives a line per request, in LOG_FORMAT like Logger's
+	// lines; nil drops them. main gives both the same writer.
+	AccessLog io.Writer
 
 	// MessageURL links a message to where a person can read it; default
 	// gmail.MessageURL, Gmail on the web.
@@ -101,6 +105,8 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 		Static:         deps.Static,
 		HTTPClient:     deps.HTTPClient,
 		Logger:         log,
+		AccessLog:      deps.AccessLog,
+		LogJSON:        cfg.LogFormat == "json",
 		Now:            deps.Now,
 		Location:       deps.Location,
 	})

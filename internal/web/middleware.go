@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 )
@@ -90,14 +89,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("route", r.Pattern),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", s.now().Sub(start)),
-		)
+		end := s.now()
+		s.access.write(accessEntry{
+			time:     end,
+			method:   r.Method,
+			route:    r.Pattern,
+			path:     r.URL.Path,
+			status:   rec.status,
+			bytes:    rec.bytes,
+			duration: end.Sub(start),
+		})
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/sandbox"
 	"gmailoauth/internal/web"
@@ -46,25 +47,26 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	var logs apptest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := newKeys(t)
-	env, app := start(t, apptest.Options{Logger: logger, SessionKeys: keys})
+	env, instance := start(t, apptest.Options{Logger: logger, SessionKeys: keys,
+		Deps: func(d *app.Deps) { d.AccessLog = &logs }})
 	env.Sandbox.SetAccessTokenTTL(5 * time.Second) // exercise refresh too
 	b := apptest.NewBrowser(t)
-	back := b.Decide(t, b.StartSignIn(t, app), "allow").Location(t)
+	back := b.Decide(t, b.StartSignIn(t, instance), "allow").Location(t)
 	b.Get(t, back.String())
-	b.Get(t, app.URL+"/home")
+	b.Get(t, instance.URL+"/home")
 	b.Get(t, back.String()) // a replay, logged as a warning
-	b.Get(t, app.URL+"/callback?state=x&code=attacker-code-12345")
+	b.Get(t, instance.URL+"/callback?state=x&code=attacker-code-12345")
 	env.Sandbox.InjectFaults(sandbox.Fault{Call: "list", Status: 403})
-	b.Get(t, app.URL+"/home")
+	b.Get(t, instance.URL+"/home")
 
-	appURL, _ := url.Parse(app.URL)
+	appURL, _ := url.Parse(instance.URL)
 	sessionSecrets, err := web.SessionSecrets("gmail_session", b.Jar.Cookies(appURL)[0].Value, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	secrets := []string{back.Query().Get("code"), back.Query().Get("state"), "attacker-code-12345"}
 	secrets = append(secrets, sessionSecrets...)
-	b.PostForm(t, app.URL+"/logout", app.URL, nil)
+	b.PostForm(t, instance.URL+"/logout", instance.URL, nil)
 
 	out := logs.String()
 	if !strings.Contains(out, "route=") {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -58,6 +59,10 @@ type Options struct {
 	// endpoints; it must have a timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// AccessLog receives a line per request, in the format of Logger's
+	// lines: slog's JSON if LogJSON, else its text. Nil drops them.
+	AccessLog io.Writer
+	LogJSON   bool
 	Now        func() time.Time
 	Location   *time.Location // time zone for dates on the page
 }
@@ -76,6 +81,7 @@ type Server struct {
 	pages          *pages
 	httpClient     *http.Client
 	log            *slog.Logger
+	access         *accessLog
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
@@ -139,6 +145,7 @@ func New(opts Options) (*Server, error) {
 		assets:         files,
 		httpClient:     opts.HTTPClient,
 		log:            opts.Logger,
+		access:         newAccessLog(opts.AccessLog, opts.LogJSON),
 		now:            now,
 		location:       opts.Location,
 	}

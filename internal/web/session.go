@@ -142,9 +142,16 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 	if err != nil {
 		return sessionData{}, false
 	}
-	if err := securecookie.DecodeMulti(s.name, cookie.Value, &data, s.store.Codecs...); err != nil {
+	return s.open(cookie.Value)
+}
+
+// open decodes a session cookie's value. It is apart from load because
+// decoding moves data to the heap, which a request without a cookie, such
+// as most views of the start page, need not pay for.
+func (s *sessionStore) open(value string) (data sessionData, rewrite bool) {
+	if err := securecookie.DecodeMulti(s.name, value, &data, s.store.Codecs...); err != nil {
 		values := map[any]any{}
-		if err := securecookie.DecodeMulti(s.name, cookie.Value, &values, s.legacy...); err != nil {
+		if err := securecookie.DecodeMulti(s.name, value, &values, s.legacy...); err != nil {
 			return sessionData{}, true
 		}
 		data, _ = values[sessionValueKey].(sessionData)
@@ -152,7 +159,7 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 	} else if len(s.store.Codecs) > 1 {
 		// Only the newest codec is tried again: when it fails, the cookie
 		// opened with an older one.
-		rewrite = s.store.Codecs[0].Decode(s.name, cookie.Value, &sessionData{}) != nil
+		rewrite = s.store.Codecs[0].Decode(s.name, value, &sessionData{}) != nil
 	}
 	if data.Token != nil && s.now().Sub(data.SignedIn) > sessionLifetime {
 		data.signOut(noticeLifetime)

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// accessLog writes the access log: a line per request, exactly as the
+// app's logger writes its other lines (log/slog's text or JSON handler,
+// as LOG_FORMAT says), with the message "request". It formats the line
+// itself because through log/slog the line cost more than the whole start
+// page apart from the network: slog records the caller, copies the
+// attributes and formats them generically, about 0.9 µs a line against
+// 0.3 µs here. A value slog would quote or escape (a path with a space or
+// a non-ASCII letter, say) is rare, and that line goes through slog, so
+// every line is what slog would have written.
+type accessLog struct {
+	mu    sync.Mutex // one line at a time on w, from either path
+	w     io.Writer
+	json  bool
+	slow  slog.Handler // the same format on w, for values slog would escape
+	lines sync.Pool    // of *[]byte
+}
+
+// accessEntry is what one line says.
+type accessEntry struct {
+	time                time.Time // when the response was written
+	method, route, path string
+	status, bytes       int
+	duration            time.Duration
+}
+
+// newAccessLog writes lines to w, as JSON if json; a nil w drops them.
+func newAccessLog(w io.Writer, json bool) *accessLog {
+	l := &accessLog{w: w, json: json}
+	if w == nil {
+		return l
+	}
+	if json {
+		l.slow = slog.NewJSONHandler(w, nil)
+	} else {
+		l.slow = slog.NewTextHandler(w, nil)
+	}
+	return l
+}
+
+// write writes e's line.
+func (l *accessLog) write(e accessEntry) {
+	if l.w == nil {
+		return
+	}
+	if !plain(e.method) || !plain(e.route) || !plain(e.path) {
+		record := slog.NewRecord(e.time, slog.LevelInfo, "request", 0)
+		record.AddAttrs(
+			slog.String("method", e.method),
+			slog.String("route", e.route),
+			slog.String("path", e.path),
+			slog.Int("status", e.status),
+			slog.Int("bytes", e.bytes),
+			slog.Duration("duration", e.duration),
+		)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.slow.Handle(context.Background(), record)
+		return
+	}
+	line, _ := l.lines.Get().(*[]byte)
+	if line == nil {
+		line = new([]byte)
+	}
+	if l.json {
+		*line = e.appendJSON((*line)[:0])
+	} else {
+		*line = e.appendText((*line)[:0])
+	}
+	l.mu.Lock()
+	l.w.Write(*line)
+	l.mu.Unlock()
+	l.lines.Put(line)
+}
+
+// appendText is slog's TextHandler line for e, whose strings are plain.
+func (e accessEntry) appendText(b []byte) []byte {
+	b = append(b, "time="...)
+	// slog's own format: milliseconds, truncated, always three digits.
+	b = e.time.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, " level=INFO msg=request method="...)
+	b = appendTextString(b, e.method)
+	b = append(b, " route="...)
+	b = appendTextString(b, e.route)
+	b = append(b, " path="...)
+	b = appendTextString(b, e.path)
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(e.status), 10)
+	b = append(b, " bytes="...)
+	b = strconv.AppendInt(b, int64(e.bytes), 10)
+	b = append(b, " duration="...)
+	b = append(b, e.duration.String()...)
+	return append(b, '\n')
+}
+
+// appendJSON is slog's JSONHandler line for e, whose strings are plain.
+func (e accessEntry) appendJSON(b []byte) []byte {
+	b = append(b, `{"time":"`...)
+	b = e.time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","method":"`...)
+	b = append(b, e.method...)
+	b = append(b, `","route":"`...)
+	b = append(b, e.route...)
+	b = append(b, `","path":"`...)
+	b = append(b, e.path...)
+	b = append(b, `","status":`...)
+	b = strconv.AppendInt(b, int64(e.status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, int64(e.bytes), 10)
+	// slog writes a duration in JSON as json.Marshal does: nanoseconds.
+	b = append(b, `,"duration":`...)
+	b = strconv.AppendInt(b, int64(e.duration), 10)
+	return append(b, "}\n"...)
+}
+
+// plain reports whether s is printable ASCII without a quote or a
+// backslash: what both of slog's handlers write unescaped.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendTextString writes a plain s as slog's TextHandler does: in quotes
+// when empty or when it holds a space or an equals sign, which for a plain
+// string is all strconv.Quote would add.
+func appendTextString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '=' {
+			return append(append(append(b, '"'), s...), '"')
+		}
+	}
+	if s == "" {
+		return append(b, `""`...)
+	}
+	return append(b, s...)
+}
