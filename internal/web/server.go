@@ -63,8 +63,8 @@ type Options struct {
 	// lines: slog's JSON if LogJSON, else its text. Nil drops them.
 	AccessLog io.Writer
 	LogJSON   bool
-	Now        func() time.Time
-	Location   *time.Location // time zone for dates on the page
+	Now       func() time.Time
+	Location  *time.Location // time zone for dates on the page
 }
 
 // Server is the app's HTTP handler.
