@@ -72,6 +72,11 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		_, err := fmt.Fprintln(stdout, config.NewSessionKeys())
 		return err
 	}
+	// Go would collect the app's small heap every few megabytes allocated;
+	// see app.MinimumHeap. GOGC, when set, is the operator's choice.
+	if getenv("GOGC") == "" {
+		defer app.KeepMinimumHeap()()
+	}
 	// Log lines, one per request, are written in batches a tenth of a
 	// second apart at most: a write per line would be a system call per
 	// request.

@@ -19,8 +19,7 @@ import (
 // a non-ASCII letter, say) is rare, and that line goes through slog, so
 // every line is what slog would have written.
 type accessLog struct {
-	mu    sync.Mutex // one line at a time on w, from either path
-	w     io.Writer
+	w     io.Writer // safe for concurrent use: a line is one Write
 	json  bool
 	slow  slog.Handler // the same format on w, for values slog would escape
 	lines sync.Pool    // of *[]byte
@@ -34,7 +33,9 @@ type accessEntry struct {
 	duration            time.Duration
 }
 
-// newAccessLog writes lines to w, as JSON if json; a nil w drops them.
+// newAccessLog writes lines to w, as JSON if json; a nil w drops them. w
+// must take writes from many goroutines, each a whole line, without
+// mixing them up, as app.LogWriter does.
 func newAccessLog(w io.Writer, json bool) *accessLog {
 	l := &accessLog{w: w, json: json}
 	if w == nil {
@@ -63,8 +64,6 @@ func (l *accessLog) write(e accessEntry) {
 			slog.Int("bytes", e.bytes),
 			slog.Duration("duration", e.duration),
 		)
-		l.mu.Lock()
-		defer l.mu.Unlock()
 		l.slow.Handle(context.Background(), record)
 		return
 	}
@@ -77,9 +76,7 @@ func (l *accessLog) write(e accessEntry) {
 	} else {
 		*line = e.appendText((*line)[:0])
 	}
-	l.mu.Lock()
 	l.w.Write(*line)
-	l.mu.Unlock()
 	l.lines.Put(line)
 }
 

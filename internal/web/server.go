@@ -60,7 +60,9 @@ type Options struct {
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	// AccessLog receives a line per request, in the format of Logger's
-	// lines: slog's JSON if LogJSON, else its text. Nil drops them.
+	// lines: slog's JSON if LogJSON, else its text. Each line is one
+	// Write, from the request's goroutine, so it must be safe for
+	// concurrent use. Nil drops them.
 	AccessLog io.Writer
 	LogJSON   bool
 	Now       func() time.Time
