@@ -136,7 +136,9 @@ func startHandler(b *testing.B, now func() time.Time) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a, err := app.New(cfg, app.Deps{Templates: apptest.Templates(b), Static: apptest.Static(b), Logger: newAccessLogger(b), Now: now})
+	logs := newLogFile(b)
+	a, err := app.New(cfg, app.Deps{Templates: apptest.Templates(b), Static: apptest.Static(b),
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), AccessLog: logs, Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -193,16 +195,17 @@ func signInHandler(b *testing.B, handler http.Handler) string {
 	return strings.Join(cookies, "; ")
 }
 
-// newAccessLogger logs as main does, to a file, so the access log's cost
-// is part of every view.
-func newAccessLogger(b *testing.B) *slog.Logger {
+// newLogFile is where the app logs, as main has it: a file, written in
+// batches, so the access log's cost is part of every view.
+func newLogFile(b *testing.B) io.Writer {
 	b.Helper()
-	f, err := os.Create(b.TempDir() + "/access.log")
+	f, err := os.Create(b.TempDir() + "/app.log")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { f.Close() })
-	return slog.New(slog.NewTextHandler(f, nil))
+	logs := app.NewLogWriter(f, 100*time.Millisecond)
+	b.Cleanup(func() { logs.Close(); f.Close() })
+	return logs
 }
 
 // discardWriter is a ResponseWriter that keeps the status and drops the

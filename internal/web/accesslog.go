@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,10 +20,11 @@ import (
 // a non-ASCII letter, say) is rare, and that line goes through slog, so
 // every line is what slog would have written.
 type accessLog struct {
-	w     io.Writer // safe for concurrent use: a line is one Write
-	json  bool
-	slow  slog.Handler // the same format on w, for values slog would escape
-	lines sync.Pool    // of *[]byte
+	w      io.Writer // safe for concurrent use: a line is one Write
+	json   bool
+	slow   slog.Handler           // the same format on w, for values slog would escape
+	lines  sync.Pool              // of *[]byte
+	second atomic.Pointer[second] // the last line's, formatted
 }
 
 // accessEntry is what one line says.
@@ -72,19 +74,18 @@ func (l *accessLog) write(e accessEntry) {
 		line = new([]byte)
 	}
 	if l.json {
-		*line = e.appendJSON((*line)[:0])
+		*line = l.appendJSON((*line)[:0], e)
 	} else {
-		*line = e.appendText((*line)[:0])
+		*line = l.appendText((*line)[:0], e)
 	}
 	l.w.Write(*line)
 	l.lines.Put(line)
 }
 
 // appendText is slog's TextHandler line for e, whose strings are plain.
-func (e accessEntry) appendText(b []byte) []byte {
+func (l *accessLog) appendText(b []byte, e accessEntry) []byte {
 	b = append(b, "time="...)
-	// slog's own format: milliseconds, truncated, always three digits.
-	b = e.time.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = l.appendTime(b, e.time)
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendTextString(b, e.method)
 	b = append(b, " route="...)
@@ -101,9 +102,9 @@ func (e accessEntry) appendText(b []byte) []byte {
 }
 
 // appendJSON is slog's JSONHandler line for e, whose strings are plain.
-func (e accessEntry) appendJSON(b []byte) []byte {
+func (l *accessLog) appendJSON(b []byte, e accessEntry) []byte {
 	b = append(b, `{"time":"`...)
-	b = e.time.AppendFormat(b, time.RFC3339Nano)
+	b = l.appendTime(b, e.time)
 	b = append(b, `","level":"INFO","msg":"request","method":"`...)
 	b = append(b, e.method...)
 	b = append(b, `","route":"`...)
@@ -118,6 +119,49 @@ func (e accessEntry) appendJSON(b []byte) []byte {
 	b = append(b, `,"duration":`...)
 	b = strconv.AppendInt(b, int64(e.duration), 10)
 	return append(b, "}\n"...)
+}
+
+// second is a second of time as a line shows it: what every line written
+// within it shares.
+type second struct {
+	unix int64
+	loc  *time.Location
+	date []byte // 2006-01-02T15:04:05
+	zone []byte // Z or +09:00
+}
+
+// appendTime writes t as slog does: to the millisecond, truncated, in text
+// (three digits always); in JSON as RFC 3339 with nanoseconds, trailing
+// zeros dropped (none if there are none). Formatting a time with
+// time.Format cost more than the rest of the line, so the second is
+// formatted once and kept. A second has one offset from UTC: zones change
+// theirs on a second's boundary.
+func (l *accessLog) appendTime(b []byte, t time.Time) []byte {
+	s := l.second.Load()
+	if s == nil || s.unix != t.Unix() || s.loc != t.Location() {
+		s = &second{
+			unix: t.Unix(), loc: t.Location(),
+			date: t.AppendFormat(nil, "2006-01-02T15:04:05"),
+			zone: t.AppendFormat(nil, "Z07:00"),
+		}
+		l.second.Store(s)
+	}
+	b = append(b, s.date...)
+	if ns := t.Nanosecond(); !l.json {
+		b = append(b, '.', byte('0'+ns/1e8), byte('0'+ns/1e7%10), byte('0'+ns/1e6%10))
+	} else if ns != 0 {
+		var digits [9]byte
+		for i := len(digits) - 1; i >= 0; i-- {
+			digits[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(digits)
+		for digits[n-1] == '0' {
+			n--
+		}
+		b = append(append(b, '.'), digits[:n]...)
+	}
+	return append(b, s.zone...)
 }
 
 // plain reports whether s is printable ASCII without a quote or a

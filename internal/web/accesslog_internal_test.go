@@ -30,14 +30,32 @@ func slogLine(e accessEntry, json bool) string {
 	return out.String()
 }
 
-func accessLine(e accessEntry, json bool) string {
-	var out bytes.Buffer
-	newAccessLog(&out, json).write(e)
-	return out.String()
+// accessLines writes lines through one access log per format, as the app
+// does, so that a line may reuse the second formatted for the one before.
+type accessLines struct {
+	out        bytes.Buffer
+	text, json *accessLog
+}
+
+func newAccessLines() *accessLines {
+	l := &accessLines{}
+	l.text, l.json = newAccessLog(&l.out, false), newAccessLog(&l.out, true)
+	return l
+}
+
+func (l *accessLines) line(e accessEntry, json bool) string {
+	l.out.Reset()
+	if json {
+		l.json.write(e)
+	} else {
+		l.text.write(e)
+	}
+	return l.out.String()
 }
 
 func TestAccessLogWritesWhatSlogWrites(t *testing.T) {
 	tokyo := time.FixedZone("JST", 9*60*60)
+	lines := newAccessLines()
 	base := accessEntry{
 		time:   time.Date(2026, 11, 30, 23, 8, 41, 794_512_300, time.UTC),
 		method: "GET", route: "GET /{$}", path: "/",
@@ -48,6 +66,11 @@ func TestAccessLogWritesWhatSlogWrites(t *testing.T) {
 		edit func(*accessEntry)
 	}{
 		{name: "start page", edit: func(*accessEntry) {}},
+		{name: "same second, later", edit: func(e *accessEntry) { e.time = e.time.Add(105 * time.Millisecond) }},
+		{name: "same second, in Tokyo", edit: func(e *accessEntry) { e.time = e.time.In(tokyo) }},
+		{name: "same second, a nanosecond on", edit: func(e *accessEntry) { e.time = e.time.Add(1) }},
+		{name: "next second", edit: func(e *accessEntry) { e.time = e.time.Add(time.Second) }},
+		{name: "back a second", edit: func(e *accessEntry) { e.time = e.time.Add(-time.Second) }},
 		{name: "whole second", edit: func(e *accessEntry) { e.time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }},
 		{name: "just under a millisecond", edit: func(e *accessEntry) { e.time = time.Date(2026, 1, 2, 3, 4, 5, 999_999, time.UTC) }},
 		{name: "in Tokyo", edit: func(e *accessEntry) { e.time = e.time.In(tokyo) }},
@@ -71,7 +94,7 @@ func TestAccessLogWritesWhatSlogWrites(t *testing.T) {
 		for _, json := range []bool{false, true} {
 			e := base
 			tc.edit(&e)
-			if got, want := accessLine(e, json), slogLine(e, json); got != want {
+			if got, want := lines.line(e, json), slogLine(e, json); got != want {
 				t.Errorf("%s (json %v):\n got %q\nwant %q", tc.name, json, got, want)
 			}
 		}
@@ -83,6 +106,7 @@ func TestAccessLogWritesWhatSlogWrites(t *testing.T) {
 func FuzzAccessLogWritesWhatSlogWrites(f *testing.F) {
 	f.Add("GET", "/", int64(1764544121794512300), 200, 1598, int64(12345))
 	f.Add("POST", "/a b=c\"\\\n", int64(0), 500, 0, int64(-1))
+	lines := newAccessLines()
 	f.Fuzz(func(t *testing.T, method, path string, unixNano int64, status, size int, duration int64) {
 		e := accessEntry{
 			time:   time.Unix(0, unixNano).UTC(),
@@ -92,9 +116,14 @@ func FuzzAccessLogWritesWhatSlogWrites(f *testing.F) {
 		if y := e.time.Year(); y < 0 || y > 9999 {
 			t.Skip("slog writes years outside 0–9999 as an error")
 		}
+		// A second line within the same second reuses the formatted second.
+		again := e
+		again.time = e.time.Truncate(time.Second).Add(time.Duration(uint64(duration) % uint64(time.Second)))
 		for _, json := range []bool{false, true} {
-			if got, want := accessLine(e, json), slogLine(e, json); got != want {
-				t.Fatalf("json %v:\n got %q\nwant %q", json, got, want)
+			for _, e := range []accessEntry{e, again} {
+				if got, want := lines.line(e, json), slogLine(e, json); got != want {
+					t.Fatalf("json %v:\n got %q\nwant %q", json, got, want)
+				}
 			}
 		}
 	})
