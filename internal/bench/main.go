@@ -40,6 +40,8 @@ func main() {
 		err = serveSandbox(ctx, os.Args[2:], os.Stdout)
 	case len(os.Args) > 1 && os.Args[1] == "hello":
 		err = serveHello(ctx, os.Args[2:], os.Stdout)
+	case len(os.Args) > 1 && os.Args[1] == "replay":
+		err = serveReplay(ctx, os.Args[2:], os.Stdout)
 	default:
 		err = run(ctx, os.Args[1:], os.Stdout)
 	}
@@ -68,7 +70,7 @@ func parseSettings(args []string) (settings, error) {
 	fs.StringVar(&s.dir, "dir", os.TempDir(), "directory for the servers' logs")
 	fs.StringVar(&s.account, "account", "hanako.yamada@example.jp", "sandbox account to sign in as (hers has 75 unread)")
 	fs.DurationVar(&s.duration, "duration", 5*time.Second, "length of each throughput run")
-	fs.IntVar(&s.rounds, "rounds", 3, "throughput rounds; each runs every target once, and medians are reported")
+	fs.IntVar(&s.rounds, "rounds", 5, "throughput rounds; each runs every target once, and medians are reported")
 	fs.IntVar(&s.connections, "connections", 32, "concurrent connections of the throughput runs")
 	fs.DurationVar(&s.memoryDuration, "memory-duration", 30*time.Second, "length of each memory run")
 	memory := fs.String("memory-connections", "32,256", "connections of the memory runs, comma-separated; empty skips them")
@@ -93,7 +95,10 @@ type bench struct {
 	settings
 	self, secret, keys string
 	sandbox, hello     *process
-	apps               map[string]*appUnderTest
+	// The app's / replayed by a bare handler, without and with the app's
+	// server timeouts.
+	replay, replayTimed *process
+	apps                map[string]*appUnderTest
 }
 
 // appUnderTest is one build of the app, signed in.
@@ -141,6 +146,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer func() { app.proc.stop() }()
 	}
+	index := b.apps["after"].proc.url + "/"
+	if b.replay, err = start(ctx, "replay", filepath.Join(s.dir, "bench-replay.log"), "", nil, self, "replay", "-from", index); err != nil {
+		return err
+	}
+	defer b.replay.stop()
+	if b.replayTimed, err = start(ctx, "replay with timeouts", filepath.Join(s.dir, "bench-replay-timeouts.log"), "", nil,
+		self, "replay", "-from", index, "-timeouts"); err != nil {
+		return err
+	}
+	defer b.replayTimed.stop()
 
 	fmt.Fprintf(stdout, "bench: sandbox, bare net/http and %d build(s) of the app, each in its own process; wrk at %d connections, %v a run, %d rounds; load average %s\n",
 		len(b.apps), s.connections, s.duration, s.rounds, loadAverage())
@@ -216,7 +231,11 @@ type measurement struct {
 }
 
 func (b *bench) targets() []target {
-	t := []target{{name: "bare net/http", proc: func() *process { return b.hello }, path: "/"}}
+	t := []target{
+		{name: "bare net/http", proc: func() *process { return b.hello }, path: "/"},
+		{name: "replayed /", proc: func() *process { return b.replay }, path: "/"},
+		{name: "replayed / timeouts", proc: func() *process { return b.replayTimed }, path: "/"},
+	}
 	for _, name := range []string{"before", "after"} {
 		app, ok := b.apps[name]
 		if !ok {
@@ -242,7 +261,7 @@ func (b *bench) throughput(ctx context.Context, stdout io.Writer) (map[string][]
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.name, err)
 			}
-			fmt.Fprintf(stdout, "round %d  %-18s %9.0f req/s  %6.0f µs CPU/request, sandbox %4.0f µs  p99 %v\n",
+			fmt.Fprintf(stdout, "round %d  %-20s %9.0f req/s  %6.0f µs CPU/request, sandbox %4.0f µs  p99 %v\n",
 				round, t.name, m.perSecond, micros(m.cpuPerRequest), micros(m.sandboxPerRequest), m.p99)
 			results[t.name] = append(results[t.name], m)
 		}
@@ -433,6 +452,8 @@ func (b *bench) report(stdout io.Writer, results map[string][]measurement, sizes
 		fmt.Fprintf(stdout, "%-42s %.2f (rounds: %s)\n", label, ratios[len(ratios)/2], formatAll(ratios))
 	}
 	ratio("after / as a share of bare net/http", "after /", "bare net/http")
+	ratio("  the app's / reply replayed bare", "replayed /", "bare net/http")
+	ratio("  ... with the app's server timeouts", "replayed / timeouts", "bare net/http")
 	ratio("before / as a share of bare net/http", "before /", "bare net/http")
 	ratio("after /home over before /home", "after /home", "before /home")
 	ratio("after /home gzip over before /home", "after /home gzip", "before /home")

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gmailoauth/internal/app"
 	"gmailoauth/internal/sandbox"
 )
 
@@ -62,6 +64,46 @@ func serveHello(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Hello, world!\n")
 	})}
+	return serve(ctx, srv, *addr, stdout)
+}
+
+// serveReplay is the "replay" role: a bare net/http handler that answers
+// every request with the response the app gave to GET from once (status,
+// headers but Date, and body), so the bench can tell what of the gap
+// between the app's / and the bare handler is its response (bytes and
+// headers, which net/http clones, sorts and writes) and what is the app.
+// With -timeouts it is served with the app's server timeouts too.
+func serveReplay(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	from := fs.String("from", "", "the URL whose response to replay (required)")
+	timeouts := fs.Bool("timeouts", false, "serve with the app's server timeouts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	resp, err := http.Get(*from)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	header := resp.Header.Clone()
+	header.Del("Date") // net/http writes its own, as for the app
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for name, values := range header {
+			h[name] = values
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
+	})
+	srv := &http.Server{Handler: handler}
+	if *timeouts {
+		srv = app.NewHTTPServer(handler, slog.New(slog.DiscardHandler))
+	}
 	return serve(ctx, srv, *addr, stdout)
 }
 
