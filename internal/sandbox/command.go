@@ -30,7 +30,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var (
 		addr         = flags.String("addr", "127.0.0.1:8081", "address to listen on")
-		clientID     = flags.String("client-id", "sandbox-client.apps.googleusercontent.com", "the one OAuth client the sandbox knows")
+		clientID     = flags.String("client-id", ClientID, "the one OAuth client the sandbox knows")
 		clientSecret = flags.String("client-secret", "", "its secret (default: random, printed at start)")
 		redirectURIs stringList
 		opts         = Options{}
