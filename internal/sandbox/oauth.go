@@ -495,16 +495,10 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthErro
 	if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 {
 		return unknown
 	}
-	if !s.clientMatches(id, secret) {
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1 {
 		return unauthorized
 	}
 	return nil
-}
-
-func (s *Server) clientMatches(id, secret string) bool {
-	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID))
-	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret))
-	return idOK&secretOK == 1
 }
 
 // serveRevoke is Google's revocation endpoint (RFC 7009 flavoured: revoking
