@@ -88,7 +88,8 @@ type Server struct {
 	// form-action must allow the 303 to the app after the consent POST.
 	contentSecurityPolicy string
 	// pageTokenKey authenticates list page tokens so forged or edited ones are
-	// refused, as Gmail refuses them.
+	// refused, as Gmail refuses them, and the sandbox Google session cookie
+	// (sessionMAC), so a browser cannot claim to be signed in to an account.
 	pageTokenKey []byte
 
 	mailboxes map[string]*mailbox // read-only after New
