@@ -235,8 +235,10 @@ func (l legacyCharset) encodeWords(text string) string {
 	return strings.Join(words, " ")
 }
 
-// qEncode is RFC 2047's Q encoding of raw bytes (mime.QEncoding takes
-// UTF-8 text only).
+// qEncode is RFC 2047's Q encoding of raw bytes, escaping all but letters
+// and digits so the word is also valid in a From display name (RFC 2047
+// §5(3)). mime.QEncoding takes bytes in any charset too, but leaves
+// characters such as '"', ',' and '<' bare, as unstructured text allows.
 func qEncode(raw []byte) string {
 	var out strings.Builder
 	for _, b := range raw {
