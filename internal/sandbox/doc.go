@@ -59,9 +59,9 @@
 //     client that authenticates twice (Basic and a secret in the body).
 //   - An authorization request's query is limited to 8 KiB (414 beyond),
 //     and at most 1,000 consent pages and 1,000 unredeemed codes are held,
-//     the oldest dropped first; expired ones are swept as soon as they
-//     expire. The sandbox shares the app's process, so a flood of requests
-//     must not grow it.
+//     the oldest dropped first; expired ones are swept at the next store
+//     or lookup. The sandbox shares the app's process, so a flood of
+//     requests must not grow it.
 //   - The consent screen and the account chooser are one page when the
 //     browser has no sandbox Google session and no login_hint, since the
 //     person has not said who they are yet.
