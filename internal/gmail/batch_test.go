@@ -105,7 +105,7 @@ func TestUnreadBatchResponses(t *testing.T) {
 	}{
 		{
 			name:           "parts out of order are matched by Content-ID",
-			setup:          func(gmail *hostileGmail, _ func(int) string) { gmail.reverseBatch = true },
+			setup:          func(gmail *hostileGmail, _ func(int) string) { gmail.sandbox.ShuffleBatchResponses(true) },
 			wantErrs:       []error{nil, nil, nil, nil},
 			wantBatchCalls: 1,
 		},

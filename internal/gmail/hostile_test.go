@@ -44,8 +44,6 @@ type hostileGmail struct {
 	// reach the sandbox.
 	gate *concurrencyGate
 
-	reverseBatch bool // answer batch parts in reverse order
-
 	inFlight, maxInFlight, batchCalls atomic.Int32
 	scripted                          atomic.Int32 // scripted answers sent
 }
@@ -141,13 +139,10 @@ func (h *hostileGmail) next(key string) (scriptedResponse, bool) {
 }
 
 // answersParts reports whether h must answer a batch itself: some part has
-// a scripted answer, or the parts go back in reverse.
+// a scripted answer.
 func (h *hostileGmail) answersParts() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.reverseBatch {
-		return true
-	}
 	for key, queue := range h.scripts {
 		if strings.HasPrefix(key, "message ") && len(queue) > 0 {
 			return true
@@ -171,20 +166,10 @@ func (h *hostileGmail) serveBatch(w http.ResponseWriter, r *http.Request, batch 
 		h.sandbox.ServeHTTP(recorder, single)
 		answers[i] = scriptedResponse{status: recorder.Code, header: recorder.Header(), body: recorder.Body.String()}
 	}
-	order := make([]int, len(answers))
-	for i := range order {
-		order[i] = i
-	}
-	h.mu.Lock()
-	if h.reverseBatch {
-		slices.Reverse(order)
-	}
-	h.mu.Unlock()
-
 	writer := multipart.NewWriter(w)
 	w.Header().Set("Content-Type", "multipart/mixed; boundary="+writer.Boundary())
 	w.WriteHeader(http.StatusOK)
-	for _, i := range order {
+	for i, answer := range answers {
 		part, err := writer.CreatePart(textproto.MIMEHeader{
 			"Content-Type": {"application/http"},
 			"Content-ID":   {"response-" + strings.Trim(batch.contentIDs[i], "<>")},
@@ -193,7 +178,7 @@ func (h *hostileGmail) serveBatch(w http.ResponseWriter, r *http.Request, batch 
 			h.t.Errorf("batch response: %v", err)
 			return
 		}
-		io.WriteString(part, httpResponseText(answers[i]))
+		io.WriteString(part, httpResponseText(answer))
 	}
 	writer.Close()
 }
