@@ -49,8 +49,8 @@ func TestExpiredStateIsPruned(t *testing.T) {
 // TestConsentStoreIsBounded floods the authorization endpoint as the
 // security review did (4,000 GETs with a 60 KB state grew the process by
 // 380 MB): overlong requests are refused before anything is stored, the
-// store never holds more than its bound, and expired entries are swept as
-// soon as their time is up.
+// store never holds more than its bound, and the first store after their
+// time is up sweeps the expired entries.
 func TestConsentStoreIsBounded(t *testing.T) {
 	now := time.Date(2025, time.November, 25, 9, 0, 0, 0, time.UTC)
 	const redirect = "http://127.0.0.1:8080/callback"
