@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strings"
 	"sync"
 )
@@ -48,9 +49,11 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		responses := make([]*responseBuffer, len(parts))
+		// Parsed once for every part; servePart only reads it.
+		outerQuery := r.URL.Query()
 		var group sync.WaitGroup
 		for i, part := range parts {
-			group.Go(func() { responses[i] = s.servePart(r, part) })
+			group.Go(func() { responses[i] = s.servePart(r, outerQuery, part) })
 		}
 		group.Wait()
 		if s.shuffleBatches.Load() {
@@ -146,8 +149,9 @@ func partError(contentID, message string) batchPart {
 
 // servePart answers one part through the Gmail routes. As the batch guide
 // says, the outer request's headers (except its Content- ones) and query
-// parameters apply to every part unless the part sets its own.
-func (s *Server) servePart(outer *http.Request, part batchPart) *responseBuffer {
+// parameters (outerQuery, read only) apply to every part unless the part
+// sets its own.
+func (s *Server) servePart(outer *http.Request, outerQuery url.Values, part batchPart) *responseBuffer {
 	s.stats.batchParts.Add(1)
 	response := newResponseBuffer()
 	if part.err != nil {
@@ -168,7 +172,7 @@ func (s *Server) servePart(outer *http.Request, part batchPart) *responseBuffer 
 			inner.Header[name] = values
 		}
 	}
-	if outerQuery := outer.URL.Query(); len(outerQuery) > 0 {
+	if len(outerQuery) > 0 {
 		query := inner.URL.Query()
 		for name, values := range outerQuery {
 			if !query.Has(name) {
