@@ -118,8 +118,8 @@ func TestCommandDefaults(t *testing.T) {
 	if !strings.HasPrefix(settings["GOOGLE_CLIENT_SECRET"], "GOCSPX-") || len(settings["GOOGLE_CLIENT_SECRET"]) < 40 {
 		t.Errorf("default client secret %q; want a random one", settings["GOOGLE_CLIENT_SECRET"])
 	}
-	if settings["GOOGLE_CLIENT_ID"] == "" {
-		t.Errorf("no default client ID printed")
+	if settings["GOOGLE_CLIENT_ID"] != sandbox.ClientID {
+		t.Errorf("default client ID %q; want sandbox.ClientID %q", settings["GOOGLE_CLIENT_ID"], sandbox.ClientID)
 	}
 }
 
