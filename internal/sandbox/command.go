@@ -111,6 +111,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // printSettings tells how to point a client at the sandbox: the settings
 // this app reads, which name every endpoint.
 func printSettings(w io.Writer, base string, opts Options, accounts []string) error {
+	endpoints := EndpointsAt(base)
 	_, err := fmt.Fprintf(w, `# The sandbox Google is listening on %s. Point a client at it with:
 GOOGLE_CLIENT_ID=%s
 GOOGLE_CLIENT_SECRET=%s
@@ -121,7 +122,7 @@ GMAIL_API_URL=%s
 # Registered redirect URIs: %s
 # Userinfo: %s; Gmail batch: %s
 # Accounts on the consent page: %s
-`, base, opts.ClientID, opts.ClientSecret, base+AuthPath, base+TokenPath, base+RevokePath, base,
+`, base, opts.ClientID, opts.ClientSecret, endpoints.AuthURL, endpoints.TokenURL, endpoints.RevokeURL, endpoints.GmailAPIURL,
 		strings.Join(opts.RedirectURIs, " "), base+UserinfoPath, base+GmailBatchPath, strings.Join(accounts, ", "))
 	return err
 }
