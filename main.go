@@ -88,6 +88,9 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	if err != nil {
 		return fmt.Errorf("ADDR: %w", err)
 	}
+	// Closed here should run() end before serving it; once served,
+	// Shutdown closes it first.
+	defer listener.Close()
 	servers := []*http.Server{}
 	serve := func(srv *http.Server, l net.Listener) <-chan error {
 		servers = append(servers, srv)
@@ -98,7 +101,6 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 
 	deps, err := assetDeps()
 	if err != nil {
-		listener.Close()
 		return err
 	}
 	deps.Logger = log
@@ -107,13 +109,11 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	if cfg.Sandbox {
 		sandboxListener, err := listen("tcp", cfg.SandboxAddr)
 		if err != nil {
-			listener.Close()
 			return fmt.Errorf("SANDBOX_ADDR: %w", err)
 		}
+		defer sandboxListener.Close()
 		sb, err := useSandbox(&cfg, &deps, "http://"+sandboxListener.Addr().String())
 		if err != nil {
-			listener.Close()
-			sandboxListener.Close()
 			return err
 		}
 		log.Warn("no GOOGLE_CLIENT_ID: running against the built-in sandbox Google, not real Gmail", "sandbox", deps.SandboxURL)
@@ -125,7 +125,6 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 
 	a, err := app.New(cfg, deps)
 	if err != nil {
-		listener.Close()
 		return err
 	}
 	log.Info("listening", "url", "http://"+listener.Addr().String(), "redirect_url", cfg.RedirectURL)
