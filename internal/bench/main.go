@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		b.apps[build[0]] = &appUnderTest{name: build[0], bin: build[1], addr: addr}
-		redirects = append(redirects, "http://"+addr+"/callback")
+		redirects = append(redirects, "http://"+addr+config.CallbackPath)
 	}
 	if b.sandbox, err = start(ctx, "sandbox", filepath.Join(s.dir, "bench-sandbox.log"), "", nil,
 		self, "sandbox", "-secret", b.secret, "-redirect", strings.Join(redirects, ",")); err != nil {
