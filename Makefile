@@ -36,7 +36,7 @@ GMAIL_LATENCY ?= 50ms
 bench:
 	@command -v wrk >/dev/null 2>&1 || { \
 		echo "make bench: wrk, the load generator, is not installed; installing it with apt-get install -y wrk"; \
-		apt-get install -y wrk || sudo apt-get install -y wrk; }
+		{ apt-get update && apt-get install -y wrk; } || { sudo apt-get update && sudo apt-get install -y wrk; }; }
 	@mkdir -p bin/bench
 	$(GO) build -o bin/bench/app .
 	$(GO) build -o bin/bench/bench ./internal/bench
@@ -50,7 +50,8 @@ bench:
 screenshots:
 	@fc-list :lang=ja 2>/dev/null | grep -q . || { \
 		echo "make screenshots: no Japanese font, so Japanese would show as empty boxes; installing fonts-noto-cjk"; \
-		apt-get install -y --no-install-recommends fonts-noto-cjk || sudo apt-get install -y --no-install-recommends fonts-noto-cjk; }
+		{ apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk; } || \
+		{ sudo apt-get update && sudo apt-get install -y --no-install-recommends fonts-noto-cjk; }; }
 	$(GO) test ./internal/e2e/ -run '^TestScreenshots$$' -count=1 -args -screenshots=$(CURDIR)/docs
 
 build:
