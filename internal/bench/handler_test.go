@@ -160,26 +160,11 @@ func signInHandler(b *testing.B, handler http.Handler) string {
 		jar[c.Name] = c.Value
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(consentURL.String())
+	back, err := allow(client, consentURL, "hanako.yamada@example.jp")
 	if err != nil {
 		b.Fatal(err)
 	}
-	action, form, err := consentForm(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	form.Set("account", "hanako.yamada@example.jp")
-	form.Set("decision", "allow")
-	req, _ := http.NewRequest(http.MethodPost, consentURL.ResolveReference(&url.URL{Path: action}).String(), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", consentURL.Scheme+"://"+consentURL.Host)
-	resp, err = client.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp.Body.Close()
-	callback := httptest.NewRequest(http.MethodGet, resp.Header.Get("Location"), nil)
+	callback := httptest.NewRequest(http.MethodGet, back.String(), nil)
 	for name, value := range jar {
 		callback.AddCookie(&http.Cookie{Name: name, Value: value})
 	}

@@ -19,39 +19,11 @@ func signIn(appURL, account string) (string, error) {
 		return "", err
 	}
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	redirect := func(resp *http.Response, err error) (*url.URL, error) {
-		if err != nil {
-			return nil, err
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 3 {
-			return nil, fmt.Errorf("%s %s = %d; want a redirect", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode)
-		}
-		return resp.Location()
-	}
 	consentURL, err := redirect(client.Get(appURL + "/oauth"))
 	if err != nil {
 		return "", err
 	}
-	resp, err := client.Get(consentURL.String())
-	if err != nil {
-		return "", err
-	}
-	action, form, err := consentForm(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return "", err
-	}
-	form.Set("account", account)
-	form.Set("decision", "allow")
-	actionURL := consentURL.ResolveReference(&url.URL{Path: action})
-	req, err := http.NewRequest(http.MethodPost, actionURL.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", consentURL.Scheme+"://"+consentURL.Host)
-	callback, err := redirect(client.Do(req))
+	callback, err := allow(client, consentURL, account)
 	if err != nil {
 		return "", err
 	}
@@ -68,6 +40,43 @@ func signIn(appURL, account string) (string, error) {
 		cookies = append(cookies, c.Name+"="+c.Value)
 	}
 	return "Cookie: " + strings.Join(cookies, "; "), nil
+}
+
+// allow submits the sandbox's consent page at consentURL as a person does
+// who picks account and allows access, and returns where the sandbox sends
+// the browser back to. client must not follow redirects.
+func allow(client *http.Client, consentURL *url.URL, account string) (*url.URL, error) {
+	resp, err := client.Get(consentURL.String())
+	if err != nil {
+		return nil, err
+	}
+	action, form, err := consentForm(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form.Set("account", account)
+	form.Set("decision", "allow")
+	actionURL := consentURL.ResolveReference(&url.URL{Path: action})
+	req, err := http.NewRequest(http.MethodPost, actionURL.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", consentURL.Scheme+"://"+consentURL.Host)
+	return redirect(client.Do(req))
+}
+
+// redirect is the Location of a response that must be a redirect.
+func redirect(resp *http.Response, err error) (*url.URL, error) {
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 3 {
+		return nil, fmt.Errorf("%s %s = %d; want a redirect", resp.Request.Method, resp.Request.URL.Path, resp.StatusCode)
+	}
+	return resp.Location()
 }
 
 // consentForm reads the consent page's form: its action and the values a
