@@ -141,10 +141,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer b.hello.stop()
 	for _, app := range b.apps {
-		if err := b.startApp(ctx, app); err != nil {
+		err := b.startApp(ctx, app)
+		// Deferred before the error is looked at: a process that started but
+		// could not be signed in to is stopped too. memory() restarts the
+		// apps, so the process stopped is the one app.proc holds by then.
+		defer func() {
+			if app.proc != nil {
+				app.proc.stop()
+			}
+		}()
+		if err != nil {
 			return err
 		}
-		defer func() { app.proc.stop() }()
 	}
 	index := b.apps["after"].proc.url + "/"
 	if b.replay, err = start(ctx, "replay", filepath.Join(s.dir, "bench-replay.log"), "", nil, self, "replay", "-from", index); err != nil {
@@ -201,11 +209,11 @@ func (b *bench) startApp(ctx context.Context, app *appUnderTest) error {
 		"GMAIL_API_URL=" + sb.GmailAPIURL,
 		"SESSION_KEYS=" + b.keys,
 	}
-	var err error
-	app.proc, err = start(ctx, "app "+app.name, filepath.Join(b.dir, "bench-app-"+app.name+".log"), "http://"+app.addr, env, app.bin)
+	proc, err := start(ctx, "app "+app.name, filepath.Join(b.dir, "bench-app-"+app.name+".log"), "http://"+app.addr, env, app.bin)
 	if err != nil {
-		return err
+		return err // start stopped it; app.proc keeps the one before, if any
 	}
+	app.proc = proc
 	if app.cookie, err = signIn(app.proc.url, b.account); err != nil {
 		return fmt.Errorf("app %s: sign in: %w", app.name, err)
 	}
