@@ -99,12 +99,7 @@ func (c *client) home(revoked *atomic.Bool) {
 		route, path = "/home?page", c.older
 	}
 	c.older = ""
-	resp, body, ok := c.get(route, path)
-	if ok && resp.StatusCode == http.StatusFound {
-		// A token without a refresh token is renewed by a silent
-		// re-authorization; a browser follows the bounce.
-		resp, body, ok = c.followRenewal(route, resp)
-	}
+	resp, body, ok := c.getInbox(route, path)
 	if !ok {
 		return
 	}
@@ -134,6 +129,17 @@ func (c *client) home(revoked *atomic.Bool) {
 	default:
 		c.fail("GET %s = %d; want 200, 303, 429 or 502", route, resp.StatusCode)
 	}
+}
+
+// getInbox GETs path, a page of the inbox, as a browser does: a 302 is a
+// silent re-authorization, which renews a token that came without a
+// refresh token, and getInbox follows it through (see followRenewal).
+func (c *client) getInbox(route, path string) (*http.Response, []byte, bool) {
+	resp, body, ok := c.get(route, path)
+	if ok && resp.StatusCode == http.StatusFound {
+		return c.followRenewal(route, resp)
+	}
+	return resp, body, ok
 }
 
 // followRenewal follows a silent re-authorization from /home as a browser
@@ -353,10 +359,7 @@ func (c *client) get(route, path string) (resp *http.Response, body []byte, ok b
 // links, unread messages in all; one whose grant was revoked (and that has
 // not signed in since) must be sent to sign in again.
 func (c *client) finalCheck(unread int) {
-	resp, body, ok := c.get("/home", "/home")
-	if ok && resp.StatusCode == http.StatusFound {
-		resp, body, ok = c.followRenewal("/home", resp)
-	}
+	resp, body, ok := c.getInbox("/home", "/home")
 	switch {
 	case !ok:
 		return
@@ -383,10 +386,7 @@ func (c *client) finalCheck(unread int) {
 		if m == nil || pages > unread {
 			break
 		}
-		if resp, body, ok = c.get(route, html.UnescapeString(string(m[1]))); ok && resp.StatusCode == http.StatusFound {
-			resp, body, ok = c.followRenewal(route, resp)
-		}
-		if !ok {
+		if resp, body, ok = c.getInbox(route, html.UnescapeString(string(m[1]))); !ok {
 			return
 		}
 	}
