@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 
 	"gmailoauth/internal/i18n"
@@ -36,7 +37,7 @@ func TestLocalPath(t *testing.T) {
 		{next: "https://evil.example/", want: "/"},
 		{next: "javascript:alert(1)", want: "/"},
 		{next: "/\r\nSet-Cookie: x=y", want: "/"},
-		{next: "/" + string(make([]byte, maxNextLen)), want: "/"},
+		{next: "/" + strings.Repeat("a", maxNextLen), want: "/"},
 	}
 	for _, tt := range tests {
 		if got := localPath(tt.next); got != tt.want {
