@@ -50,14 +50,17 @@ func TestSignInAndInbox(t *testing.T) {
 	second := b.Get(t, app.URL+apptest.Attr(older, "href"))
 	wantStatus(t, second, http.StatusOK)
 	total := 50 + messageCount(t, second)
-	seen := map[string]bool{}
+	seen := map[string]bool{} // message IDs, each row's first <code>
 	for _, resp := range []*apptest.Response{first, second} {
-		for _, code := range apptest.FindAll(apptest.Parse(t, resp.Body), "code") {
-			seen[apptest.Text(code)] = true
+		for _, li := range apptest.FindAll(apptest.Parse(t, resp.Body), "li.message") {
+			seen[apptest.Text(apptest.Find(li, "code"))] = true
 		}
 	}
 	if total <= 50 || total > 100 {
 		t.Errorf("two pages show %d messages; want 51..100", total)
+	}
+	if len(seen) != total {
+		t.Errorf("two pages show %d messages, %d of them different; want no message on both pages", total, len(seen))
 	}
 	secondDoc := apptest.Parse(t, second.Body)
 	links := apptest.FindAll(apptest.Find(secondDoc, "nav.pager"), "a")
