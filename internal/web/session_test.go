@@ -7,13 +7,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/securecookie"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/web"
@@ -186,25 +184,21 @@ func TestKeyRotation(t *testing.T) {
 // A session ends 30 days after its sign-in however often it is used: the
 // refreshes on the way rewrite the cookie but do not extend it.
 func TestSessionHasAnAbsoluteLifetime(t *testing.T) {
-	// Only the app's clock moves: golang.org/x/oauth2 judges token expiry by
-	// the real clock, so the sandbox keeps it too.
-	var ahead atomic.Int64 // how far the app's clock is ahead of the real one
-	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-	env, app := start(t, apptest.Options{Deps: func(d *app.Deps) { d.Now = now }})
-	// Tokens that live less than oauth2's ten-second margin are refreshed
-	// before every Gmail call, so every view rewrites the cookie; nine
-	// seconds leaves the most time for the call that follows.
-	env.Sandbox.SetAccessTokenTTL(9 * time.Second)
+	// The app and the sandbox share the clock: a day on, the hour-long
+	// access token is due, so every view refreshes it and rewrites the
+	// cookie.
+	clk := apptest.NewClock()
+	env, app := start(t, apptest.Options{Now: clk.Now})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 	for day := 1; day < 30; day++ {
-		ahead.Add(int64(24 * time.Hour))
+		clk.Advance(24 * time.Hour)
 		wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
 	}
 	if got := env.Sandbox.Stats().RefreshGrants; got < 29 {
 		t.Fatalf("refreshes in 29 days of visits = %d; want one a day", got)
 	}
-	ahead.Add(int64(24*time.Hour + time.Minute))
+	clk.Advance(24*time.Hour + time.Minute)
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 	notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
 	if notice == nil || !strings.Contains(apptest.Text(notice), "30 days") {
