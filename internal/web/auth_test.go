@@ -227,10 +227,7 @@ func TestLogout(t *testing.T) {
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 
-	crossSite, _ := http.NewRequest(http.MethodPost, app.URL+"/logout", nil)
-	crossSite.Header.Set("Origin", "https://evil.example")
-	crossSite.Header.Set("Sec-Fetch-Site", "cross-site")
-	wantStatus(t, b.Do(t, crossSite), http.StatusForbidden)
+	wantStatus(t, b.Do(t, crossSitePost(t, app.URL+"/logout", nil)), http.StatusForbidden)
 	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
 	if got := env.Sandbox.Stats().RevokeCalls; got != 0 {
 		t.Fatalf("revocations after a cross-site POST = %d; want 0", got)
