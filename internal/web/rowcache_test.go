@@ -34,7 +34,9 @@ func TestInboxRelativeDatesAreFreshWithCachedRows(t *testing.T) {
 	}
 	// Both sandboxes seed the same mail, relative to the same clock.
 	_, cached := start(t, apptest.Options{Cache: gmail.NewCache(8 << 20), Now: now})
-	_, uncached := start(t, apptest.Options{Now: now})
+	// A nil Cache would be app.New's default one; a cache of 0 bytes holds
+	// nothing.
+	_, uncached := start(t, apptest.Options{Cache: gmail.NewCache(0), Now: now})
 	before := dates(cached)
 	// Less than the sandbox's hour-long access tokens: the views stay signed in.
 	elapsed.Store(int64(50 * time.Minute))
