@@ -304,9 +304,10 @@ func repeat(f sandbox.Fault, n int) []sandbox.Fault {
 
 func TestTokenRefresh(t *testing.T) {
 	env, app := start(t, apptest.Options{})
-	// golang.org/x/oauth2 refreshes 10 s before expiry, so a token issued
-	// with a 5 s lifetime is already due: the one stored at sign-in will be
-	// refreshed at the next page view, without waiting.
+	// The app counts a token due 10 s before its expiry, as
+	// golang.org/x/oauth2 does, so a token issued with a 5 s lifetime is
+	// already due: the one stored at sign-in will be refreshed at the next
+	// page view, without waiting.
 	env.Sandbox.SetAccessTokenTTL(5 * time.Second)
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
