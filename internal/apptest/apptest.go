@@ -346,7 +346,14 @@ func (b *Browser) StartSignIn(t testing.TB, app *App) *Consent {
 	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("GET /oauth = %d; want 302", resp.StatusCode)
 	}
-	page := b.Get(t, resp.Location(t).String())
+	return b.OpenConsent(t, resp.Location(t).String())
+}
+
+// OpenConsent fetches the sandbox consent page at authURL, an
+// authorization request, and reads its form.
+func (b *Browser) OpenConsent(t testing.TB, authURL string) *Consent {
+	t.Helper()
+	page := b.Get(t, authURL)
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("GET consent page = %d; want 200\n%s", page.StatusCode, page.Body)
 	}

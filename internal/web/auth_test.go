@@ -191,14 +191,12 @@ func TestCallbackGmailScopeUnticked(t *testing.T) {
 	q := start.Query()
 	q.Set("scope", "email "+web.GmailScope)
 	start.RawQuery = q.Encode()
-	page := b.Get(t, start.String())
-	wantStatus(t, page, http.StatusOK)
-	action, form := apptest.ParseForm(t, page)
+	consent := b.OpenConsent(t, start.String())
+	form := consent.Form
 	form["scope"] = slices.DeleteFunc(form["scope"], func(s string) bool { return s == web.GmailScope })
 	if len(form["scope"]) == 0 {
 		t.Fatalf("consent form has no other ticked scope to keep: %v", form)
 	}
-	consent := &apptest.Consent{Page: page, Action: action, Form: form}
 	resp := b.Get(t, b.Decide(t, consent, "allow").Location(t).String())
 	wantStatus(t, resp, http.StatusForbidden)
 	if got := heading(t, resp); got != "Gmail access was not granted" {
