@@ -154,8 +154,12 @@ func TestInboxShowsDatesAndLinks(t *testing.T) {
 	_, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
-	doc := apptest.Parse(t, b.Get(t, app.URL+"/home").Body)
-	items := apptest.FindAll(doc, "li.message")
+	resp := b.Get(t, app.URL+"/home")
+	wantStatus(t, resp, http.StatusOK)
+	items := apptest.FindAll(apptest.Parse(t, resp.Body), "li.message")
+	if len(items) != 50 {
+		t.Fatalf("GET /home shows %d messages; want 50", len(items))
+	}
 	var dated, linked int
 	for _, li := range items {
 		if tm := apptest.Find(li, "time"); tm != nil {
