@@ -55,6 +55,17 @@ func heading(t *testing.T, resp *apptest.Response) string {
 	return apptest.Text(h1)
 }
 
+// startNotice is the note the start page shows b after a sign-out the
+// person did not ask for, or "" when it shows none.
+func startNotice(t *testing.T, b *apptest.Browser, app *apptest.App) string {
+	t.Helper()
+	notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
+	if notice == nil {
+		return ""
+	}
+	return apptest.Text(notice)
+}
+
 func messageCount(t *testing.T, resp *apptest.Response) int {
 	t.Helper()
 	return len(apptest.FindAll(apptest.Parse(t, resp.Body), "li.message"))

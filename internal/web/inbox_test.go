@@ -287,8 +287,7 @@ func TestGmailFailures(t *testing.T) {
 			if tt.wantSignedOut {
 				wantRedirect(t, resp, http.StatusSeeOther, "/")
 				wantRedirect(t, next, http.StatusSeeOther, "/")
-				notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
-				if notice == nil || !strings.Contains(apptest.Text(notice), "Connect again") {
+				if !strings.Contains(startNotice(t, b, app), "Connect again") {
 					t.Errorf("start page after a refused token does not explain it")
 				}
 			} else {
@@ -347,8 +346,7 @@ func TestRevokedRefreshTokenSignsInAgain(t *testing.T) {
 	env.Sandbox.RevokeAccount(hanako)
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
-	notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
-	if notice == nil {
+	if startNotice(t, b, app) == "" {
 		t.Errorf("start page does not say why the person was signed out")
 	}
 }

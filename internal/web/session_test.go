@@ -200,8 +200,7 @@ func TestSessionHasAnAbsoluteLifetime(t *testing.T) {
 	}
 	clk.Advance(24*time.Hour + time.Minute)
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
-	notice := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+"/").Body), "p.notice")
-	if notice == nil || !strings.Contains(apptest.Text(notice), "30 days") {
+	if !strings.Contains(startNotice(t, b, app), "30 days") {
 		t.Errorf("start page after 30 days: no notice that the session ended")
 	}
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
