@@ -225,8 +225,8 @@ func Templates(t testing.TB) fs.FS { return os.DirFS(filepath.Join(repoRoot(t), 
 // Static is the app's real static directory.
 func Static(t testing.TB) fs.FS { return os.DirFS(filepath.Join(repoRoot(t), "static")) }
 
-// MapFS copies a directory of the real templates into memory so a test can
-// break one of them.
+// MapFS copies a directory, such as Templates or Static, into memory so a
+// test can break or change one of its files.
 func MapFS(t testing.TB, dir fs.FS) fstest.MapFS {
 	t.Helper()
 	m := fstest.MapFS{}
