@@ -149,17 +149,18 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 // decoding moves data to the heap, which a request without a cookie, such
 // as most views of the start page, need not pay for.
 func (s *sessionStore) open(value string) (data sessionData, rewrite bool) {
-	if err := securecookie.DecodeMulti(s.name, value, &data, s.store.Codecs...); err != nil {
-		values := map[any]any{}
-		if err := securecookie.DecodeMulti(s.name, value, &values, s.legacy...); err != nil {
-			return sessionData{}, true
-		}
-		data, _ = values[sessionValueKey].(sessionData)
+	// The newest codec first: a cookie it opens is decoded once and needs
+	// no rewrite. One that only an older key pair opens, or that holds
+	// gob, is written back sealed with the newest.
+	if err := s.store.Codecs[0].Decode(s.name, value, &data); err != nil {
 		rewrite = true
-	} else if len(s.store.Codecs) > 1 {
-		// Only the newest codec is tried again: when it fails, the cookie
-		// opened with an older one.
-		rewrite = s.store.Codecs[0].Decode(s.name, value, &sessionData{}) != nil
+		if err := securecookie.DecodeMulti(s.name, value, &data, s.store.Codecs[1:]...); err != nil {
+			values := map[any]any{}
+			if err := securecookie.DecodeMulti(s.name, value, &values, s.legacy...); err != nil {
+				return sessionData{}, true
+			}
+			data, _ = values[sessionValueKey].(sessionData)
+		}
 	}
 	if data.Token != nil && s.now().Sub(data.SignedIn) > sessionLifetime {
 		data.signOut(noticeLifetime)
