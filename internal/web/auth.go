@@ -30,16 +30,25 @@ const (
 func (s *Server) handleOAuth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, _ := s.sessions.load(r)
-		next := attempt{State: newState(), Verifier: oauth2.GenerateVerifier(), Started: s.now()}
-		data.addAttempt(next, s.now())
-		if !s.saveSession(w, r, data) {
-			return
-		}
-		authURL := s.oauth.AuthCodeURL(next.State,
-			oauth2.AccessTypeOffline,
-			oauth2.S256ChallengeOption(next.Verifier))
-		http.Redirect(w, r, authURL, http.StatusFound)
+		s.sendToGoogle(w, r, data, newAttempt(s.now()))
 	})
+}
+
+// newAttempt starts a sign-in at now with a fresh state and PKCE verifier.
+func newAttempt(now time.Time) attempt {
+	return attempt{State: newState(), Verifier: oauth2.GenerateVerifier(), Started: now}
+}
+
+// sendToGoogle keeps attempt a in the session and sends the person to
+// Google's authorization page for it: offline access, the PKCE challenge
+// of a's verifier, and any further options.
+func (s *Server) sendToGoogle(w http.ResponseWriter, r *http.Request, data sessionData, a attempt, options ...oauth2.AuthCodeOption) {
+	data.addAttempt(a, a.Started)
+	if !s.saveSession(w, r, data) {
+		return
+	}
+	options = append(options, oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(a.Verifier))
+	http.Redirect(w, r, s.oauth.AuthCodeURL(a.State, options...), http.StatusFound)
 }
 
 // newState returns 256 bits from crypto/rand, URL-safe.
@@ -175,27 +184,19 @@ const (
 // request chain, and every one ends on the start page unless Google answers
 // with a code: no loop.
 func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessionData, returnTo string, chained bool) {
-	now := s.now()
 	if chained {
 		s.log.Warn("token due again right after a silent re-authorization")
 		s.signInAgain(w, r, data)
 		return
 	}
-	next := attempt{State: newState(), Verifier: oauth2.GenerateVerifier(), Started: now, Silent: true, Return: returnTo}
-	data.addAttempt(next, now)
-	if !s.saveSession(w, r, data) {
-		return
-	}
-	options := []oauth2.AuthCodeOption{
-		oauth2.AccessTypeOffline,
-		oauth2.S256ChallengeOption(next.Verifier),
-		oauth2.SetAuthURLParam("prompt", "none"),
-	}
+	next := newAttempt(s.now())
+	next.Silent, next.Return = true, returnTo
+	options := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "none")}
 	if data.Account != "" {
 		options = append(options, oauth2.SetAuthURLParam("login_hint", data.Account))
 	}
 	s.log.Info("silent re-authorization")
-	http.Redirect(w, r, s.oauth.AuthCodeURL(next.State, options...), http.StatusFound)
+	s.sendToGoogle(w, r, data, next, options...)
 }
 
 // finishRenewal ends a silent re-authorization and returns where the person
