@@ -10,8 +10,8 @@ import (
 	"unsafe"
 )
 
-// fragment is a part of pages that was compressed when it was rendered,
-// such as the inbox's list of rows, kept in the cache with its DEFLATE.
+// fragment is a part of pages, the inbox's list of rows, kept in the cache
+// with its DEFLATE once a view asked for gzip (inboxPage).
 type fragment struct {
 	html template.HTML
 	// deflated is html as raw DEFLATE ending in a sync flush, on a byte

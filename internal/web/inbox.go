@@ -113,22 +113,21 @@ func (s *Server) handleHome() http.Handler {
 		}
 		list, failed, err := s.list(data.Account, page.Messages, s.now().In(s.location), view.Lang)
 		if err != nil {
-			s.log.Error("render", "path", r.URL.Path, "template", "list", "err", err)
-			s.renderProblem(w, r, problemInternal)
+			s.renderFailed(w, r, s.pages.list, err)
 			return
 		}
-		view.List, view.Failed = list.html, failed
+		view.Failed = failed
 		if list.signature == "" {
-			s.renderWith(w, r, http.StatusOK, s.pages.inbox, view, list.fragment)
+			view.List = list.html
+			s.render(w, r, http.StatusOK, s.pages.inbox, view)
 			return
 		}
 		kept, err := s.inboxPage(data.Account, page.Messages[0].ID, view, list, acceptsGzip(r))
 		if err != nil {
-			s.log.Error("render", "path", r.URL.Path, "template", s.pages.inbox.Name(), "err", err)
-			s.renderProblem(w, r, problemInternal)
+			s.renderFailed(w, r, s.pages.inbox, err)
 			return
 		}
-		writePage(w, r, http.StatusOK, kept.plain, kept.gzipped, fragment{})
+		writePage(w, r, http.StatusOK, kept.plain, kept.gzipped)
 	})
 }
 
@@ -272,17 +271,17 @@ type cachedPage struct {
 	plain, gzipped []byte
 }
 
-// inboxPage returns the inbox page showing view, whose list is list,
-// gzipped too if gzipped: the kept one if it shows exactly the same (the
-// same list, dates and all, the same estimate, links, account and
-// language), else a new one, which it keeps instead. A repeat view with
+// inboxPage returns the inbox page showing view with list as its List
+// (view.List is left empty: list.signature stands for it in the
+// comparisons), gzipped too if gzipped: the kept one if it shows exactly
+// the same (the same list, dates and all, the same estimate, links, account
+// and language), else a new one, which it keeps instead. A repeat view with
 // nothing changed is then written as it was, compressed as it was. The list
 // and the page are compressed when a view first asks for it, once each: the
 // list's DEFLATE then serves every page around it (see gzipPage).
 func (s *Server) inboxPage(account, firstID string, view inboxData, list cachedList, gzipped bool) (cachedPage, error) {
 	key := string(view.Lang) + "/page"
 	cache := s.gmail.Cache()
-	view.List = "" // stands for list.signature in the comparisons
 	var page cachedPage
 	if kept, ok := cache.Rendering(account, firstID, key); ok {
 		page = kept.(cachedPage)

@@ -23,7 +23,7 @@ func (s *Server) handleIndex() http.Handler {
 		data, rewrite := s.sessions.load(r)
 		if data.Token == nil && data.Notice == "" && !rewrite {
 			index := s.signedOutIndex[language(r)]
-			writePage(w, r, http.StatusOK, index.plain, index.gzipped, fragment{})
+			writePage(w, r, http.StatusOK, index.plain, index.gzipped)
 			return
 		}
 		page := indexData{layoutData: s.layout(r, "", data), SignedIn: data.Token != nil}

@@ -67,26 +67,25 @@ func (s *Server) layout(r *http.Request, titleKey string, data sessionData) layo
 // render writes a page. It executes the template into a buffer first, so a
 // template error becomes a clean error page instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any) {
-	s.renderWith(w, r, status, t, data, fragment{})
-}
-
-// renderWith is render for a page that holds known, a fragment compressed
-// ahead, which gzipping the page then reuses.
-func (s *Server) renderWith(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any, known fragment) {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := t.Execute(buf, data); err != nil {
-		s.log.Error("render", "path", r.URL.Path, "template", t.Name(), "err", err)
-		if t == s.pages.problem {
-			// The error page itself failed: say so in plain text.
-			text, _ := catalogue.Text(language(r), "problem.internal.detail")
-			http.Error(w, text, http.StatusInternalServerError)
-			return
-		}
-		s.renderProblem(w, r, problemInternal)
+		s.renderFailed(w, r, t, err)
 		return
 	}
-	writePage(w, r, status, buf.Bytes(), nil, known)
+	writePage(w, r, status, buf.Bytes(), nil)
+}
+
+// renderFailed logs that template t failed and shows the error page
+// instead, or, when t is the error page itself, says so in plain text.
+func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, t *template.Template, err error) {
+	s.log.Error("render", "path", r.URL.Path, "template", t.Name(), "err", err)
+	if t == s.pages.problem {
+		text, _ := catalogue.Text(language(r), "problem.internal.detail")
+		http.Error(w, text, http.StatusInternalServerError)
+		return
+	}
+	s.renderProblem(w, r, problemInternal)
 }
 
 // Header values shared by responses as they are: net/http only reads
@@ -102,9 +101,8 @@ var (
 const minGzipSize = 1400
 
 // writePage writes a rendered page, gzipped when the browser takes it:
-// gzipped when it was compressed ahead, else compressed now, reusing the
-// compressed fragment known if the page holds it.
-func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped []byte, known fragment) {
+// gzipped when it was compressed ahead, else compressed now.
+func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped []byte) {
 	h := w.Header()
 	h["Content-Type"] = htmlType
 	h["Vary"] = varyEncoding
@@ -112,7 +110,7 @@ func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped
 		if gzipped == nil {
 			buf := getBuffer()
 			defer putBuffer(buf)
-			gzipPage(buf, page, known)
+			gzipPage(buf, page, fragment{})
 			gzipped = buf.Bytes()
 		}
 		page = gzipped
