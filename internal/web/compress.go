@@ -75,6 +75,6 @@ func gzipPage(buf *bytes.Buffer, page []byte, known fragment) {
 	}
 	fw.Close()
 	flateWriters.Put(fw)
-	buf.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(page)))
-	buf.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(page))))
+	trailer := binary.LittleEndian.AppendUint32(buf.AvailableBuffer(), crc32.ChecksumIEEE(page))
+	buf.Write(binary.LittleEndian.AppendUint32(trailer, uint32(len(page))))
 }
