@@ -37,7 +37,7 @@ func (s *Server) handleLanguage() http.Handler {
 		http.SetCookie(w, &http.Cookie{
 			Name: langCookie, Value: string(lang), Path: "/",
 			MaxAge: int(365 * 24 * time.Hour / time.Second), HttpOnly: true,
-			Secure: s.sessions.store.Options.Secure, SameSite: http.SameSiteLaxMode,
+			Secure: s.https, SameSite: http.SameSiteLaxMode,
 		})
 		http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)
 	})

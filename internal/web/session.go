@@ -108,7 +108,6 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}
-	store.MaxAge(sessionMaxAge)
 	legacy := securecookie.CodecsFromPairs(keyPairs...)
 	for _, codec := range append(legacy, store.Codecs...) {
 		if sc, ok := codec.(*securecookie.SecureCookie); ok {
