@@ -411,7 +411,8 @@ func fullDate(t time.Time, lang i18n.Lang) string {
 }
 
 // text and plural read the catalogue from Go code, whose keys are fixed;
-// TestCatalogue checks each exists in both languages.
+// TestRelativeDate shows each one's text in both languages (a missing key
+// would show as the key itself).
 func text(lang i18n.Lang, key string) string {
 	t, err := catalogue.Text(lang, key)
 	if err != nil {
