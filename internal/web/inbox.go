@@ -234,9 +234,8 @@ func (s *Server) list(account string, messages []gmail.Summary, now time.Time, l
 	}
 	cache := s.gmail.Cache()
 	keep := cache != nil && failed == 0
-	listKey := listRendering(lang)
 	if keep {
-		if kept, ok := cache.Rendering(account, messages[0].ID, listKey); ok && kept.(cachedList).signature == signature.String() {
+		if kept, ok := cache.Rendering(account, messages[0].ID, listRendering(lang)); ok && kept.(cachedList).signature == signature.String() {
 			return kept.(cachedList), 0, nil
 		}
 	}
@@ -255,12 +254,17 @@ func (s *Server) list(account string, messages []gmail.Summary, now time.Time, l
 		return cachedList{fragment: fragment{html: html}}, failed, nil
 	}
 	list := cachedList{signature: signature.String(), fragment: fragment{html: html}}
-	cache.SetRendering(account, messages[0].ID, listKey, list, int64(len(list.signature))+list.size())
+	s.keepList(account, messages[0].ID, lang, list)
 	return list, failed, nil
 }
 
 // listRendering names a list in lang among a message's renderings.
 func listRendering(lang i18n.Lang) string { return string(lang) + "/list" }
+
+// keepList keeps list, in lang, beside firstID, the first message it shows.
+func (s *Server) keepList(account, firstID string, lang i18n.Lang, list cachedList) {
+	s.gmail.Cache().SetRendering(account, firstID, listRendering(lang), list, int64(len(list.signature))+list.size())
+}
 
 // cachedPage is a whole inbox page as kept beside its first message, with
 // everything it shows (data, its list by signature), and gzipped once a
@@ -304,7 +308,7 @@ func (s *Server) inboxPage(account, firstID string, view inboxData, list cachedL
 	if gzipped {
 		if list.deflated == nil {
 			list.fragment = newFragment(list.html)
-			cache.SetRendering(account, firstID, listRendering(view.Lang), list, int64(len(list.signature))+list.size())
+			s.keepList(account, firstID, view.Lang, list)
 		}
 		buf := getBuffer()
 		defer putBuffer(buf)
