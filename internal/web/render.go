@@ -170,11 +170,9 @@ type problem struct {
 	retryAfter time.Duration
 }
 
-// action is the next step a page offers: a link, or a POST button; Label is
-// a catalogue key.
+// action is the next step a page offers: a link; Label is a catalogue key.
 type action struct {
 	Label, Href string
-	Post        bool
 }
 
 var (
