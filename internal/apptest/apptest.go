@@ -512,7 +512,11 @@ type Clock struct {
 }
 
 // NewClock returns a clock standing at the wall clock's time.
-func NewClock() *Clock { return &Clock{now: time.Now()} }
+func NewClock() *Clock { return NewClockAt(time.Now()) }
+
+// NewClockAt returns a clock standing at t, for tests that start at a
+// known time.
+func NewClockAt(t time.Time) *Clock { return &Clock{now: t} }
 
 // Now is the clock's time.
 func (c *Clock) Now() time.Time {

@@ -18,7 +18,7 @@ const cacheEntryOverhead = 256
 // safe for concurrent use.
 //
 // Eviction is fair between accounts: an account holding more than its fair
-// share (MaxBytes divided among the accounts cached) makes room by evicting
+// share (the ceiling given to NewCache divided among the accounts cached) makes room by evicting
 // its own least recently used entries, so one person paging far back
 // cannot push everyone else's entries out. Below its share, an account
 // makes room by evicting the least recently used entry of anyone.
@@ -81,9 +81,9 @@ func (c *Cache) Get(account, id string) (Summary, bool) {
 	return element.Value.(*cacheEntry).summary, true
 }
 
-// Put caches s for account, evicting entries past MaxBytes as the Cache
+// Put caches s for account, evicting entries past the ceiling as the Cache
 // describes. Summaries with Err set, without an ID, for account "" or
-// larger than MaxBytes on their own are not cached.
+// larger than the ceiling on their own are not cached.
 func (c *Cache) Put(account string, s Summary) {
 	if account == "" || s.ID == "" || s.Err != nil {
 		return
@@ -128,7 +128,7 @@ func (c *Cache) Rendering(account, id, key string) (any, bool) {
 
 // SetRendering keeps value, which takes about size bytes, under key beside
 // account's cached summary of message id, replacing what was there; the
-// size counts toward MaxBytes. Without a cached summary it keeps nothing:
+// size counts toward the ceiling. Without a cached summary it keeps nothing:
 // a rendering lives no longer than what it was made from.
 func (c *Cache) SetRendering(account, id, key string, value any, size int64) {
 	size += int64(len(key)) + cacheEntryOverhead/4

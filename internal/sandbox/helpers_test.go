@@ -11,10 +11,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/sandbox"
 )
 
@@ -38,29 +38,11 @@ func s256(v string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// fakeClock is a settable clock for Options.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fixture is a sandbox behind a real loopback HTTP server.
 type fixture struct {
 	sandbox *sandbox.Server
 	url     string
-	clock   *fakeClock
+	clock   *apptest.Clock
 	client  *http.Client
 }
 
@@ -68,7 +50,7 @@ type fixture struct {
 // edit, if given, adjusts the options first.
 func newFixture(t *testing.T, edit ...func(*sandbox.Options)) *fixture {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2025, time.November, 25, 14, 30, 0, 0, time.FixedZone("JST", 9*60*60))}
+	clock := apptest.NewClockAt(time.Date(2025, time.November, 25, 14, 30, 0, 0, time.FixedZone("JST", 9*60*60)))
 	opts := sandbox.Options{
 		ClientID:     clientID,
 		ClientSecret: clientSecret,
