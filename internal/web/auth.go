@@ -99,7 +99,6 @@ func (s *Server) handleCallback() http.Handler {
 			s.renderProblem(w, r, *failure)
 			return
 		}
-		s.log.Info("signed in", "silent", pending.Silent)
 		http.Redirect(w, r, destination, http.StatusSeeOther)
 	})
 }
@@ -116,7 +115,9 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		if e == "access_denied" {
 			return &problemDeclined
 		}
-		s.log.Warn("authorization refused", "error", clip(e, 64))
+		if !pending.Silent { // a refused renewal is expected; finishRenewal logs it
+			s.log.Warn("authorization refused", "error", clip(e, 64))
+		}
 		return &problemSignInRefused
 	}
 	code := query.Get("code")
@@ -149,6 +150,7 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		}
 	}
 	data.signIn(s.stamped(tok), account, s.now())
+	s.log.Info("signed in", "silent", pending.Silent)
 	return nil
 }
 
@@ -208,7 +210,7 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) (string, *problem) {
 	signedIn := data.SignedIn
 	if failure := s.finishSignIn(ctx, data, query, pending); failure != nil {
-		if failure == &problemGoogleDown {
+		if *failure == problemGoogleDown {
 			return "", failure
 		}
 		s.log.Info("silent re-authorization failed", "error", clip(query.Get("error"), 64))

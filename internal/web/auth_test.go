@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -444,13 +445,26 @@ func TestRenewalNeverLoops(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := apptest.NewClock()
-			env, app := start(t, apptest.Options{Now: clk.Now})
+			var logs apptest.LogBuffer
+			env, app := start(t, apptest.Options{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			b := signInElsewhere(t, app, hanako)
 			tt.prepare(t, env, b)
 			clk.Advance(2 * time.Hour)
 
 			back := followRenewal(t, b, env, b.Get(t, app.URL+"/home"))
 			wantRedirect(t, back, http.StatusSeeOther, tt.wantBack)
+			// Only a renewal that brought a token back is a sign-in.
+			renewed := 0
+			if tt.wantBack == "/home" {
+				renewed = 1
+			}
+			if got := strings.Count(logs.String(), `msg="signed in" silent=true`); got != renewed {
+				t.Errorf("log has %d silent sign-ins; want %d:\n%s", got, renewed, logs.String())
+			}
+			// Google refusing prompt=none is an expected end, not a warning.
+			if renewed == 0 && strings.Contains(logs.String(), "level=WARN") {
+				t.Errorf("a refused renewal logged a warning:\n%s", logs.String())
+			}
 			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, tt.wantThen)
 			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 			if !strings.Contains(startNotice(t, b, app), "Connect again") {
