@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 )
@@ -67,6 +69,25 @@ func negotiate(acceptLanguage string) Lang {
 		return English
 	}
 	return Langs[index]
+}
+
+// WrittenIn returns the language text is sure to be written in, for a lang
+// attribute on it, when that is not page, the language around it; else "".
+// A screen reader reads text in the voice of its lang, so a Japanese
+// subject in an English inbox read with the English voice comes out as
+// noise. Only Japanese is sure: kana are written in no other language.
+// Kanji alone could be Chinese, and Latin letters any of many languages,
+// so such text is left to the page's language.
+func WrittenIn(text string, page Lang) Lang {
+	if page == Japanese {
+		return ""
+	}
+	for _, r := range text {
+		if r >= utf8.RuneSelf && (unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)) {
+			return Japanese
+		}
+	}
+	return ""
 }
 
 // Parse returns the offered language named exactly by s ("en", "ja").

@@ -51,6 +51,29 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestWrittenIn(t *testing.T) {
+	tests := []struct {
+		name, text string
+		page       Lang
+		want       Lang
+	}{
+		{name: "hiragana in an English page", text: "会議の件", page: English, want: Japanese},
+		{name: "katakana in an English page", text: "Amazon.co.jp ご注文の確認", page: English, want: Japanese},
+		{name: "half-width katakana", text: "ｾｰﾙ 50% OFF", page: English, want: Japanese},
+		{name: "kana in a Japanese page", text: "会議の件", page: Japanese, want: ""},
+		{name: "English", text: "Your order has shipped", page: English, want: ""},
+		{name: "kanji alone may be Chinese", text: "会議室", page: English, want: ""},
+		{name: "the long-vowel mark alone is no kana", text: "ー", page: English, want: ""},
+		{name: "Japanese punctuation alone", text: "「」、。", page: English, want: ""},
+		{name: "empty", text: "", page: English, want: ""},
+	}
+	for _, tt := range tests {
+		if got := WrittenIn(tt.text, tt.page); got != tt.want {
+			t.Errorf("%s: WrittenIn(%q, %q) = %q; want %q", tt.name, tt.text, tt.page, got, tt.want)
+		}
+	}
+}
+
 func TestCatalogue(t *testing.T) {
 	c := Catalogue{
 		English:  {"hello": "Hello, %s", "unread.one": "%s message", "unread.other": "%s messages"},

@@ -50,6 +50,9 @@ type messageView struct {
 	FullDate     string // the exact date, on hover
 	Link         string // opens the message in Gmail
 	Failed       bool   // details could not be fetched; only the IDs are known
+	// FromLang, SubjectLang and SnippetLang name the language their text is
+	// sure to be in when the page is in another (i18n.WrittenIn), else "".
+	FromLang, SubjectLang, SnippetLang i18n.Lang
 }
 
 // handleHome serves GET /home: the signed-in person's unread messages, 50 a
@@ -363,6 +366,9 @@ func (s *Server) messageView(account string, m gmail.Summary, when string, lang 
 	}
 	v.Subject = m.Subject
 	v.Snippet = m.Snippet
+	v.FromLang = i18n.WrittenIn(v.FromName, lang)
+	v.SubjectLang = i18n.WrittenIn(v.Subject, lang)
+	v.SnippetLang = i18n.WrittenIn(v.Snippet, lang)
 	if !m.Date.IsZero() {
 		date := m.Date.In(s.location)
 		v.When = when

@@ -394,6 +394,69 @@ func TestInboxDecodesEveryCharset(t *testing.T) {
 	}
 }
 
+// TestInboxMarksJapaneseText: on an English page, a subject, sender or
+// snippet written in Japanese carries lang="ja", so that a screen reader
+// reads it in a Japanese voice. Text that may be in another language
+// carries none, and on a Japanese page no row needs one.
+func TestInboxMarksJapaneseText(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.Language = "en"
+	b.SignIn(t, app, hanako)
+	// langs maps each row's subject to the lang of its subject, sender and
+	// snippet, "-" for none.
+	langs := func() map[string]string {
+		t.Helper()
+		resp := b.Get(t, app.URL+"/home")
+		wantStatus(t, resp, http.StatusOK)
+		shown := make(map[string]string)
+		for _, li := range apptest.FindAll(apptest.Parse(t, resp.Body), "li.message") {
+			var got []string
+			for _, selector := range []string{"h2.subject", "span.from", "p.snippet"} {
+				lang := "-"
+				if n := apptest.Find(li, selector); n != nil && apptest.Attr(n, "lang") != "" {
+					lang = apptest.Attr(n, "lang")
+				}
+				got = append(got, lang)
+			}
+			if subject := apptest.Find(li, "h2.subject"); subject != nil {
+				shown[apptest.Text(subject)] = strings.Join(got, " ")
+			}
+		}
+		return shown
+	}
+	english := langs()
+	tests := []struct {
+		subject string
+		want    string // subject, sender, snippet
+	}{
+		{subject: "【ご案内】年末年始の営業時間について", want: "ja ja ja"}, // the sender 株式会社サンプル商事 has katakana
+		{subject: "明日の会議資料を送付します", want: "ja - ja"},       // 木村 拓也: kanji alone
+		{subject: "季度报告已更新", want: "- - -"},               // Chinese
+		{subject: "會議紀錄", want: "- - -"},                  // kanji alone
+		{subject: "회의 일정 안내", want: "- - -"},
+		{subject: "Réunion: 5 € le café", want: "- - -"},
+	}
+	for _, tt := range tests {
+		if got, ok := english[tt.subject]; !ok {
+			t.Errorf("no row with subject %q on /home", tt.subject)
+		} else if got != tt.want {
+			t.Errorf("English /home: lang of the subject, sender and snippet of %q = %s; want %s", tt.subject, got, tt.want)
+		}
+	}
+
+	b.Language = "ja"
+	japanese := langs()
+	if len(japanese) != len(english) {
+		t.Errorf("Japanese /home shows %d subjects; English showed %d", len(japanese), len(english))
+	}
+	for subject, got := range japanese {
+		if got != "- - -" {
+			t.Errorf("Japanese /home: lang of the subject, sender and snippet of %q = %s; want none", subject, got)
+		}
+	}
+}
+
 // TestRefreshedTokenIsKeptWhenGmailFails checks that a token refreshed for
 // a view is written back even when the Gmail call after it fails, so the
 // next view uses it instead of refreshing again.
