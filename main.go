@@ -92,10 +92,12 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	// Shutdown closes it first.
 	defer listener.Close()
 	servers := []*http.Server{}
+	// Both servers enforce their timeouts by sweeping, not with a timer a
+	// request (see app.SweptDeadlines).
 	serve := func(srv *http.Server, l net.Listener) <-chan error {
 		servers = append(servers, srv)
 		done := make(chan error, 1)
-		go func() { done <- srv.Serve(l) }()
+		go func() { done <- srv.Serve(app.SweptDeadlines(l)) }()
 		return done
 	}
 

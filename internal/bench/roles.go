@@ -50,7 +50,7 @@ func serveSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 			accepted.Add(1)
 		}
 	}}
-	return serve(ctx, srv, *addr, stdout)
+	return serve(ctx, srv, *addr, stdout, nil)
 }
 
 // serveHello is the "hello" role: the bare net/http handler that / is
@@ -64,7 +64,7 @@ func serveHello(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Hello, world!\n")
 	})}
-	return serve(ctx, srv, *addr, stdout)
+	return serve(ctx, srv, *addr, stdout, nil)
 }
 
 // serveReplay is the "replay" role: a bare net/http handler that answers
@@ -72,7 +72,8 @@ func serveHello(ctx context.Context, args []string, stdout io.Writer) error {
 // headers but Date, and body), so the bench can tell what of the gap
 // between the app's / and the bare handler is its response (bytes and
 // headers, which net/http clones, sorts and writes) and what is the app.
-// With -timeouts it is served with the app's server timeouts too.
+// With -timeouts it is served as main serves the app: with the app's server
+// timeouts, through app.SweptDeadlines.
 func serveReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
@@ -101,17 +102,23 @@ func serveReplay(ctx context.Context, args []string, stdout io.Writer) error {
 		w.Write(body)
 	})
 	srv := &http.Server{Handler: handler}
-	if *timeouts {
-		srv = app.NewHTTPServer(handler, slog.New(slog.DiscardHandler))
+	if !*timeouts {
+		return serve(ctx, srv, *addr, stdout, nil)
 	}
-	return serve(ctx, srv, *addr, stdout)
+	// The app's server: its timeouts, enforced as main has them enforced.
+	srv = app.NewHTTPServer(handler, slog.New(slog.DiscardHandler))
+	return serve(ctx, srv, *addr, stdout, app.SweptDeadlines)
 }
 
-// serve prints the server's URL and serves until ctx is done.
-func serve(ctx context.Context, srv *http.Server, addr string, stdout io.Writer) error {
+// serve prints the server's URL and serves until ctx is done, through
+// wrap(listener) when wrap is not nil.
+func serve(ctx context.Context, srv *http.Server, addr string, stdout io.Writer, wrap func(net.Listener) net.Listener) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	if wrap != nil {
+		l = wrap(l)
 	}
 	fmt.Fprintf(stdout, "http://%s\n", l.Addr())
 	done := make(chan error, 1)
