@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,5 +51,72 @@ func TestLogWriterFlushesOnItsOwn(t *testing.T) {
 	// bounds the wait.
 	if got := <-out; got != "line\n" {
 		t.Errorf("flushed %q; want the line", got)
+	}
+}
+
+// gateWriter holds its first write until released.
+type gateWriter struct {
+	entered, release chan struct{}
+	once             sync.Once
+	out              apptest.LogBuffer
+}
+
+func (g *gateWriter) Write(p []byte) (int, error) {
+	g.once.Do(func() {
+		close(g.entered)
+		<-g.release
+	})
+	return g.out.Write(p)
+}
+
+// TestLogWriterKeepsLinesWhileABatchIsWritten: while one request writes a
+// full batch, the others' lines are kept, not held up behind the write,
+// and every line comes out once, in order.
+func TestLogWriterKeepsLinesWhileABatchIsWritten(t *testing.T) {
+	g := &gateWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	w := app.NewLogWriter(g, time.Hour)
+	line := func(name string, i int) string { return fmt.Sprintf("%s %06d %s\n", name, i, strings.Repeat("x", 100)) }
+
+	var last atomic.Int64 // the line the filling goroutine writes now
+	filled := make(chan struct{})
+	go func() {
+		defer close(filled)
+		for i := 0; ; i++ {
+			last.Store(int64(i))
+			w.Write([]byte(line("before", i)))
+			select {
+			case <-g.entered: // this write filled the buffer and was written
+				return
+			default:
+			}
+		}
+	}()
+	<-g.entered
+
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		for i := range 10 {
+			w.Write([]byte(line("during", i)))
+		}
+	}()
+	select {
+	case <-kept:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("lines written during a batch's write waited for it")
+	}
+	close(g.release)
+	<-filled
+	w.Close()
+
+	var want strings.Builder
+	for i := range int(last.Load()) + 1 {
+		want.WriteString(line("before", i))
+	}
+	for i := range 10 {
+		want.WriteString(line("during", i))
+	}
+	if got := g.out.String(); got != want.String() {
+		t.Errorf("written %d bytes; want %d: every line once, in order", len(got), want.Len())
 	}
 }
