@@ -386,7 +386,8 @@ func (c *client) finalCheck(unread int) {
 		if m == nil || pages > unread {
 			break
 		}
-		if resp, body, ok = c.getInbox(route, html.UnescapeString(string(m[1]))); !ok {
+		// The next page is an Older one, counted under its own route.
+		if resp, body, ok = c.getInbox("/home?page", html.UnescapeString(string(m[1]))); !ok {
 			return
 		}
 	}
