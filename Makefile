@@ -14,8 +14,10 @@ run: build
 
 ## test: every unit, integration and (when Chromium is found) browser test, with the race detector
 test:
-	@if { [ -n "$$CHROMIUM" ] && [ ! -x "$$CHROMIUM" ]; } || \
-	    { [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; }; then \
+# The browser is looked for as the browser tests look: $CHROMIUM (a path, or
+# a name on PATH), else chromium on PATH, else Debian's /usr/bin/chromium.
+	@if [ -n "$$CHROMIUM" ]; then browser=$$(command -v "$$CHROMIUM"); else browser=$$(command -v chromium || echo /usr/bin/chromium); fi; \
+	if [ -z "$$browser" ] || [ ! -x "$$browser" ]; then \
 		echo "make test: chromium not found: the browser tests (internal/e2e) will be SKIPPED; apt-get install chromium to run them"; \
 	fi
 	@if [ ! -f internal/e2e/node_modules/axe-core/axe.min.js ]; then \
