@@ -9,9 +9,9 @@ import (
 )
 
 // SweptDeadlines returns a listener whose connections keep the read and
-// write deadlines net/http gives them in memory, and one goroutine that
-// looks every second for connections past a deadline and closes them. main
-// serves the app and the sandbox through it.
+// write deadlines net/http gives them in memory, and a goroutine that looks
+// every second for connections past a deadline. main serves the app and
+// the sandbox through it.
 //
 // With the server's timeouts (NewHTTPServer), net/http moves a connection's
 // deadlines four to six times a request, and on a plain connection every
@@ -22,9 +22,13 @@ import (
 // The price is precision: a deadline is enforced up to a second late,
 // which timeouts of 5 s and more allow. A deadline less than two sweeps
 // away, such as the one in the past net/http sets to stop a read at once,
-// goes to the connection itself and holds to the nanosecond. A connection
-// past a deadline is closed rather than failed in one direction: net/http
-// closes a connection after any failed read or write anyway.
+// goes to the connection itself and holds to the nanosecond. A deadline
+// the sweeper finds past is set on the connection, in the past, so it
+// fails what waits or comes in that direction as the deadline itself
+// would have, and a later deadline lifts it.
+//
+// Wrap the listener inside a TLS one, not outside: net/http must see the
+// *tls.Conn.
 func SweptDeadlines(l net.Listener) net.Listener {
 	return sweptDeadlines(l, time.Second)
 }
@@ -87,7 +91,7 @@ func (s *sweptListener) Close() error {
 	return s.Listener.Close()
 }
 
-// sweep closes the connections past a deadline, every s.every, until the
+// sweep fails the connections past a deadline, every s.every, until the
 // listener and all its connections are closed.
 func (s *sweptListener) sweep() {
 	defer close(s.done)
@@ -109,11 +113,13 @@ func (s *sweptListener) sweep() {
 				expired = append(expired, c)
 			}
 		}
-		finished := s.closed && len(s.conns) == len(expired)
+		finished := s.closed && len(s.conns) == 0
 		s.mu.Unlock()
 		for _, c := range expired {
-			c.Close()
+			c.read.expire(now, c.Conn.SetReadDeadline)
+			c.write.expire(now, c.Conn.SetWriteDeadline)
 		}
+		clear(expired) // let closed connections go
 		expired = expired[:0]
 		if finished {
 			return
@@ -131,10 +137,15 @@ type sweptConn struct {
 }
 
 // sweptDeadline is one direction's deadline: kept for the sweeper, or set
-// on the connection itself when it is near.
+// on the connection itself when it is near or found past.
 type sweptDeadline struct {
-	at  atomic.Int64 // since the listener's epoch; 0 for none kept
-	own atomic.Bool  // the connection itself holds a deadline
+	at atomic.Int64 // since the listener's epoch; 0 for none kept
+
+	// mu orders the changes of one direction, as net.Conn allows them from
+	// several goroutines. It is the connection's own, so it costs no
+	// waiting between requests of other connections.
+	mu  sync.Mutex
+	own bool // the connection itself holds a deadline
 }
 
 func (d *sweptDeadline) past(now int64) bool {
@@ -149,17 +160,32 @@ func (d *sweptDeadline) set(t time.Time, l *sweptListener, setOwn func(time.Time
 	if !t.IsZero() {
 		at = int64(t.Sub(l.epoch))
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if at != 0 && at < l.now.Load()+2*int64(l.every) {
 		d.at.Store(0)
-		d.own.Store(true)
+		d.own = true
 		return setOwn(t)
 	}
 	d.at.Store(at)
-	if d.own.Load() {
-		d.own.Store(false)
+	if d.own {
+		d.own = false
 		return setOwn(time.Time{})
 	}
 	return nil
+}
+
+// expire sets a kept deadline found past at now on the connection, unless
+// it was changed since.
+func (d *sweptDeadline) expire(now int64, setOwn func(time.Time) error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.past(now) {
+		return
+	}
+	d.at.Store(0)
+	d.own = true
+	setOwn(time.Unix(1, 0)) // as net/http's own "long ago"; a closed connection's error is no matter
 }
 
 // SetReadDeadline keeps t as the deadline for reads.

@@ -48,7 +48,7 @@ func NewLogWriter(w io.Writer, interval time.Duration) *LogWriter {
 		for {
 			select {
 			case <-ticker.C:
-				l.Flush()
+				l.flush(false)
 			case <-l.stop:
 				return
 			}
@@ -65,23 +65,37 @@ func (l *LogWriter) Write(p []byte) (int, error) {
 		l.mu.Unlock()
 		return len(p), nil
 	}
-	return len(p), l.writeBatch()
+	return len(p), l.writeBatch(true)
 }
 
 // Flush writes what is kept now.
 func (l *LogWriter) Flush() error {
+	return l.flush(true)
+}
+
+// flush writes what is kept. Unless wait, it leaves the lines for the next
+// tick when a batch is being written: the ticker must not hold l.mu, and
+// with it every request that logs, behind a slow write.
+func (l *LogWriter) flush(wait bool) error {
 	l.mu.Lock()
-	return l.writeBatch()
+	return l.writeBatch(wait)
 }
 
 // writeBatch writes buf to w, with l.mu held, which it unlocks before the
-// write: lines are kept in the spare buffer meanwhile.
-func (l *LogWriter) writeBatch() error {
+// write: lines are kept in the spare buffer meanwhile. Unless wait, it
+// writes nothing when another batch is being written.
+func (l *LogWriter) writeBatch(wait bool) error {
 	if len(l.buf) == 0 {
 		l.mu.Unlock()
 		return nil
 	}
-	l.out.Lock() // before l.mu is unlocked: batches go out in order
+	// Taken before l.mu is unlocked: batches go out in order.
+	if wait {
+		l.out.Lock()
+	} else if !l.out.TryLock() {
+		l.mu.Unlock()
+		return nil
+	}
 	batch := l.buf
 	l.buf, l.spare = l.spare[:0], nil
 	l.mu.Unlock()
