@@ -477,7 +477,7 @@ func (b *bench) report(stdout io.Writer, results map[string][]measurement, sizes
 			costs[i] = cpuMicros(gz[i]) - cpuMicros(plain[i])
 		}
 		slices.Sort(costs)
-		fmt.Fprintf(stdout, "%-42s %.0f µs of app CPU per view (rounds: %s; the gzipped page is kept, so a repeat view only writes it)\n",
+		fmt.Fprintf(stdout, "%-42s %.1f µs of app CPU per view (rounds: %s; the gzipped page is kept, so a repeat view only writes it)\n",
 			"gzip's cost on /home", costs[len(costs)/2], formatAll(costs))
 	}
 	for _, name := range []string{"before", "after"} {

@@ -23,7 +23,7 @@ func TestReportTakesGzipCostWithinRounds(t *testing.T) {
 		"after /home":      cpu(100, 140, 120),
 		"after /home gzip": cpu(103, 139, 130),
 	}, nil, nil)
-	const want = "gzip's cost on /home                       3 µs of app CPU per view (rounds: -1.00, 3.00, 10.00;"
+	const want = "gzip's cost on /home                       3.0 µs of app CPU per view (rounds: -1.00, 3.00, 10.00;"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("report:\n%s\nwant a line starting %q", out.String(), want)
 	}
