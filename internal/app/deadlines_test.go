@@ -225,6 +225,24 @@ func TestSweptDeadlinesNearDeadlineIsExact(t *testing.T) {
 	wantReadable(t, client, server, "after the deadline was cleared")
 }
 
+// readOne reads a byte from conn and returns the error; a read still
+// blocked after guard fails the test.
+func readOne(t *testing.T, conn net.Conn) error {
+	t.Helper()
+	read := make(chan error, 1)
+	go func() {
+		_, err := conn.Read(make([]byte, 1))
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		return err
+	case <-time.After(guard):
+		t.Fatalf("a read is still blocked after %v", guard)
+		return nil
+	}
+}
+
 // wantReadable sends a byte from client and wants server to read it.
 func wantReadable(t *testing.T, client, server net.Conn, when string) {
 	t.Helper()
@@ -251,7 +269,7 @@ func TestSweptDeadlinesSweepUntilTheLastConnection(t *testing.T) {
 	}
 
 	server.SetReadDeadline(time.Now().Add(5 * sweep))
-	if _, err := server.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := readOne(t, server); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read past a deadline after Close: %v; want os.ErrDeadlineExceeded", err)
 	}
 	server.Close()
@@ -270,7 +288,7 @@ func TestSweptDeadlinesFailOneDirection(t *testing.T) {
 	timeout := 10 * sweep
 	start := time.Now()
 	server.SetReadDeadline(start.Add(timeout))
-	if _, err := server.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := readOne(t, server); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read past its deadline: %v; want os.ErrDeadlineExceeded", err)
 	}
 	if elapsed := time.Since(start); elapsed < timeout {
