@@ -162,7 +162,7 @@ func (d *sweptDeadline) set(t time.Time, l *sweptListener, setOwn func(time.Time
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if at != 0 && at < l.now.Load()+2*int64(l.every) {
+	if !t.IsZero() && at < l.now.Load()+2*int64(l.every) { // a kept deadline is then never 0
 		d.at.Store(0)
 		d.own = true
 		return setOwn(t)

@@ -47,8 +47,8 @@ func Negotiate(acceptLanguage string) Lang {
 
 // remembered keeps Negotiate's answers. Browsers send few distinct
 // Accept-Language values, and matching one costs about 1.8 µs and 22
-// allocations (BenchmarkNegotiate), on every page view. Bounded in count and key length, so
-// made-up values cannot grow it.
+// allocations (BenchmarkNegotiate), on every page view. Bounded in count
+// and key length, so made-up values cannot grow it.
 var (
 	remembered      sync.Map // header value → Lang
 	rememberedCount atomic.Int64

@@ -35,6 +35,21 @@ type accessEntry struct {
 	duration            time.Duration
 }
 
+// record is e as a log/slog record: what the line says, in the order it
+// says it.
+func (e accessEntry) record() slog.Record {
+	r := slog.NewRecord(e.time, slog.LevelInfo, "request", 0)
+	r.AddAttrs(
+		slog.String("method", e.method),
+		slog.String("route", e.route),
+		slog.String("path", e.path),
+		slog.Int("status", e.status),
+		slog.Int("bytes", e.bytes),
+		slog.Duration("duration", e.duration),
+	)
+	return r
+}
+
 // newAccessLog writes lines to w, as JSON if json; a nil w drops them. w
 // must take writes from many goroutines, each a whole line, without
 // mixing them up, as app.LogWriter does.
@@ -57,16 +72,7 @@ func (l *accessLog) write(e accessEntry) {
 		return
 	}
 	if !plain(e.method) || !plain(e.route) || !plain(e.path) {
-		record := slog.NewRecord(e.time, slog.LevelInfo, "request", 0)
-		record.AddAttrs(
-			slog.String("method", e.method),
-			slog.String("route", e.route),
-			slog.String("path", e.path),
-			slog.Int("status", e.status),
-			slog.Int("bytes", e.bytes),
-			slog.Duration("duration", e.duration),
-		)
-		l.slow.Handle(context.Background(), record)
+		l.slow.Handle(context.Background(), e.record())
 		return
 	}
 	line, _ := l.lines.Get().(*[]byte)
