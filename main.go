@@ -184,6 +184,7 @@ func useSandbox(cfg *config.Config, deps *app.Deps, base string) (*sandbox.Serve
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
 		RedirectURIs: []string{cfg.RedirectURL},
+		Strict:       true,
 		Logger:       deps.Logger.With("component", "sandbox"),
 	})
 	if err != nil {

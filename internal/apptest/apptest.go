@@ -118,6 +118,7 @@ func Start(t testing.TB, opts Options) *Env {
 		ClientID:     sandbox.ClientID,
 		ClientSecret: secret,
 		RedirectURIs: redirects,
+		Strict:       true,
 		Now:          opts.Now,
 		Logger:       opts.Logger,
 	})

@@ -35,6 +35,7 @@ func serveSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 		ClientID:     sandbox.ClientID,
 		ClientSecret: *secret,
 		RedirectURIs: strings.Split(*redirects, ","),
+		Strict:       true,
 	})
 	if err != nil {
 		return err

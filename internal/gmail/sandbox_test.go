@@ -30,6 +30,7 @@ func newSandboxGmail(t *testing.T) *sandboxGmail {
 		ClientSecret: "gmail-test-secret",
 		// Never dialled: these tests take tokens from IssueToken.
 		RedirectURIs: []string{"http://127.0.0.1/callback"},
+		Strict:       true,
 	})
 	if err != nil {
 		t.Fatalf("sandbox.New() err = %v; want nil", err)

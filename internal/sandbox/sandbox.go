@@ -73,6 +73,11 @@ type Options struct {
 	CodeTTL        time.Duration // default DefaultCodeTTL; also bounds consent pages
 	Now            func() time.Time
 	Logger         *slog.Logger // default discards
+	// Strict turns on the rules, listed in the package documentation, by
+	// which the sandbox refuses what Google accepts but an app should
+	// never send. The app's own runs and tests turn it on; a client
+	// that wants Google's behaviour leaves it off.
+	Strict bool
 }
 
 // Server is the sandbox: an http.Handler serving Google's sign-in, token,
@@ -82,6 +87,7 @@ type Server struct {
 	clientSecret string
 	redirectURIs []string
 	codeTTL      time.Duration
+	strict       bool // Options.Strict
 	now          func() time.Time
 	log          *slog.Logger
 	// contentSecurityPolicy is computed once from the redirect URIs because
@@ -171,6 +177,7 @@ func New(opts Options) (*Server, error) {
 		clientSecret: opts.ClientSecret,
 		redirectURIs: slices.Clone(opts.RedirectURIs),
 		codeTTL:      opts.CodeTTL,
+		strict:       opts.Strict,
 		now:          opts.Now,
 		log:          opts.Logger,
 		contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
