@@ -72,17 +72,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		_, err := fmt.Fprintln(stdout, config.NewSessionKeys())
 		return err
 	}
-	// Go would collect the app's small heap every few megabytes allocated;
-	// see app.MinimumHeap. GOGC, when set, is the operator's choice.
-	if getenv("GOGC") == "" {
-		defer app.KeepMinimumHeap()()
-	}
-	// Log lines, one per request, are written in batches a tenth of a
-	// second apart at most: a write per line would be a system call per
-	// request.
-	logOut := app.NewLogWriter(stdout, 100*time.Millisecond)
-	defer logOut.Close()
-	log := newLogger(cfg.LogFormat, logOut)
+	log := newLogger(cfg.LogFormat, stdout)
 
 	listener, err := listen("tcp", cfg.Addr)
 	if err != nil {
@@ -92,12 +82,10 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	// Shutdown closes it first.
 	defer listener.Close()
 	servers := []*http.Server{}
-	// Both servers enforce their timeouts by sweeping, not with a timer a
-	// request (see app.SweptDeadlines).
 	serve := func(srv *http.Server, l net.Listener) <-chan error {
 		servers = append(servers, srv)
 		done := make(chan error, 1)
-		go func() { done <- srv.Serve(app.SweptDeadlines(l)) }()
+		go func() { done <- srv.Serve(l) }()
 		return done
 	}
 
@@ -106,7 +94,6 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		return err
 	}
 	deps.Logger = log
-	deps.AccessLog = logOut
 	var sandboxDone <-chan error
 	if cfg.Sandbox {
 		sandboxListener, err := listen("tcp", cfg.SandboxAddr)

@@ -12,7 +12,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -566,41 +565,5 @@ func TestRunSandboxSubcommand(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "-redirect-uri") || strings.Contains(stderr.String(), "-google-client-secret") {
 		t.Errorf("run(sandbox -h) printed other usage than the sandbox's:\n%s", stderr.String())
-	}
-}
-
-// TestRunKeepsAMinimumHeapUnlessGOGCIsSet checks that run() raises the GC
-// percentage (app.KeepMinimumHeap) while it serves, puts it back when it
-// returns, and leaves it alone when GOGC is set: the operator's choice.
-func TestRunKeepsAMinimumHeapUnlessGOGCIsSet(t *testing.T) {
-	percent := func() uint64 {
-		sample := []metrics.Sample{{Name: "/gc/gogc:percent"}}
-		metrics.Read(sample)
-		return sample[0].Value.Uint64()
-	}
-	before := percent()
-	for _, gogc := range []string{"", "100"} {
-		env := map[string]string{}
-		if gogc != "" {
-			env["GOGC"] = gogc
-		}
-		app, sandbox := bindEnv(t, env)
-		r := startRun(t, env, app, sandbox)
-		serving := percent()
-		r.stop <- syscall.SIGTERM
-		select {
-		case <-r.done:
-		case <-time.After(hangGuard):
-			t.Fatalf("run() still running %v after a stop signal", hangGuard)
-		}
-		if gogc == "" && serving <= before {
-			t.Errorf("without GOGC: GC percentage while serving = %d; want above %d, for the minimum heap", serving, before)
-		}
-		if gogc != "" && serving != before {
-			t.Errorf("with GOGC=%s: GC percentage while serving = %d; want %d, untouched", gogc, serving, before)
-		}
-		if after := percent(); after != before {
-			t.Errorf("GOGC=%q: GC percentage after run() = %d; want %d again", gogc, after, before)
-		}
 	}
 }

@@ -11,7 +11,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -28,12 +27,9 @@ const CacheBytes = 32 << 20
 // Deps is what the configuration does not say. Templates and Static are
 // required; every other zero value means the production choice.
 type Deps struct {
-	Templates fs.FS // holds layout.html and the pages
-	Static    fs.FS // served under /static/
-	Logger    *slog.Logger
-	// AccessLog receives a line per request, in LOG_FORMAT like Logger's
-	// lines; nil drops them. main gives both the same writer.
-	AccessLog io.Writer
+	Templates fs.FS        // holds layout.html and the pages
+	Static    fs.FS        // served under /static/
+	Logger    *slog.Logger // the app's lines and the access log
 
 	// MessageURL links a message to where a person can read it; default
 	// gmail.MessageURL, Gmail on the web.
@@ -105,8 +101,6 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 		Static:         deps.Static,
 		HTTPClient:     deps.HTTPClient,
 		Logger:         log,
-		AccessLog:      deps.AccessLog,
-		LogJSON:        cfg.LogFormat == "json",
 		Now:            deps.Now,
 		Location:       deps.Location,
 	})

@@ -139,7 +139,6 @@ func serve(t testing.TB, h http.Handler, log *slog.Logger) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = app.NewHTTPServer(h, log)
-	srv.Listener = app.SweptDeadlines(srv.Listener)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()

@@ -138,7 +138,7 @@ func startHandler(b *testing.B, now func() time.Time) http.Handler {
 	}
 	logs := newLogFile(b)
 	a, err := app.New(cfg, app.Deps{Templates: apptest.Templates(b), Static: apptest.Static(b),
-		Logger: slog.New(slog.NewTextHandler(logs, nil)), AccessLog: logs, Now: now})
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: now})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -180,17 +180,16 @@ func signInHandler(b *testing.B, handler http.Handler) string {
 	return strings.Join(cookies, "; ")
 }
 
-// newLogFile is where the app logs, as main has it: a file, written in
-// batches, so the access log's cost is part of every view.
+// newLogFile is where the app logs in the benchmark: a file, so the
+// access log's cost is part of every view.
 func newLogFile(b *testing.B) io.Writer {
 	b.Helper()
 	f, err := os.Create(b.TempDir() + "/app.log")
 	if err != nil {
 		b.Fatal(err)
 	}
-	logs := app.NewLogWriter(f, 100*time.Millisecond)
-	b.Cleanup(func() { logs.Close(); f.Close() })
-	return logs
+	b.Cleanup(func() { f.Close() })
+	return f
 }
 
 // discardWriter is a ResponseWriter that keeps the status and drops the

@@ -74,7 +74,7 @@ func serveHello(ctx context.Context, args []string, stdout io.Writer) error {
 // between the app's / and the bare handler is its response (bytes and
 // headers, which net/http clones, sorts and writes) and what is the app.
 // With -timeouts it is served as main serves the app: with the app's server
-// timeouts, through app.SweptDeadlines.
+// timeouts.
 func serveReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
@@ -106,9 +106,8 @@ func serveReplay(ctx context.Context, args []string, stdout io.Writer) error {
 	if !*timeouts {
 		return serve(ctx, srv, *addr, stdout, nil)
 	}
-	// The app's server: its timeouts, enforced as main has them enforced.
 	srv = app.NewHTTPServer(handler, slog.New(slog.DiscardHandler))
-	return serve(ctx, srv, *addr, stdout, app.SweptDeadlines)
+	return serve(ctx, srv, *addr, stdout, nil)
 }
 
 // serve prints the server's URL and serves until ctx is done, through

@@ -3,39 +3,61 @@ package web
 import (
 	"bytes"
 	"compress/flate"
+	"crypto/rand"
 	"encoding/binary"
 	"hash/crc32"
-	"html/template"
 	"sync"
-	"unsafe"
 )
 
-// fragment is a part of pages, the inbox's list of rows, kept in the cache
-// with its DEFLATE once a view asked for gzip (inboxPage).
-type fragment struct {
-	html template.HTML
-	// deflated is html as raw DEFLATE ending in a sync flush, on a byte
-	// boundary, so that a stream may go on after it.
-	deflated []byte
+// Pages are gzipped in parts, each with a compressor of its own, so that
+// what a request can put into a page never shares a compression context
+// with what is secret on it. DEFLATE shortens what repeats within what it
+// has seen: were the inbox's paging values, which anyone can put in a
+// link, compressed together with the signed-in person's address or mail, a
+// guess that matched the secret would come out shorter, and an attacker
+// who can make the browser follow such links and see the sizes on the wire
+// could read the secret a few letters at a time (BREACH). The templates
+// mark each part that shows a value from the request with {{apart}} on
+// either side; no part then holds both.
+//
+// A part compressed on its own refers back to nothing before it, and each
+// but the last ends with a sync flush, on a byte boundary, so the parts'
+// DEFLATE streams, one after the other, are one valid gzip member.
+
+// newBoundary returns what {{apart}} writes into a rendered page, where
+// it is found again and cut out: random, so that no text on a page, mail
+// included, can hold it.
+func newBoundary() []byte {
+	return []byte("\x00apart-" + rand.Text() + "\x00")
 }
 
-// newFragment compresses html for use in gzipPage.
-func newFragment(html template.HTML) fragment {
-	var buf bytes.Buffer
-	fw := flateWriters.Get().(*flate.Writer)
-	fw.Reset(&buf)
-	fw.Write([]byte(html))
-	fw.Flush()
-	flateWriters.Put(fw)
-	return fragment{html: html, deflated: buf.Bytes()}
+// rendered is a page as its template wrote it, boundaries and all.
+type rendered []byte
+
+// page is a page ready to send: as it is, and gzipped (nil when not asked
+// for, or not worth it).
+type page struct {
+	plain, gzipped []byte
 }
 
-// size is what the fragment takes in memory.
-func (f fragment) size() int64 { return int64(len(f.html) + len(f.deflated)) }
+// minGzipSize is the smallest page worth compressing: below about one
+// packet, compressing saves no round trip.
+const minGzipSize = 1400
+
+// finish cuts the boundaries out of r, and gzips it in its parts when
+// gzipped is asked for and the page is large enough to gain.
+func (s *Server) finish(r rendered, gzipped bool) page {
+	parts := bytes.Split(r, s.boundary)
+	p := page{plain: bytes.Join(parts, nil)}
+	if gzipped && len(p.plain) >= minGzipSize {
+		p.gzipped = gzipParts(parts, p.plain)
+	}
+	return p
+}
 
 // flateWriters recycles compressors at the fastest level, which already
-// makes a 50-message inbox about a fifth of its size (45 kB to 8.4 kB with
-// the sandbox's messages); each holds about a megabyte of tables.
+// makes a 50-message inbox about a fifth of its size; each holds about a
+// megabyte of tables.
 var flateWriters = sync.Pool{New: func() any {
 	fw, _ := flate.NewWriter(nil, flate.BestSpeed) // only an invalid level fails
 	return fw
@@ -45,36 +67,23 @@ var flateWriters = sync.Pool{New: func() any {
 // fastest compression (XFL 4), made on an unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255}
 
-// gzipPage writes page to buf as one gzip member. When page holds known,
-// its stored DEFLATE is used instead of compressing those bytes again: the
-// stream is the part of the page before it, compressed now; known's
-// DEFLATE; and the part after it, compressed now. DEFLATE allows this: each
-// part but the last ends with a sync flush, on a byte boundary, and none
-// refers back to bytes before its own start, since each was compressed on
-// its own. The checksum is of the whole page, as gzip requires.
-func gzipPage(buf *bytes.Buffer, page []byte, known fragment) {
-	before, after := page, []byte(nil)
-	if len(known.deflated) > 0 {
-		// Read in place: a conversion would copy tens of kilobytes a view.
-		html := unsafe.Slice(unsafe.StringData(string(known.html)), len(known.html))
-		if at := bytes.Index(page, html); at >= 0 {
-			before, after = page[:at], page[at+len(known.html):]
-		} else {
-			known = fragment{}
-		}
-	}
+// gzipParts returns one gzip member holding plain, the parts joined, each
+// part compressed on its own.
+func gzipParts(parts [][]byte, plain []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(plain)/4 + 64)
 	buf.Write(gzipHeader)
 	fw := flateWriters.Get().(*flate.Writer)
-	fw.Reset(buf)
-	fw.Write(before)
-	if len(known.deflated) > 0 {
-		fw.Flush()
-		buf.Write(known.deflated)
-		fw.Reset(buf)
-		fw.Write(after)
+	defer flateWriters.Put(fw)
+	for i, part := range parts {
+		fw.Reset(&buf) // a fresh dictionary: nothing before this part is referred to
+		fw.Write(part)
+		if i < len(parts)-1 {
+			fw.Flush()
+		}
 	}
 	fw.Close()
-	flateWriters.Put(fw)
-	trailer := binary.LittleEndian.AppendUint32(buf.AvailableBuffer(), crc32.ChecksumIEEE(page))
-	buf.Write(binary.LittleEndian.AppendUint32(trailer, uint32(len(page))))
+	buf.Write(binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(plain)))
+	buf.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(plain))))
+	return buf.Bytes()
 }

@@ -3,32 +3,31 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
-	"html/template"
 	"io"
 	"strings"
 	"testing"
 )
 
-func TestGzipPageReusesACompressedFragment(t *testing.T) {
-	list := template.HTML(strings.Repeat(`<li class="message"><p class="subject">件名 subject</p></li>`, 200))
-	known := newFragment(list)
+func TestFinishGzipsThePageInItsParts(t *testing.T) {
+	s := &Server{boundary: newBoundary()}
+	b := string(s.boundary)
+	long := strings.Repeat("<li>件名 subject</li>", 200)
 	tests := []struct {
-		name  string
-		page  string
-		known fragment
+		name, rendered, want string
 	}{
-		{name: "fragment in the middle", page: "<html><body><ol>" + string(list) + "</ol></body></html>", known: known},
-		{name: "fragment first", page: string(list) + "</ol>", known: known},
-		{name: "fragment last", page: "<ol>" + string(list), known: known},
-		{name: "fragment is the page", page: string(list), known: known},
-		{name: "fragment not in the page", page: "<p>another page</p>" + strings.Repeat("x", 5000), known: known},
-		{name: "no fragment", page: "<p>a page</p>" + strings.Repeat("y", 5000)},
+		{name: "no parts", rendered: long, want: long},
+		{name: "a part in the middle", rendered: long + b + "reflected" + b + long, want: long + "reflected" + long},
+		{name: "a part first", rendered: b + "reflected" + b + long, want: "reflected" + long},
+		{name: "a part last", rendered: long + b + "reflected" + b, want: long + "reflected"},
+		{name: "empty parts", rendered: b + b + long + b + b, want: long},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			gzipPage(&buf, []byte(tt.page), tt.known)
-			zr, err := gzip.NewReader(&buf)
+			p := s.finish(rendered(tt.rendered), true)
+			if string(p.plain) != tt.want {
+				t.Errorf("plain page = %.60q…; want the page without boundaries, %.60q…", p.plain, tt.want)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(p.gzipped))
 			if err != nil {
 				t.Fatalf("gzip header: %v", err)
 			}
@@ -36,15 +35,35 @@ func TestGzipPageReusesACompressedFragment(t *testing.T) {
 			if err != nil {
 				t.Fatalf("gzip stream: %v", err)
 			}
-			if string(got) != tt.page {
-				t.Errorf("gunzipped %d bytes differ from the %d-byte page", len(got), len(tt.page))
+			if string(got) != tt.want {
+				t.Errorf("gunzipped %d bytes differ from the %d-byte page", len(got), len(tt.want))
 			}
 		})
 	}
-	var whole bytes.Buffer
-	page := []byte("<ol>" + string(list) + "</ol>")
-	gzipPage(&whole, page, known)
-	if len(whole.Bytes()) > len(known.deflated)+100 {
-		t.Errorf("page with the fragment gzips to %d bytes; want about the fragment's %d", whole.Len(), len(known.deflated))
+}
+
+// TestFinishCompressesPartsApart checks the property the BREACH defence
+// rests on: a part refers back to nothing before it, so text repeated
+// across a boundary is not shortened, while the same text within one part
+// is.
+func TestFinishCompressesPartsApart(t *testing.T) {
+	s := &Server{boundary: newBoundary()}
+	b := string(s.boundary)
+	secret := strings.Repeat("hanako.yamada@example.jp ", 100)
+	together := s.finish(rendered(secret+"hanako.yamada@example.jp"), true)
+	apart := s.finish(rendered(secret+b+"hanako.yamada@example.jp"+b), true)
+	if len(apart.gzipped) <= len(together.gzipped)+10 {
+		t.Errorf("gzipped with the repeat in its own part = %d bytes, together = %d; want the part compressed on its own, so longer",
+			len(apart.gzipped), len(together.gzipped))
+	}
+}
+
+func TestFinishLeavesSmallPagesUncompressed(t *testing.T) {
+	s := &Server{boundary: newBoundary()}
+	if p := s.finish(rendered("<p>short</p>"), true); p.gzipped != nil {
+		t.Errorf("a %d-byte page was gzipped; want it sent as it is", len(p.plain))
+	}
+	if p := s.finish(rendered(strings.Repeat("x", 5000)), false); p.gzipped != nil {
+		t.Error("a page was gzipped when gzip was not asked for")
 	}
 }

@@ -59,13 +59,18 @@ func localPath(next string) string {
 	return next
 }
 
-// here is the page r shows, for the language switch to return to: the
-// address of a GET, the start page after a POST.
+// here is the page the language switch on r's page returns to: the inbox
+// page asked for, built again from its validated paging values, or else
+// the start page. It is never copied from the request, so that a page
+// shows nothing of its URL but those values, and the templates compress
+// them apart from the page's secrets (see compress.go).
 func here(r *http.Request) string {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return "/"
+	if r.Pattern == "GET /home" {
+		if p, ok := parsePaging(r.URL.Query()); ok {
+			return p.link()
+		}
 	}
-	return r.URL.RequestURI()
+	return "/"
 }
 
 // The one-time notices the start page shows after a sign-out the person

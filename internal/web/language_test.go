@@ -130,19 +130,21 @@ func TestEveryPageInJapanese(t *testing.T) {
 }
 
 // TestLanguageSwitch checks the switch on every page: it remembers the
-// choice over the browser's Accept-Language, returns to the page it was
-// used on, and never leaves the app.
+// choice over the browser's Accept-Language, returns to the start page
+// (the inbox returns to itself: TestLanguageSwitchReturnsToTheInboxPage),
+// and never leaves the app. The page it returns to is built by the app,
+// never copied from the request's URL, which a stranger may have written.
 func TestLanguageSwitch(t *testing.T) {
 	_, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
 	b.Language = "en-US,en;q=0.9"
 
 	form := languageSwitch(t, b.Get(t, app.URL+"/no/such/page?x=1"))
-	if form.Get("lang") != "ja" || form.Get("next") != "/no/such/page?x=1" {
-		t.Fatalf("switch on an English page posts %v; want lang=ja and next=/no/such/page?x=1", form)
+	if form.Get("lang") != "ja" || form.Get("next") != "/" {
+		t.Fatalf("switch on an English page posts %v; want lang=ja and next=/", form)
 	}
 	switched := b.PostForm(t, app.URL+"/language", app.URL, form)
-	wantRedirect(t, switched, http.StatusSeeOther, "/no/such/page?x=1")
+	wantRedirect(t, switched, http.StatusSeeOther, "/")
 	var lang *http.Cookie
 	for _, c := range switched.Cookies() {
 		if c.Name == "lang" {
@@ -188,6 +190,26 @@ func TestLanguageSwitch(t *testing.T) {
 				t.Errorf("refused switch set cookies %v", resp.Cookies())
 			}
 		})
+	}
+}
+
+// TestLanguageSwitchReturnsToTheInboxPage checks that the switch on an
+// inbox page returns to that page, with its paging values as the app
+// writes them and nothing else of the URL it was asked for.
+func TestLanguageSwitchReturnsToTheInboxPage(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	older := olderLink(t, b.Get(t, app.URL+"/home"))
+	for _, tt := range []struct{ path, want string }{
+		{path: "/home", want: "/home"},
+		{path: "/home?utm=x", want: "/home"},
+		{path: older, want: older},
+		{path: older + "&trail=abc.def&utm=x", want: older + "&trail=abc.def"},
+	} {
+		if got := languageSwitch(t, b.Get(t, app.URL+tt.path)).Get("next"); got != tt.want {
+			t.Errorf("switch on %s returns to %q; want %q", tt.path, got, tt.want)
+		}
 	}
 }
 

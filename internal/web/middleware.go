@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 )
@@ -78,9 +79,9 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests writes one access-log line per request. It logs the route
-// pattern and the path, never the query: the callback's query holds the
-// authorization code and state.
+// logRequests writes one access-log line per request, through the app's
+// logger. It logs the route pattern and the path, never the query: the
+// callback's query holds the authorization code and state.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
@@ -89,16 +90,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		end := s.now()
-		s.access.write(accessEntry{
-			time:     end,
-			method:   r.Method,
-			route:    r.Pattern,
-			path:     r.URL.Path,
-			status:   rec.status,
-			bytes:    rec.bytes,
-			duration: end.Sub(start),
-		})
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("route", r.Pattern),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Int("bytes", rec.bytes),
+			slog.Duration("duration", s.now().Sub(start)),
+		)
 	})
 }
 

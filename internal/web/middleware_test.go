@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/sandbox"
 	"gmailoauth/internal/web"
@@ -47,8 +46,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	var logs apptest.LogBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	keys := newKeys(t)
-	env, instance := start(t, apptest.Options{Logger: logger, SessionKeys: keys,
-		Deps: func(d *app.Deps) { d.AccessLog = &logs }})
+	env, instance := start(t, apptest.Options{Logger: logger, SessionKeys: keys})
 	env.Sandbox.SetAccessTokenTTL(5 * time.Second) // exercise refresh too
 	b := apptest.NewBrowser(t)
 	back := b.Decide(t, b.StartSignIn(t, instance), "allow").Location(t)

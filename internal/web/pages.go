@@ -22,8 +22,7 @@ func (s *Server) handleIndex() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
 		if data.Token == nil && data.Notice == "" && !rewrite {
-			index := s.signedOutIndex[language(r)]
-			writePage(w, r, http.StatusOK, index.plain, index.gzipped)
+			writePage(w, r, http.StatusOK, s.signedOutIndex[language(r)])
 			return
 		}
 		page := indexData{layoutData: s.layout(r, "", data), SignedIn: data.Token != nil}

@@ -21,8 +21,13 @@ type pages struct {
 	list, row             *template.Template // parts of the inbox
 }
 
-func parsePages(fsys fs.FS, files *assets) (*pages, error) {
-	funcs := template.FuncMap{"asset": files.url}
+// parsePages parses the templates; their {{apart}} writes boundary (see
+// compress.go).
+func parsePages(fsys fs.FS, files *assets, boundary []byte) (*pages, error) {
+	funcs := template.FuncMap{
+		"asset": files.url,
+		"apart": func() template.HTML { return template.HTML(boundary) },
+	}
 	parse := func(page string) (*template.Template, error) {
 		t, err := template.New("layout.html").Funcs(catalogue.Funcs()).Funcs(funcs).ParseFS(fsys, "layout.html", page)
 		if err != nil {
@@ -73,7 +78,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *t
 		s.renderFailed(w, r, t, err)
 		return
 	}
-	writePage(w, r, status, buf.Bytes(), nil)
+	writePage(w, r, status, s.finish(buf.Bytes(), acceptsGzip(r)))
 }
 
 // renderFailed logs that template t failed and shows the error page
@@ -96,29 +101,19 @@ var (
 	gzipEncoding = []string{"gzip"}
 )
 
-// minGzipSize is the smallest page worth compressing: below about one
-// packet, compressing saves no round trip.
-const minGzipSize = 1400
-
-// writePage writes a rendered page, gzipped when the browser takes it:
-// gzipped when it was compressed ahead, else compressed now.
-func writePage(w http.ResponseWriter, r *http.Request, status int, page, gzipped []byte) {
+// writePage writes p, gzipped when the browser takes it and it was.
+func writePage(w http.ResponseWriter, r *http.Request, status int, p page) {
 	h := w.Header()
 	h["Content-Type"] = htmlType
 	h["Vary"] = varyEncoding
-	if len(page) >= minGzipSize && acceptsGzip(r) {
-		if gzipped == nil {
-			buf := getBuffer()
-			defer putBuffer(buf)
-			gzipPage(buf, page, fragment{})
-			gzipped = buf.Bytes()
-		}
-		page = gzipped
+	body := p.plain
+	if p.gzipped != nil && acceptsGzip(r) {
+		body = p.gzipped
 		h["Content-Encoding"] = gzipEncoding
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(page))}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
-	w.Write(page)
+	w.Write(body)
 }
 
 // acceptsGzip reports whether the request's Accept-Encoding takes gzip,

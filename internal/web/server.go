@@ -5,11 +5,9 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -58,15 +56,9 @@ type Options struct {
 	// HTTPClient carries the calls to Google's token and revocation
 	// endpoints; it must have a timeout.
 	HTTPClient *http.Client
-	Logger     *slog.Logger
-	// AccessLog receives a line per request, in the format of Logger's
-	// lines: slog's JSON if LogJSON, else its text. Each line is one
-	// Write, from the request's goroutine, so it must be safe for
-	// concurrent use. Nil drops them.
-	AccessLog io.Writer
-	LogJSON   bool
-	Now       func() time.Time
-	Location  *time.Location // time zone for dates on the page
+	Logger     *slog.Logger // the app's lines, the access log among them
+	Now        func() time.Time
+	Location   *time.Location // time zone for dates on the page
 }
 
 // Server is the app's HTTP handler.
@@ -83,18 +75,15 @@ type Server struct {
 	pages          *pages
 	httpClient     *http.Client
 	log            *slog.Logger
-	access         *accessLog
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
 	draining       atomic.Bool // set at shutdown: /readyz says 503
 	assets         *assets
 	// The start page as everyone signed out sees it, in each language.
-	signedOutIndex map[i18n.Lang]prerendered
+	signedOutIndex map[i18n.Lang]page
+	boundary       []byte // between the parts of a page gzipped apart
 }
-
-// prerendered is a page rendered once, and gzipped.
-type prerendered struct{ plain, gzipped []byte }
 
 // New checks opts, parses the templates and builds the routes. A broken
 // template fails here, at start, not in front of a person.
@@ -120,7 +109,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	pages, err := parsePages(opts.Templates, files)
+	boundary := newBoundary()
+	pages, err := parsePages(opts.Templates, files, boundary)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -147,9 +137,9 @@ func New(opts Options) (*Server, error) {
 		assets:         files,
 		httpClient:     opts.HTTPClient,
 		log:            opts.Logger,
-		access:         newAccessLog(opts.AccessLog, opts.LogJSON),
 		now:            now,
 		location:       opts.Location,
+		boundary:       boundary,
 	}
 	if s.gmailTransport == nil {
 		s.gmailTransport = newGmailTransport()
@@ -166,14 +156,14 @@ func New(opts Options) (*Server, error) {
 	if s.messageURL == nil {
 		s.messageURL = func(string, string) string { return "" }
 	}
-	s.signedOutIndex = make(map[i18n.Lang]prerendered, len(i18n.Langs))
+	s.signedOutIndex = make(map[i18n.Lang]page, len(i18n.Langs))
 	for _, lang := range i18n.Langs {
 		var index bytes.Buffer
 		data := indexData{layoutData: layoutData{Lang: lang, Here: "/", SandboxURL: s.sandboxURL}}
 		if err := pages.index.Execute(&index, data); err != nil {
 			return nil, fmt.Errorf("web: index.html in %s: %w", lang, err)
 		}
-		s.signedOutIndex[lang] = prerendered{plain: index.Bytes(), gzipped: gzipBytes(index.Bytes(), gzip.BestCompression)}
+		s.signedOutIndex[lang] = s.finish(index.Bytes(), true)
 	}
 	s.handler = s.routes()
 	return s, nil
