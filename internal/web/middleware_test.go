@@ -76,3 +76,47 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestFormBodiesAreBounded checks that the app reads at most a few
+// kilobytes of a form, and only url-encoded ones, from anyone: the
+// language switch needs no sign-in.
+func TestFormBodiesAreBounded(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	switchTo := url.Values{"lang": {"ja"}, "next": {"/"}}.Encode()
+	tests := []struct {
+		name, path, contentType, body string
+		want                          int
+	}{
+		{name: "the switch's own form", path: "/language", contentType: "application/x-www-form-urlencoded", body: switchTo, want: http.StatusSeeOther},
+		{name: "a form just under the bound", path: "/language", contentType: "application/x-www-form-urlencoded",
+			body: switchTo + "&pad=" + strings.Repeat("x", 4<<10-len(switchTo)-len("&pad=")), want: http.StatusSeeOther},
+		{name: "a form over the bound", path: "/language", contentType: "application/x-www-form-urlencoded",
+			body: switchTo + "&pad=" + strings.Repeat("x", 4<<10), want: http.StatusRequestEntityTooLarge},
+		{name: "10 MB", path: "/language", contentType: "application/x-www-form-urlencoded",
+			body: switchTo + "&pad=" + strings.Repeat("x", 10<<20), want: http.StatusRequestEntityTooLarge},
+		{name: "multipart", path: "/language", contentType: "multipart/form-data; boundary=x",
+			body: "--x\r\nContent-Disposition: form-data; name=\"lang\"\r\n\r\nja\r\n--x--\r\n", want: http.StatusUnsupportedMediaType},
+		{name: "no type", path: "/language", body: switchTo, want: http.StatusUnsupportedMediaType},
+		{name: "sign-out's empty form", path: "/logout", contentType: "application/x-www-form-urlencoded", want: http.StatusSeeOther},
+		{name: "sign-out with no body and no type", path: "/logout", want: http.StatusSeeOther},
+		{name: "sign-out over the bound", path: "/logout", contentType: "application/x-www-form-urlencoded",
+			body: strings.Repeat("x", 5<<10), want: http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := apptest.NewBrowser(t)
+			req, err := http.NewRequest(http.MethodPost, app.URL+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			resp := b.Do(t, req)
+			wantStatus(t, resp, tt.want)
+			if tt.want != http.StatusSeeOther && len(resp.Cookies()) > 0 {
+				t.Errorf("POST %s refused with %d set cookies %v; want none", tt.path, resp.StatusCode, resp.Cookies())
+			}
+		})
+	}
+}

@@ -186,6 +186,8 @@ var (
 	problemCrossOrigin   = problem{Status: http.StatusForbidden, Key: "problem.crossOrigin", Action: actionHome}
 	problemBadState      = problem{Status: http.StatusBadRequest, Key: "problem.badState", Action: actionConnect}
 	problemBadRequest    = problem{Status: http.StatusBadRequest, Key: "problem.badRequest", Action: actionHome}
+	problemTooLarge      = problem{Status: http.StatusRequestEntityTooLarge, Key: "problem.tooLarge", Action: actionHome}
+	problemFormType      = problem{Status: http.StatusUnsupportedMediaType, Key: "problem.formType", Action: actionHome}
 	problemStalePage     = problem{Status: http.StatusBadRequest, Key: "problem.stalePage", Action: action{Label: "action.newest", Href: "/home"}}
 	problemCodeRejected  = problem{Status: http.StatusBadRequest, Key: "problem.codeRejected", Action: actionConnect}
 	problemDeclined      = problem{Status: http.StatusOK, Key: "problem.declined", Action: actionConnect}

@@ -15,8 +15,8 @@ func (s *Server) routes() http.Handler {
 	// config.CallbackPath: REDIRECT_URL must name this route.
 	mux.Handle("GET /callback", noStore(s.handleCallback()))
 	mux.Handle("GET /home", noStore(s.handleHome()))
-	mux.Handle("POST /logout", noStore(s.handleLogout()))
-	mux.Handle("POST /language", noStore(s.handleLanguage()))
+	mux.Handle("POST /logout", noStore(s.readForm(s.handleLogout())))
+	mux.Handle("POST /language", noStore(s.readForm(s.handleLanguage())))
 
 	mux.Handle("GET /static/", s.handleStatic())
 	mux.Handle("GET /favicon.ico", s.handleFavicon())
