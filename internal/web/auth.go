@@ -82,6 +82,14 @@ func (s *Server) handleCallback() http.Handler {
 		var failure *problem
 		pending, ok := data.takeAttempt(query.Get("state"), s.now())
 		switch {
+		case !ok && data.Token != nil && !data.Token.due(s.now()):
+			// Another tab's sign-in finished first, and its cookie holds
+			// no attempt of this one's, started at the same moment: the
+			// person is signed in, which is what they came for. The code
+			// is not used: its state cannot be checked.
+			s.log.Info("callback with unknown state, already signed in")
+			http.Redirect(w, r, "/home", http.StatusSeeOther)
+			return
 		case !ok:
 			s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
 			failure = &problemBadState
@@ -145,7 +153,9 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		case data.Account != "" && !strings.EqualFold(account, data.Account):
 			// An empty Account is a sign-in whose Gmail lookup failed: there
 			// is no name on the page to contradict, so the renewal names it.
+			// The other account's token was never asked for: hand it back.
 			s.log.Warn("silent re-authorization answered for another account")
+			s.revoke(ctx, tok) // a failure is logged; the page is the same
 			return &problemSignInRefused
 		}
 	}

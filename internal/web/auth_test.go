@@ -104,15 +104,20 @@ func TestCallbackRefusals(t *testing.T) {
 	}
 }
 
+// TestCallbackReplayedState checks that a callback URL works once: used
+// again, it reaches Google no more. A browser signed in by it goes to its
+// inbox; one signed out since gets the invalid-link page.
 func TestCallbackReplayedState(t *testing.T) {
 	env, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
 	back := b.Decide(t, b.StartSignIn(t, app), "allow").Location(t).String()
 	wantRedirect(t, b.Get(t, back), http.StatusSeeOther, "/home")
+	wantRedirect(t, b.Get(t, back), http.StatusSeeOther, "/home")
+	b.PostForm(t, app.URL+"/logout", app.URL, nil)
 	replay := b.Get(t, back)
 	wantStatus(t, replay, http.StatusBadRequest)
 	if got := env.Sandbox.Stats().TokenCalls; got != 1 {
-		t.Errorf("token endpoint calls = %d; want 1: the replay must not reach Google", got)
+		t.Errorf("token endpoint calls = %d; want 1: the replays must not reach Google", got)
 	}
 }
 
@@ -219,6 +224,53 @@ func TestTwoTabsSignInAtOnce(t *testing.T) {
 	wantRedirect(t, b.Get(t, backFirst), http.StatusSeeOther, "/home")
 	wantRedirect(t, b.Get(t, backSecond), http.StatusSeeOther, "/home")
 	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+}
+
+// TestTwoTabsStartSignInAtTheSameMoment: both tabs send /oauth with the
+// same cookie, so the cookie that stays holds one attempt only. The tab
+// whose attempt was lost lands in the inbox once the other has signed the
+// browser in, and its code is never used.
+func TestTwoTabsStartSignInAtTheSameMoment(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	appURL, _ := url.Parse(app.URL)
+	before := b.Jar.Cookies(appURL)
+	lost := b.StartSignIn(t, app)
+	b.Jar.SetCookies(appURL, expire(b.Jar.Cookies(appURL))) // as if its Set-Cookie came first and was overwritten
+	b.Jar.SetCookies(appURL, before)
+	kept := b.StartSignIn(t, app)
+	backLost := b.Decide(t, lost, "allow").Location(t).String()
+	backKept := b.Decide(t, kept, "allow").Location(t).String()
+	wantRedirect(t, b.Get(t, backKept), http.StatusSeeOther, "/home")
+	wantRedirect(t, b.Get(t, backLost), http.StatusSeeOther, "/home")
+	if got := env.Sandbox.Stats().TokenCalls; got != 1 {
+		t.Errorf("token endpoint calls = %d; want 1: the lost attempt's code, whose state cannot be checked, is not used", got)
+	}
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+}
+
+// expire returns cookies that delete these.
+func expire(cookies []*http.Cookie) []*http.Cookie {
+	var gone []*http.Cookie
+	for _, c := range cookies {
+		gone = append(gone, &http.Cookie{Name: c.Name, Path: "/", MaxAge: -1})
+	}
+	return gone
+}
+
+// TestTwoTabsRenewAtOnce: two tabs find the token due and each starts a
+// silent re-authorization; each comes back to its own page.
+func TestTwoTabsRenewAtOnce(t *testing.T) {
+	clk := apptest.NewClock()
+	env, app := start(t, apptest.Options{Now: clk.Now})
+	b := signInElsewhere(t, app, hanako)
+	older := olderLink(t, b.Get(t, app.URL+"/home"))
+	clk.Advance(2 * time.Hour)
+	first := b.Get(t, app.URL+"/home")
+	second := b.Get(t, app.URL+older)
+	wantRedirect(t, followRenewal(t, b, env, first), http.StatusSeeOther, "/home")
+	wantRedirect(t, followRenewal(t, b, env, second), http.StatusSeeOther, older)
+	wantStatus(t, b.Get(t, app.URL+older), http.StatusOK)
 }
 
 func TestLogout(t *testing.T) {
@@ -477,10 +529,10 @@ func TestRenewalNeverLoops(t *testing.T) {
 // TestRenewalRefusesAnotherAccount: login_hint is only a hint, so a silent
 // re-authorization may come back with a token of another account signed in
 // to Google in the same browser. The app must not keep it under the name
-// the page shows; the person starts again instead.
+// the page shows, and hands it back to Google; the person starts again.
 func TestRenewalRefusesAnotherAccount(t *testing.T) {
 	clk := apptest.NewClock()
-	_, app := start(t, apptest.Options{Now: clk.Now})
+	env, app := start(t, apptest.Options{Now: clk.Now})
 	apptest.NewBrowser(t).SignIn(t, app, hanako) // hanako's first grant
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, alex)   // this browser is signed in to Google as alex too
@@ -501,9 +553,13 @@ func TestRenewalRefusesAnotherAccount(t *testing.T) {
 	if answer.StatusCode != http.StatusFound || answer.Location(t).Query().Get("code") == "" {
 		t.Fatalf("GET %s for alex with prompt=none = %d to %q; want 302 with a code", sandbox.AuthPath, answer.StatusCode, answer.Header.Get("Location"))
 	}
+	revocations := env.Sandbox.Stats().RevokeCalls
 	back := b.Get(t, answer.Location(t).String())
 	wantRedirect(t, back, http.StatusSeeOther, "/")
 	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+	if got := env.Sandbox.Stats().RevokeCalls - revocations; got != 1 {
+		t.Errorf("revocations after the renewal came back for alex = %d; want 1: a token never asked for is handed back", got)
+	}
 }
 
 // TestRenewalWhenGmailCannotSayWhose covers the Gmail profile call that

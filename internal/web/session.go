@@ -193,13 +193,11 @@ func (s *sessionStore) clear(w http.ResponseWriter) {
 }
 
 // addAttempt records a new sign-in, dropping expired ones and the oldest
-// beyond maxAttempts so the cookie stays small. A silent attempt replaces
-// any earlier silent one: only the latest page needs to be returned to.
+// beyond maxAttempts so the cookie stays small. Silent attempts are kept
+// as the others are: two tabs may renew at once, each returning to its own
+// page.
 func (d *sessionData) addAttempt(a attempt, now time.Time) {
 	d.pruneAttempts(now)
-	if a.Silent {
-		d.Attempts = slices.DeleteFunc(d.Attempts, func(old attempt) bool { return old.Silent })
-	}
 	d.Attempts = append(d.Attempts, a)
 	if len(d.Attempts) > maxAttempts {
 		d.Attempts = d.Attempts[len(d.Attempts)-maxAttempts:]
