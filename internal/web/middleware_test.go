@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/config"
 	"gmailoauth/internal/sandbox"
 	"gmailoauth/internal/web"
 )
@@ -119,4 +120,23 @@ func TestFormBodiesAreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPublicOriginIsTrustedWhateverItsCase checks a form posted from the
+// public origin that REDIRECT_URL names, as a browser behind a proxy posts
+// it: the browser sends the host in lower case, however the operator wrote
+// it.
+func TestPublicOriginIsTrustedWhateverItsCase(t *testing.T) {
+	_, app := start(t, apptest.Options{Config: func(c *config.Config) {
+		c.RedirectURL = "https://App.Example.COM/callback"
+	}})
+	b := apptest.NewBrowser(t)
+	form := url.Values{"lang": {"ja"}, "next": {"/"}}
+	req, err := http.NewRequest(http.MethodPost, app.URL+"/language", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://app.example.com")
+	wantStatus(t, b.Do(t, req), http.StatusSeeOther)
 }

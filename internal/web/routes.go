@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // routes lists every route the app serves, in one place.
@@ -32,9 +33,10 @@ func (s *Server) routes() http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(s.handleCrossOrigin())
 	// Behind a reverse proxy the Host header may not be the public name;
-	// the public origin is the redirect URL's, so trust it explicitly.
+	// the public origin is the redirect URL's, so trust it explicitly,
+	// with its host in lower case as browsers send it in Origin.
 	if u, err := url.Parse(s.oauth.RedirectURL); err == nil {
-		csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+		csrf.AddTrustedOrigin(u.Scheme + "://" + strings.ToLower(u.Host))
 	}
 
 	return s.logRequests(s.recoverPanics(securityHeaders(s.https, csrf.Handler(mux))))
