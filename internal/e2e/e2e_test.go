@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/sandbox"
@@ -135,11 +136,13 @@ func TestDenyShowsDeclinedPage(t *testing.T) {
 
 	toConsent(t, tb, env)
 	declined := tb.click(`button[name="decision"][value="deny"]`)
-	if declined.Status != http.StatusOK || !strings.HasPrefix(declined.URL, env.Apps[0].URL+"/callback?") {
-		t.Fatalf("click Deny: got %s (%d); want the app's /callback (200)", declined.URL, declined.Status)
+	// The start page, at its own address: no error or state from Google
+	// stays in the address bar.
+	if declined.Status != http.StatusOK || declined.URL != env.Apps[0].URL+"/" {
+		t.Fatalf("click Deny: got %s (%d); want the app's start page, %s/ (200)", declined.URL, declined.Status, env.Apps[0].URL)
 	}
-	if got := tb.text("h1"); got != "You declined access" {
-		t.Errorf("after Deny: h1 = %q; want You declined access", got)
+	if got := tb.text("p.notice"); !strings.HasPrefix(got, "You declined access") {
+		t.Errorf("after Deny: notice = %q; want You declined access…", got)
 	}
 	if got := tb.text("div.sandbox strong"); got != "Sandbox mode" {
 		t.Errorf("after Deny: sandbox banner says %q; want the shared layout with Sandbox mode", got)
@@ -317,6 +320,17 @@ func TestPagesFitSmallPhone(t *testing.T) {
 	wantFit()
 	signIn(t, tb, env)
 	wantFit()
+	// A message's ID and its thread's take one line, not two.
+	split, err := chromedp.Run(tb.ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("li.message p.meta")].filter(meta => {
+		const [id, thread] = meta.querySelectorAll("code");
+		return id.getBoundingClientRect().top !== thread.getBoundingClientRect().top;
+	}).length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := tb.count("li.message"); rows == 0 || split > 0 {
+		t.Errorf("GET /home on a %d px screen: %d of %d rows show the message and thread IDs on two lines; want one", smallPhone.width, split, rows)
+	}
 	tb.click(`nav.pager a[rel="next"]`)
 	wantFit()
 	tb.b.expectDocumentStatus(app.URL+"/no-such-page", http.StatusNotFound)

@@ -58,6 +58,10 @@ func newState() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// declined is what finishSignIn returns when the person said no at Google:
+// not a page of its own, but a notice on the start page (handleCallback).
+var declined = problem{Key: noticeDeclined}
+
 // handleCallback serves GET /callback, where Google sends the person back.
 // The pending attempt is taken out of the session before anything else and
 // the state compared before any exchange: a forged, missing or replayed
@@ -98,6 +102,12 @@ func (s *Server) handleCallback() http.Handler {
 		default:
 			failure = s.finishSignIn(r.Context(), &data, query, pending)
 		}
+		// A person who said no at Google is told so on the start page, at
+		// a clean address: Google's error and the state stay out of the
+		// address bar and the history.
+		if failure == &declined {
+			data.Notice, destination, failure = noticeDeclined, "/", nil
+		}
 		// One cookie, written whatever the outcome: the attempt it used is
 		// gone for good, so a state works for one callback only.
 		if !s.saveSession(w, r, data) {
@@ -121,7 +131,7 @@ func (s *Server) handleCallback() http.Handler {
 func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) *problem {
 	if e := query.Get("error"); e != "" {
 		if e == "access_denied" {
-			return &problemDeclined
+			return &declined
 		}
 		if !pending.Silent { // a refused renewal is expected; finishRenewal logs it
 			s.log.Warn("authorization refused", "error", clip(e, 64))

@@ -164,6 +164,8 @@ func TestCallbackAttackersCodeInVictimsBrowser(t *testing.T) {
 	wantRedirect(t, victim.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 }
 
+// TestCallbackAccessDenied: a person who says no at Google lands on the
+// start page, at its clean address, told that nothing was shared.
 func TestCallbackAccessDenied(t *testing.T) {
 	env, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
@@ -171,17 +173,12 @@ func TestCallbackAccessDenied(t *testing.T) {
 	if got := back.Location(t).Query().Get("error"); got != "access_denied" {
 		t.Fatalf("sandbox redirect error = %q; want access_denied", got)
 	}
-	resp := b.Get(t, back.Location(t).String())
-	wantStatus(t, resp, http.StatusOK)
-	if got := heading(t, resp); got != "You declined access" {
-		t.Errorf("h1 = %q; want \"You declined access\"", got)
+	wantRedirect(t, b.Get(t, back.Location(t).String()), http.StatusSeeOther, "/")
+	if got := startNotice(t, b, app); !strings.Contains(got, "You declined access") {
+		t.Errorf("start page after a refusal: notice = %q; want one saying the person declined", got)
 	}
-	var retry bool
-	for _, a := range apptest.FindAll(apptest.Parse(t, resp.Body), "a") {
-		retry = retry || apptest.Attr(a, "href") == "/oauth"
-	}
-	if !retry {
-		t.Errorf("declined page offers no way to try again (link to /oauth)")
+	if got := startNotice(t, b, app); got != "" {
+		t.Errorf("start page a second time: notice = %q; want none, it is shown once", got)
 	}
 	if got := env.Sandbox.Stats().TokenCalls; got != 0 {
 		t.Errorf("token calls = %d; want 0", got)
@@ -609,6 +606,32 @@ func TestRenewalWhenGmailCannotSayWhose(t *testing.T) {
 				t.Errorf("inbox header after the renewal = %q; want it to name %s", got, hanako)
 			}
 		})
+	}
+}
+
+// TestHeaderOffersSignOutWhenGmailDidNotSayWhose: a sign-in whose Gmail
+// profile call failed has no address to show, but the header still says
+// the person is signed in, with Sign out, on every page.
+func TestHeaderOffersSignOutWhenGmailDidNotSayWhose(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	env.Sandbox.InjectFaults(repeat(sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}, 8)...)
+	b.SignIn(t, app, hanako)
+	env.Sandbox.ClearFaults()
+	for _, path := range []string{"/", "/home", "/no-such-page"} {
+		header := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+path).Body), "header")
+		nav := apptest.Find(header, "nav.account")
+		if nav == nil {
+			t.Errorf("GET %s: header has no account navigation; want Sign out", path)
+			continue
+		}
+		form := apptest.Find(nav, "form")
+		if form == nil || apptest.Attr(form, "action") != "/logout" || apptest.Text(form) != "Sign out" {
+			t.Errorf("GET %s: header's account navigation = %q; want a Sign out form", path, apptest.Text(nav))
+		}
+		if who := apptest.Find(nav, "span.who"); who != nil {
+			t.Errorf("GET %s: header names %q; want no address, Gmail gave none", path, apptest.Text(who))
+		}
 	}
 }
 

@@ -148,6 +148,19 @@ func TestInboxRendersStrangersTextSafely(t *testing.T) {
 	if bytes.Contains(all, []byte("&amp;#39;")) || bytes.Contains(all, []byte("&amp;lt;")) {
 		t.Errorf("a snippet was escaped twice (&amp;#39; or &amp;lt; on the page)")
 	}
+	// A stranger's right-to-left text must not reorder what stands beside
+	// it: each stranger's text is isolated, its direction its own.
+	for _, page := range pages {
+		for _, row := range apptest.FindAll(apptest.Parse(t, page), "li.message") {
+			for _, selector := range []string{"h2.subject", "span.from", "span.address", "p.snippet"} {
+				for _, n := range apptest.FindAll(row, selector) {
+					if apptest.Attr(n, "dir") != "auto" {
+						t.Errorf("%s %q has dir=%q; want auto, isolating its text", selector, apptest.Text(n), apptest.Attr(n, "dir"))
+					}
+				}
+			}
+		}
+	}
 }
 
 func TestInboxShowsDatesAndLinks(t *testing.T) {

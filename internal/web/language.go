@@ -78,6 +78,7 @@ func here(r *http.Request) string {
 const (
 	noticeExpired  = "notice.expired"
 	noticeLifetime = "notice.lifetime"
+	noticeDeclined = "notice.declined"
 )
 
 // noticeText is the text of a notice in lang. A key the catalogue does not

@@ -12,7 +12,7 @@ import (
 func TestProblemTexts(t *testing.T) {
 	problems := []problem{
 		problemNotFound, problemMethod, problemRevokeFailed, problemCrossOrigin, problemBadState, problemBadRequest,
-		problemStalePage, problemCodeRejected, problemDeclined, problemScopeMissing, problemForbidden,
+		problemStalePage, problemCodeRejected, problemScopeMissing, problemForbidden,
 		problemRateLimited, problemGmailDown, problemGoogleDown, problemSignInRefused, problemRenewalRefused, problemInternal,
 	}
 	for _, p := range problems {

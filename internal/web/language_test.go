@@ -76,8 +76,10 @@ func TestEveryPageInJapanese(t *testing.T) {
 		t.Errorf("sandbox consent page: h1 = %q; want アカウントの選択", got)
 	}
 	declined := b.Get(t, b.Decide(t, consent, "deny").Location(t).String())
-	wantStatus(t, declined, http.StatusOK)
-	wantJapanese(t, declined, "アクセスは許可されませんでした")
+	wantRedirect(t, declined, http.StatusSeeOther, "/")
+	if got := startNotice(t, b, app); !strings.HasPrefix(got, "Gmail の読み取りを許可しなかったため") {
+		t.Errorf("start page after a refusal: notice = %q; want the Japanese one", got)
+	}
 
 	b.SignIn(t, app, hanako)
 	signedIn := b.Get(t, app.URL+"/")

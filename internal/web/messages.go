@@ -32,6 +32,7 @@ var catalogue = i18n.Catalogue{
 		"index.step3":             "See your unread messages here, newest first, 50 a page.",
 		"notice.expired":          "Your Google sign-in has expired or was revoked. Connect again to see your mail.",
 		"notice.lifetime":         "You have been connected for %d days, as long as a session lasts. Connect again to see your mail.",
+		"notice.declined":         "You declined access, so nothing was shared. You can connect whenever you like.",
 
 		"inbox.title":          "Unread mail",
 		"inbox.estimate":       "About %s unread",
@@ -85,8 +86,6 @@ var catalogue = i18n.Catalogue{
 		"problem.stalePage.detail":      "Gmail no longer recognises the link to this page. Start again from your newest unread messages.",
 		"problem.codeRejected":          "Google did not accept the sign-in",
 		"problem.codeRejected.detail":   "The sign-in code was refused: it may have expired or been used already. Start again to connect your Gmail.",
-		"problem.declined":              "You declined access",
-		"problem.declined.detail":       "You chose not to let this app read your Gmail, so nothing was shared. You can connect whenever you like.",
 		"problem.scopeMissing":          "Gmail access was not granted",
 		"problem.scopeMissing.detail":   "You signed in but left the Gmail permission unticked, so this app can't read your unread mail. Connect again and keep the Gmail box ticked.",
 		"problem.forbidden":             "Permission missing",
@@ -130,6 +129,7 @@ var catalogue = i18n.Catalogue{
 		"index.step3":             "未読メールが新しい順に、1ページ50件ずつ表示されます。",
 		"notice.expired":          "Google のログインの有効期限が切れたか、アクセスが取り消されました。メールを見るには、もう一度接続してください。",
 		"notice.lifetime":         "接続から%d日が経ち、セッションの有効期間が終わりました。メールを見るには、もう一度接続してください。",
+		"notice.declined":         "Gmail の読み取りを許可しなかったため、何も共有されていません。いつでも改めて接続できます。",
 
 		"inbox.title":          "未読メール",
 		"inbox.estimate":       "未読 約%s件",
@@ -183,8 +183,6 @@ var catalogue = i18n.Catalogue{
 		"problem.stalePage.detail":      "このページへのリンクを Gmail が認識できなくなりました。最新の未読メールからご覧ください。",
 		"problem.codeRejected":          "Google がログインを受け付けませんでした",
 		"problem.codeRejected.detail":   "ログインコードが拒否されました。期限切れか、すでに使われた可能性があります。もう一度 Gmail に接続してください。",
-		"problem.declined":              "アクセスは許可されませんでした",
-		"problem.declined.detail":       "Gmail の読み取りを許可しなかったため、何も共有されていません。いつでも改めて接続できます。",
 		"problem.scopeMissing":          "Gmail へのアクセスが許可されていません",
 		"problem.scopeMissing.detail":   "ログインはできましたが、Gmail の権限にチェックが入っていなかったため、未読メールを読み取れません。Gmail の項目にチェックを入れたまま、もう一度接続してください。",
 		"problem.forbidden":             "権限がありません",

@@ -10,8 +10,7 @@ import (
 // indexData is the template data of the start page.
 type indexData struct {
 	layoutData
-	SignedIn bool
-	Notice   string // a one-time notice
+	Notice string // a one-time notice
 }
 
 // handleIndex serves GET /: the start page with the "Connect to Gmail"
@@ -25,7 +24,7 @@ func (s *Server) handleIndex() http.Handler {
 			writePage(w, r, http.StatusOK, s.signedOutIndex[language(r)])
 			return
 		}
-		page := indexData{layoutData: s.layout(r, "", data), SignedIn: data.Token != nil}
+		page := indexData{layoutData: s.layout(r, "", data)}
 		if data.Notice != "" {
 			page.Notice = noticeText(page.Lang, data.Notice)
 		}

@@ -58,13 +58,14 @@ type layoutData struct {
 	TitleKey   string // the page's title in the catalogue; "" for the app's name alone
 	Here       string // this page, for the language switch to return to
 	SandboxURL string // non-empty: the sandbox banner
-	Account    string // signed-in address, for the header
+	SignedIn   bool   // the header then offers Sign out
+	Account    string // signed-in address, for the header; "" when Gmail did not say
 }
 
 func (s *Server) layout(r *http.Request, titleKey string, data sessionData) layoutData {
 	l := layoutData{Lang: language(r), TitleKey: titleKey, Here: here(r), SandboxURL: s.sandboxURL}
 	if data.Token != nil {
-		l.Account = data.Account
+		l.SignedIn, l.Account = true, data.Account
 	}
 	return l
 }
@@ -190,7 +191,6 @@ var (
 	problemFormType      = problem{Status: http.StatusUnsupportedMediaType, Key: "problem.formType", Action: actionHome}
 	problemStalePage     = problem{Status: http.StatusBadRequest, Key: "problem.stalePage", Action: action{Label: "action.newest", Href: "/home"}}
 	problemCodeRejected  = problem{Status: http.StatusBadRequest, Key: "problem.codeRejected", Action: actionConnect}
-	problemDeclined      = problem{Status: http.StatusOK, Key: "problem.declined", Action: actionConnect}
 	problemScopeMissing  = problem{Status: http.StatusForbidden, Key: "problem.scopeMissing", Action: actionConnect}
 	problemForbidden     = problem{Status: http.StatusForbidden, Key: "problem.forbidden", Action: actionConnect}
 	problemRateLimited   = problem{Status: http.StatusTooManyRequests, Key: "problem.rateLimited", Action: actionInbox}
