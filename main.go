@@ -74,9 +74,12 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	}
 	log := newLogger(cfg.LogFormat, stdout)
 
+	for _, warning := range cfg.Warnings() {
+		log.Warn(warning)
+	}
 	listener, err := listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("ADDR: %w", err)
+		return listenFailed("ADDR", err)
 	}
 	// Closed here should run() end before serving it; once served,
 	// Shutdown closes it first.
@@ -98,7 +101,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	if cfg.Sandbox {
 		sandboxListener, err := listen("tcp", cfg.SandboxAddr)
 		if err != nil {
-			return fmt.Errorf("SANDBOX_ADDR: %w", err)
+			return listenFailed("SANDBOX_ADDR", err)
 		}
 		defer sandboxListener.Close()
 		sb, err := useSandbox(&cfg, &deps, "http://"+sandboxListener.Addr().String())
@@ -185,6 +188,15 @@ func useSandbox(cfg *config.Config, deps *app.Deps, base string) (*sandbox.Serve
 	deps.SandboxURL = base
 	deps.MessageURL = func(account, id string) string { return sandbox.MessageURL(base, account, id) }
 	return sb, nil
+}
+
+// listenFailed is the error for a failed listen on the address that
+// variable set; a port in use says how to pick another.
+func listenFailed(variable string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s: %w; set %s to another host:port", variable, err, variable)
+	}
+	return fmt.Errorf("%s: %w", variable, err)
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

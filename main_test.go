@@ -424,8 +424,8 @@ func TestRunBusyPort(t *testing.T) {
 			go func() { done <- run(nil, nil, mapEnv(env), listenOn(app, sandbox), io.Discard, io.Discard) }()
 			select {
 			case err := <-done:
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantError) {
-					t.Fatalf("run() with %s busy = %v; want an error starting %q", tt.busy, err, tt.wantError)
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantError) || !strings.HasSuffix(err.Error(), "set "+tt.busy+" to another host:port") {
+					t.Fatalf("run() with %s busy = %v; want an error starting %q that says to set %s to another host:port", tt.busy, err, tt.wantError, tt.busy)
 				}
 			case <-time.After(hangGuard):
 				t.Fatalf("run() with %s busy still running after %v; want an error at once", tt.busy, hangGuard)
@@ -555,6 +555,14 @@ func TestRunHelpSucceeds(t *testing.T) {
 		if strings.Contains(stdout.String()+stderr.String(), value) {
 			t.Errorf("run(-h) printed the value of %s", name)
 		}
+	}
+}
+
+func TestRunUnknownFlagIsOneLine(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(nil, []string{"-port", "5050"}, mapEnv(nil), noListen(t), &stdout, &stderr)
+	if err == nil || err.Error() != "flag provided but not defined: -port; see -h" || stdout.Len()+stderr.Len() > 0 {
+		t.Errorf("run(-port 5050) = %v, printing %q; want one line ending in \"see -h\" and nothing printed", err, stdout.String()+stderr.String())
 	}
 }
 

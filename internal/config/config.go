@@ -73,6 +73,18 @@ type Config struct {
 	NewKeys bool
 }
 
+// usage heads the list of flags that -h prints.
+const usage = `Usage:
+  gmailoauth [flags]          the app, at http://127.0.0.1:5000; with no Google
+                              client set, with its sandbox Google beside it
+  gmailoauth sandbox [flags]  the sandbox Google alone, for other clients
+                              (gmailoauth sandbox -h lists its flags)
+
+Each flag below can also be set by the environment variable in brackets;
+a flag wins over its variable.
+
+`
+
 // setting ties one variable to its flag, so both spellings stay in one list.
 type setting struct {
 	env, flag, usage string
@@ -81,9 +93,10 @@ type setting struct {
 
 // Load reads flags from args (without the program name) and falls back to
 // getenv for each setting; a flag wins over its environment variable. For
-// -h it prints the usage to stderr and returns flag.ErrHelp. Neither the
-// usage nor an error ever shows a setting's value from the environment,
-// since some are secrets.
+// -h it prints the usage to stderr and returns flag.ErrHelp; a flag it does
+// not know is an error of one line that points to -h. Neither the usage
+// nor an error ever shows a setting's value from the environment, since
+// some are secrets.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var raw struct {
 		addr, redirect, clientID, secret, credentials, keys         string
@@ -108,15 +121,22 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests; a second signal cuts it short (default 0s)", &raw.drainDelay},
 	}
 	fs := flag.NewFlagSet("gmailoauth", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package would print the whole usage with every mistake; the
+	// mistake alone is one line, and -h prints the usage.
+	fs.SetOutput(io.Discard)
 	// The environment is read after parsing, not given as the flags'
 	// defaults: the flag package prints defaults in its usage.
 	for _, s := range settings {
 		fs.StringVar(s.value, s.flag, "", s.usage+" ["+s.env+"]")
 	}
 	newKeys := fs.Bool("new-session-keys", false, "print a fresh SESSION_KEYS value and exit")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
 		return Config{}, err
+	} else if err != nil {
+		return Config{}, fmt.Errorf("%w; see -h", err)
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -129,7 +149,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		return Config{NewKeys: true}, nil
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return Config{}, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
 	}
 
 	c := Config{
@@ -216,6 +236,22 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		return Config{}, fmt.Errorf("SESSION_KEYS: %w", err)
 	}
 	return c, nil
+}
+
+// Warnings are settings that are allowed but probably not meant, each
+// a sentence naming its variables, for the log at start.
+func (c Config) Warnings() []string {
+	var warnings []string
+	if c.CallTimeout > c.PageTimeout {
+		warnings = append(warnings, fmt.Sprintf("GMAIL_CALL_TIMEOUT %v is longer than GMAIL_PAGE_TIMEOUT %v: every call is cut off at the page's deadline first", c.CallTimeout, c.PageTimeout))
+	}
+	if c.Sandbox {
+		_, addrPort, _ := net.SplitHostPort(c.Addr)
+		if u, err := url.Parse(c.RedirectURL); err == nil && u.Port() != addrPort {
+			warnings = append(warnings, fmt.Sprintf("REDIRECT_URL %s is not on ADDR's port %s: the sandbox sends the browser back there, and only a proxy on that port would reach the app", c.RedirectURL, addrPort))
+		}
+	}
+	return warnings
 }
 
 // HTTPS reports whether people reach the app over https, which the redirect

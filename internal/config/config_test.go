@@ -172,8 +172,10 @@ func TestLoadAddrWithoutHostTakesAnExplicitRedirect(t *testing.T) {
 	}
 }
 
-// Secrets come from the environment; the usage printed for -h or a bad flag
-// must not show them as defaults, nor may any other setting's value leak.
+// Secrets come from the environment; neither the usage printed for -h nor
+// the one-line error for a bad flag may show them as defaults, nor may any
+// other setting's value leak. -h names the sandbox command too; a mistake
+// is one line that points to -h, not the usage.
 func TestUsageShowsNoValues(t *testing.T) {
 	const secret = "GOCSPX-not-for-the-terminal"
 	keys := key(32) + "," + key(32)
@@ -191,6 +193,7 @@ func TestUsageShowsNoValues(t *testing.T) {
 		{name: "-help", args: []string{"-help"}, wantErr: flag.ErrHelp},
 		{name: "unknown flag", args: []string{"-no-such-flag"}},
 		{name: "flag without value", args: []string{"-addr"}},
+		{name: "an argument", args: []string{"serve"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,8 +203,12 @@ func TestUsageShowsNoValues(t *testing.T) {
 				t.Errorf("Load(%q) err = %v; want %v", tt.args, err, cmp.Or(tt.wantErr, errors.New("an error")))
 			}
 			out := stderr.String() + fmt.Sprint(err)
-			if !strings.Contains(out, "GOOGLE_CLIENT_SECRET") {
-				t.Fatalf("Load(%q) printed no usage:\n%s", tt.args, out)
+			if tt.wantErr == flag.ErrHelp {
+				if !strings.Contains(out, "GOOGLE_CLIENT_SECRET") || !strings.Contains(out, "gmailoauth sandbox") {
+					t.Fatalf("Load(%q) printed no usage naming the variables and the sandbox command:\n%s", tt.args, out)
+				}
+			} else if stderr.Len() > 0 || strings.Contains(err.Error(), "\n") || !strings.HasSuffix(err.Error(), "see -h") {
+				t.Errorf("Load(%q) printed %q and returned %q; want nothing printed and one line ending in \"see -h\"", tt.args, stderr.String(), err)
 			}
 			for _, value := range []string{secret, key(32), "id.apps.googleusercontent.com"} {
 				if strings.Contains(out, value) {
@@ -216,5 +223,40 @@ func TestLoadFlagBeatsEnvironment(t *testing.T) {
 	cfg, err := config.Load([]string{"-log-format", "json"}, env(map[string]string{"LOG_FORMAT": "text", "GMAIL_CALL_TIMEOUT": "2s"}), io.Discard)
 	if err != nil || cfg.LogFormat != "json" || cfg.CallTimeout != 2*time.Second {
 		t.Errorf("Load() = LogFormat %q CallTimeout %v, %v; want the flag's json and the environment's 2s", cfg.LogFormat, cfg.CallTimeout, err)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // a part of each warning, in order
+	}{
+		{name: "defaults", env: map[string]string{}},
+		{name: "call timeout within the page's", env: map[string]string{"GMAIL_CALL_TIMEOUT": "8s"}},
+		{name: "call timeout beyond the page's", env: map[string]string{"GMAIL_CALL_TIMEOUT": "9s"},
+			want: []string{"GMAIL_CALL_TIMEOUT 9s is longer than GMAIL_PAGE_TIMEOUT 8s"}},
+		{name: "sandbox, redirect on another port", env: map[string]string{"REDIRECT_URL": "http://127.0.0.1:8080/callback"},
+			want: []string{"REDIRECT_URL http://127.0.0.1:8080/callback is not on ADDR's port 5000"}},
+		{name: "sandbox, redirect on ADDR's port by another name", env: map[string]string{"REDIRECT_URL": "http://localhost:5000/callback"}},
+		{name: "Google, redirect through a proxy", env: map[string]string{
+			"GOOGLE_CLIENT_ID": "id", "GOOGLE_CLIENT_SECRET": "secret", "REDIRECT_URL": "https://mail.example.com/callback"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load(nil, env(tt.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.Warnings()
+			if len(got) != len(tt.want) {
+				t.Fatalf("Warnings() = %q; want %d warnings", got, len(tt.want))
+			}
+			for i, part := range tt.want {
+				if !strings.Contains(got[i], part) {
+					t.Errorf("warning %d = %q; want it to say %q", i, got[i], part)
+				}
+			}
+		})
 	}
 }
