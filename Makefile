@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 1m
 
-.PHONY: run test build bench loadtest screenshots fuzz vet contract-google
+.PHONY: run test help build bench loadtest screenshots fuzz vet contract-google
 
 # Ctrl-C should stop the app, not make: with job control on (set -m) the
 # app runs as the terminal's foreground job, so the interrupt reaches it
@@ -20,10 +20,19 @@ test:
 	if [ -z "$$browser" ] || [ ! -x "$$browser" ]; then \
 		echo "make test: chromium not found: the browser tests (internal/e2e) will be SKIPPED; apt-get install chromium to run them"; \
 	fi
+# axe-core, for the accessibility audits, comes from npm as
+# internal/e2e/package-lock.json pins it.
+	@if command -v npm >/dev/null 2>&1; then \
+		(cd internal/e2e && npm ci --no-audit --no-fund --loglevel=error) || echo "make test: npm ci failed in internal/e2e"; \
+	fi
 	@if [ ! -f internal/e2e/node_modules/axe-core/axe.min.js ]; then \
-		echo "make test: axe-core not installed: the accessibility audits (internal/e2e) will be SKIPPED; run 'npm ci' in internal/e2e to install it"; \
+		echo "make test: axe-core not installed (npm is missing, or npm ci failed): the accessibility audits (internal/e2e) will be SKIPPED; apt-get install npm to run them"; \
 	fi
 	$(GO) test -race -count=1 ./...
+
+## help: this list of targets
+help:
+	@awk '/^## / { sub(/^## /, ""); name = $$0; sub(/:.*/, "", name); text = $$0; sub(/^[^:]*: /, "", text); printf "  make %-16s %s\n", name, text }' $(MAKEFILE_LIST)
 
 ## contract-google: the contract suite (internal/contract) against real Google; needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (see the README), else it says so and skips
 contract-google:
