@@ -28,7 +28,7 @@ func (c *Client) Profile(ctx context.Context) (Profile, error) {
 		ThreadsTotal  int         `json:"threadsTotal"`
 		HistoryID     looseString `json:"historyId"`
 	}
-	if err := c.getJSON(ctx, c.newSemaphore(), "profile", profilePath, nil, &raw); err != nil {
+	if err := c.getJSON(ctx, c.newSemaphore(), "users.getProfile", profilePath, nil, &raw); err != nil {
 		return Profile{}, fmt.Errorf("gmail profile: %w", err)
 	}
 	return Profile{
@@ -73,7 +73,7 @@ func (c *Client) list(ctx context.Context, sem semaphore, opts ListOptions) (Lis
 	}
 	// Room for a whole page, so decoding does not grow the slice step by step.
 	raw.Messages = make([]ref, 0, min(max(opts.MaxResults, 0), maxPageSize))
-	if err := c.getJSON(ctx, sem, "list", messagesPath, query, &raw); err != nil {
+	if err := c.getJSON(ctx, sem, "messages.list", messagesPath, query, &raw); err != nil {
 		return ListResult{}, err
 	}
 	result := ListResult{
@@ -106,7 +106,7 @@ func (c *Client) get(ctx context.Context, sem semaphore, id string, query url.Va
 		return Message{}, fmt.Errorf("invalid message id: %w", ErrNotFound)
 	}
 	var raw messageJSON
-	if err := c.getJSON(ctx, sem, "get", messagesPath+"/"+id, query, &raw); err != nil {
+	if err := c.getJSON(ctx, sem, "messages.get", messagesPath+"/"+id, query, &raw); err != nil {
 		return Message{}, err
 	}
 	return raw.message(id)

@@ -86,7 +86,7 @@ func (c *Client) sendBatch(ctx context.Context, sem semaphore, ids []string) ([]
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.send(ctx, sem, apiCall{method: http.MethodPost, path: batchPath, body: body, contentType: contentType})
+	resp, err := c.send(ctx, sem, apiCall{name: "batch", method: http.MethodPost, path: batchPath, body: body, contentType: contentType})
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +97,7 @@ func (c *Client) sendBatch(ctx context.Context, sem semaphore, ids []string) ([]
 		part, ok := parts[i+1]
 		switch {
 		case ok:
+			c.svc.cfg.Metrics.GmailCall("messages.get", part.status, 0)
 			outcomes[i] = part.result(id, now)
 		case decodeErr != nil:
 			outcomes[i] = fetchResult{err: decodeErr}

@@ -3,6 +3,8 @@ package gmail
 import (
 	"container/list"
 	"sync"
+
+	"gmailoauth/internal/metrics"
 )
 
 // cacheEntryOverhead approximates the bytes an entry costs beyond its
@@ -29,6 +31,8 @@ type Cache struct {
 	recency  *list.List // of *cacheEntry, most recently used first
 	entries  map[cacheKey]*list.Element
 	accounts map[string]*accountEntries
+	// Lookups, for the metrics: of summaries (Get) and of renderings.
+	hits, misses, renderingHits, renderingMisses uint64
 }
 
 // accountEntries is one account's part of the cache, in its own recency
@@ -75,8 +79,10 @@ func (c *Cache) Get(account, id string) (Summary, bool) {
 	defer c.mu.Unlock()
 	element, ok := c.entries[cacheKey{account: account, id: id}]
 	if !ok {
+		c.misses++
 		return Summary{}, false
 	}
+	c.hits++
 	c.touch(element)
 	return element.Value.(*cacheEntry).summary, true
 }
@@ -119,10 +125,16 @@ func (c *Cache) Rendering(account, id, key string) (any, bool) {
 	defer c.mu.Unlock()
 	element, ok := c.entries[cacheKey{account: account, id: id}]
 	if !ok {
+		c.renderingMisses++
 		return nil, false
 	}
 	c.touch(element)
 	r, ok := element.Value.(*cacheEntry).renderings[key]
+	if ok {
+		c.renderingHits++
+	} else {
+		c.renderingMisses++
+	}
 	return r.value, ok
 }
 
@@ -211,4 +223,15 @@ func entrySize(key cacheKey, s Summary) int64 {
 		size += int64(len(text))
 	}
 	return size
+}
+
+// Stats is what the cache has served and holds, for the metrics.
+func (c *Cache) Stats() metrics.CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return metrics.CacheStats{
+		Hits:   map[string]uint64{"metadata": c.hits, "rendering": c.renderingHits},
+		Misses: map[string]uint64{"metadata": c.misses, "rendering": c.renderingMisses},
+		Bytes:  c.bytes,
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gmailoauth/internal/metrics"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -84,6 +85,9 @@ type Config struct {
 	// Logger receives retry and failure diagnostics (default: discarded).
 	// Tokens and Authorization headers are never logged.
 	Logger *slog.Logger
+	// Metrics counts the calls, by method and status, and the quota they
+	// spend; nil counts nothing.
+	Metrics *metrics.Metrics
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Sleep waits d or until ctx is done (default: a timer and ctx). Tests

@@ -38,6 +38,7 @@ func (s semaphore) release() { <-s }
 // apiCall describes one HTTP call below BaseURL. It holds the body as bytes
 // because every attempt needs a fresh reader.
 type apiCall struct {
+	name        string // the Gmail API method, as the metrics name it: "messages.list", "batch"
 	method      string
 	path        string // e.g. "/gmail/v1/users/me/profile"; only characters that need no escaping
 	query       url.Values
@@ -87,11 +88,14 @@ func (c *Client) send(ctx context.Context, sem semaphore, call apiCall) (apiResp
 	if call.contentType != "" {
 		req.Header.Set("Content-Type", call.contentType)
 	}
+	start := c.svc.cfg.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		c.svc.cfg.Metrics.GmailCall(call.name, 0, c.svc.cfg.Now().Sub(start))
 		return apiResponse{}, transportError(ctx, err)
 	}
 	defer resp.Body.Close()
+	c.svc.cfg.Metrics.GmailCall(call.name, resp.StatusCode, c.svc.cfg.Now().Sub(start))
 
 	limit := c.svc.cfg.MaxResponseBytes
 	data, err := readAll(resp.Body, resp.ContentLength, limit+1)
@@ -193,10 +197,11 @@ func backoffLimit(failures int) time.Duration {
 	return limit
 }
 
-// getJSON GETs path with retries and decodes the JSON body into dst.
+// getJSON GETs path with retries and decodes the JSON body into dst; op
+// is the Gmail API method it calls, for logs and metrics.
 func (c *Client) getJSON(ctx context.Context, sem semaphore, op, path string, query url.Values, dst any) error {
 	return c.retry(ctx, op, func() error {
-		resp, err := c.send(ctx, sem, apiCall{method: http.MethodGet, path: path, query: query})
+		resp, err := c.send(ctx, sem, apiCall{name: op, method: http.MethodGet, path: path, query: query})
 		if err != nil {
 			return err
 		}
