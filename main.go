@@ -119,12 +119,25 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	if err != nil {
 		return err
 	}
+	var metricsDone <-chan error
+	if cfg.MetricsAddr != "" {
+		metricsListener, err := listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return listenFailed("METRICS_ADDR", err)
+		}
+		defer metricsListener.Close()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		log.Info("metrics", "url", "http://"+metricsListener.Addr().String()+"/metrics")
+		metricsDone = serve(app.NewHTTPServer(mux, log), metricsListener)
+	}
 	log.Info("listening", "url", "http://"+listener.Addr().String(), "redirect_url", cfg.RedirectURL)
 	appDone := serve(a.Server, listener)
 
 	select {
 	case err = <-appDone:
 	case err = <-sandboxDone:
+	case err = <-metricsDone:
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}

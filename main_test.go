@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,7 +102,7 @@ type running struct {
 // startRun starts run() with env as its whole environment, serving on app
 // and sandbox (which env names), and waits until it answers /healthz. The
 // test's cleanup stops it if the test did not.
-func startRun(t *testing.T, env map[string]string, app, sandbox *listener) *running {
+func startRun(t *testing.T, env map[string]string, app, sandbox *listener, more ...*listener) *running {
 	t.Helper()
 	r := &running{
 		url: "http://" + app.Addr().String(), app: app, sandbox: sandbox, logs: &apptest.LogBuffer{},
@@ -109,7 +110,7 @@ func startRun(t *testing.T, env map[string]string, app, sandbox *listener) *runn
 	}
 	go func() {
 		defer close(r.done)
-		r.err = run(r.stop, nil, mapEnv(env), listenOn(app, sandbox), r.logs, r.logs)
+		r.err = run(r.stop, nil, mapEnv(env), listenOn(append([]*listener{app, sandbox}, more...)...), r.logs, r.logs)
 	}()
 	t.Cleanup(func() {
 		r.stop <- syscall.SIGTERM
@@ -455,6 +456,7 @@ func TestRunBadConfig(t *testing.T) {
 		{"GOOGLE_CREDENTIALS", "/nonexistent/client_secret.json", "GOOGLE_CREDENTIALS"},
 		{"GMAIL_API_URL", "gmail.googleapis.com", "GMAIL_API_URL"},
 		{"SANDBOX_ADDR", "nowhere", "SANDBOX_ADDR"},
+		{"METRICS_ADDR", "nowhere", "METRICS_ADDR"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{}
@@ -573,5 +575,51 @@ func TestRunSandboxSubcommand(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "-redirect-uri") || strings.Contains(stderr.String(), "-google-client-secret") {
 		t.Errorf("run(sandbox -h) printed other usage than the sandbox's:\n%s", stderr.String())
+	}
+}
+
+// TestRunServesMetricsApart checks METRICS_ADDR: the metrics on their own
+// listener, in an exposition promtool accepts, and never on the app's
+// address. It runs the app as main does, with its sandbox.
+func TestRunServesMetricsApart(t *testing.T) {
+	env := map[string]string{}
+	app, sandbox := bindEnv(t, env)
+	metricsListener := bind(t)
+	env["METRICS_ADDR"] = metricsListener.Addr().String()
+	r := startRun(t, env, app, sandbox, metricsListener)
+	b := newBrowser(t)
+	get := func(rawURL string, want int) []byte {
+		t.Helper()
+		resp, err := b.Client.Get(rawURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("GET %s = %d; want %d", rawURL, resp.StatusCode, want)
+		}
+		return body
+	}
+	get(r.url+"/", http.StatusOK)
+	b.SignIn(t, &apptest.App{URL: r.url}, "")
+	get(r.url+"/home", http.StatusOK) // Gmail calls, the cache, a sign-in: every kind of series
+	get(r.url+"/metrics", http.StatusNotFound)
+	exposition := get("http://"+metricsListener.Addr().String()+"/metrics", http.StatusOK)
+	if !bytes.Contains(exposition, []byte(`gmailoauth_http_requests_total{code="200",route="GET /{$}"} 1`)) {
+		t.Errorf("metrics do not count the start page's view:\n%s", exposition)
+	}
+
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("REQUIRE_PROMTOOL") == "1" {
+			t.Fatalf("promtool not found (REQUIRE_PROMTOOL=1): %v", err)
+		}
+		t.Skip("promtool not found (Debian's prometheus package): the exposition is not linted")
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(exposition)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/metrics"
 	"gmailoauth/internal/web"
 )
 
@@ -51,8 +52,9 @@ type Deps struct {
 
 // App is the app as a value: configuration in, handler and server out.
 type App struct {
-	Web    *web.Server  // the handler
-	Server *http.Server // serves Web; the caller gives it a listener
+	Web     *web.Server  // the handler
+	Server  *http.Server // serves Web; the caller gives it a listener
+	Metrics *metrics.Metrics
 }
 
 // New wires cfg and deps into the app. A broken template or setting fails
@@ -69,12 +71,15 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 	if cache == nil {
 		cache = gmail.NewCache(CacheBytes)
 	}
+	m := metrics.New()
+	m.WatchCache(cache.Stats)
 	service, err := gmail.NewService(gmail.Config{
 		BaseURL:     cfg.GmailAPIURL,
 		CallTimeout: cfg.CallTimeout,
 		Cache:       cache,
 		Strategy:    deps.Strategy,
 		Logger:      log.With("component", "gmail"),
+		Metrics:     m,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("GMAIL_API_URL: %w", err)
@@ -101,13 +106,14 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 		Static:         deps.Static,
 		HTTPClient:     deps.HTTPClient,
 		Logger:         log,
+		Metrics:        m,
 		Now:            deps.Now,
 		Location:       deps.Location,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &App{Web: handler, Server: NewHTTPServer(handler, log)}, nil
+	return &App{Web: handler, Server: NewHTTPServer(handler, log), Metrics: m}, nil
 }
 
 // NewHTTPServer sets the timeouts a server facing browsers needs; main

@@ -29,6 +29,7 @@ import (
 	"gmailoauth/internal/app"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
+	"gmailoauth/internal/metrics"
 	"gmailoauth/internal/sandbox"
 	"gmailoauth/internal/web"
 )
@@ -63,6 +64,7 @@ type Env struct {
 type App struct {
 	URL     string
 	Server  *web.Server
+	Metrics *metrics.Metrics
 	handler swappable
 	addr    string // host:port it listens on
 }
@@ -150,13 +152,14 @@ func serve(t testing.TB, h http.Handler, log *slog.Logger) string {
 func (e *Env) Restart(t testing.TB, i int, keys [][]byte) {
 	t.Helper()
 	a := e.Apps[i]
-	a.Server = e.newServer(t, a, keys)
+	built := e.newServer(t, a, keys)
+	a.Server, a.Metrics = built.Web, built.Metrics
 	a.handler.set(a.Server)
 }
 
 // newServer builds the app as main does: settings through config.Load,
 // then app.New, with the sandbox's endpoints in place of Google's.
-func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *web.Server {
+func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *app.App {
 	t.Helper()
 	var encoded []string
 	for _, key := range keys {
@@ -206,7 +209,7 @@ func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *web.Server {
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}
-	return built.Web
+	return built
 }
 
 // repoRoot is the module root, found from this file's location so tests in

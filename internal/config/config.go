@@ -60,6 +60,10 @@ type Config struct {
 
 	LogFormat string // "text" or "json"
 
+	// MetricsAddr is where Prometheus metrics are served, at /metrics, on
+	// a listener of their own; "" serves none.
+	MetricsAddr string
+
 	// PageTimeout bounds all Gmail work for one page view, retries included;
 	// CallTimeout bounds each HTTP call to Gmail within it.
 	PageTimeout time.Duration
@@ -101,7 +105,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	var raw struct {
 		addr, redirect, clientID, secret, credentials, keys         string
 		authURL, tokenURL, revokeURL, gmailURL, sandboxAddr, format string
-		pageTimeout, callTimeout, drainDelay                        string
+		pageTimeout, callTimeout, drainDelay, metricsAddr           string
 	}
 	settings := []setting{
 		{"ADDR", "addr", "address to listen on (default 127.0.0.1:5000)", &raw.addr},
@@ -118,6 +122,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
 		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
 		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
+		{"METRICS_ADDR", "metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from the app (default: none)", &raw.metricsAddr},
 		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests; a second signal cuts it short (default 0s)", &raw.drainDelay},
 	}
 	fs := flag.NewFlagSet("gmailoauth", flag.ContinueOnError)
@@ -159,6 +164,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		CredentialsFile: raw.credentials,
 		SandboxAddr:     or(raw.sandboxAddr, "127.0.0.1:5001"),
 		LogFormat:       or(raw.format, "text"),
+		MetricsAddr:     raw.metricsAddr,
 	}
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
@@ -176,6 +182,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	if u, _ := url.Parse(c.RedirectURL); u.Path != CallbackPath {
 		return Config{}, fmt.Errorf("REDIRECT_URL %q: the app serves the callback at %s; register %s://%s%s with Google and set REDIRECT_URL to it",
 			c.RedirectURL, CallbackPath, u.Scheme, u.Host, CallbackPath)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return Config{}, fmt.Errorf("METRICS_ADDR %q: want host:port", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.Addr {
+			return Config{}, fmt.Errorf("METRICS_ADDR %q is ADDR: metrics are served apart from the app, never to the people using it", c.MetricsAddr)
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return Config{}, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)

@@ -260,3 +260,14 @@ func TestWarnings(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsNeverOnTheAppsAddress(t *testing.T) {
+	_, err := config.Load(nil, env(map[string]string{"ADDR": "127.0.0.1:5000", "METRICS_ADDR": "127.0.0.1:5000"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Errorf("Load() with METRICS_ADDR = ADDR: err = %v; want an error naming METRICS_ADDR", err)
+	}
+	cfg, err := config.Load(nil, env(map[string]string{"METRICS_ADDR": "127.0.0.1:9100"}), io.Discard)
+	if err != nil || cfg.MetricsAddr != "127.0.0.1:9100" {
+		t.Errorf("Load() with METRICS_ADDR=127.0.0.1:9100 = %q, %v; want it kept", cfg.MetricsAddr, err)
+	}
+}

@@ -97,10 +97,12 @@ func (s *Server) handleCallback() http.Handler {
 		case !ok:
 			s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
 			failure = &problemBadState
+			s.metrics.SignIn(outcome(failure))
 		case pending.Silent:
 			destination, failure = s.finishRenewal(r.Context(), &data, query, pending)
 		default:
 			failure = s.finishSignIn(r.Context(), &data, query, pending)
+			s.metrics.SignIn(outcome(failure))
 		}
 		// A person who said no at Google is told so on the start page, at
 		// a clean address: Google's error and the state stay out of the
@@ -174,6 +176,18 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 	return nil
 }
 
+// outcome names how a callback ended, for the metrics: "ok", "declined",
+// or the error page it led to ("codeRejected", "googleDown", …).
+func outcome(failure *problem) string {
+	switch failure {
+	case nil:
+		return "ok"
+	case &declined:
+		return "declined"
+	}
+	return strings.TrimPrefix(failure.Key, "problem.")
+}
+
 // stamped returns tok with its expiry counted on the app's clock from
 // Google's expires_in; golang.org/x/oauth2 counts it on time.Now. One clock
 // then decides when a token is due, and tests can move it.
@@ -229,7 +243,9 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 // token kept for the next try.
 func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) (string, *problem) {
 	signedIn := data.SignedIn
-	if failure := s.finishSignIn(ctx, data, query, pending); failure != nil {
+	failure := s.finishSignIn(ctx, data, query, pending)
+	s.metrics.SilentRenewal(outcome(failure))
+	if failure != nil {
 		if *failure == problemGoogleDown {
 			return "", failure
 		}

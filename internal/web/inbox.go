@@ -71,6 +71,7 @@ func (s *Server) handleHome() http.Handler {
 		if updated, changed := data.Token.updatedBy(s.stamped(source.latest())); changed {
 			data.Token = updated
 			rewrite = true
+			s.metrics.Refresh("ok")
 		}
 		if err != nil {
 			s.gmailFailed(w, r, data, rewrite, err)
@@ -126,10 +127,13 @@ func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessio
 		s.log.Warn("token refresh failed", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
 		switch {
 		case retrieve.ErrorCode == "invalid_grant":
+			s.metrics.Refresh("grantGone")
 			s.signInAgain(w, r, data)
 		case retrieve.Response.StatusCode >= 500:
+			s.metrics.Refresh(outcome(&problemGoogleDown))
 			show(problemGoogleDown)
 		default:
+			s.metrics.Refresh(outcome(&problemRenewalRefused))
 			show(problemRenewalRefused)
 		}
 	case errors.Is(err, gmail.ErrUnauthorized):

@@ -113,7 +113,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // logRequests writes one access-log line per request, through the app's
-// logger. It logs the route pattern and the path, never the query: the
+// logger, and counts the request in the metrics. It logs the route pattern and the path, never the query: the
 // callback's query holds the authorization code and state.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,14 +123,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		took := s.now().Sub(start)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("route", r.Pattern),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", s.now().Sub(start)),
+			slog.Duration("duration", took),
 		)
+		s.metrics.Request(r.Pattern, rec.status, took)
 	})
 }
 

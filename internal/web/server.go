@@ -18,6 +18,7 @@ import (
 
 	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/i18n"
+	"gmailoauth/internal/metrics"
 )
 
 // GmailScope is the one permission the app asks for: reading mail.
@@ -57,6 +58,7 @@ type Options struct {
 	// endpoints; it must have a timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger // the app's lines, the access log among them
+	Metrics    *metrics.Metrics
 	Now        func() time.Time
 	Location   *time.Location // time zone for dates on the page
 }
@@ -75,6 +77,7 @@ type Server struct {
 	pages          *pages
 	httpClient     *http.Client
 	log            *slog.Logger
+	metrics        *metrics.Metrics
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
@@ -137,6 +140,7 @@ func New(opts Options) (*Server, error) {
 		assets:         files,
 		httpClient:     opts.HTTPClient,
 		log:            opts.Logger,
+		metrics:        opts.Metrics,
 		now:            now,
 		location:       opts.Location,
 		boundary:       boundary,
