@@ -457,6 +457,7 @@ func TestRunBadConfig(t *testing.T) {
 		{"GMAIL_API_URL", "gmail.googleapis.com", "GMAIL_API_URL"},
 		{"SANDBOX_ADDR", "nowhere", "SANDBOX_ADDR"},
 		{"METRICS_ADDR", "nowhere", "METRICS_ADDR"},
+		{"INBOX_LIMIT", "-1", "INBOX_LIMIT"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{}

@@ -100,6 +100,7 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 		Gmail:          service,
 		GmailTransport: deps.GmailTransport,
 		PageTimeout:    cfg.PageTimeout,
+		InboxLimit:     cfg.InboxLimit,
 		MessageURL:     messageURL,
 		SandboxURL:     deps.SandboxURL,
 		Templates:      deps.Templates,

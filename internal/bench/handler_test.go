@@ -131,6 +131,7 @@ func startHandler(b *testing.B, now func() time.Time) http.Handler {
 		"GOOGLE_REVOKE_URL":    sb.RevokeURL,
 		"GMAIL_API_URL":        sb.GmailAPIURL,
 		"SESSION_KEYS":         config.NewSessionKeys(),
+		"INBOX_LIMIT":          "0", // one session views /home without pause
 	}
 	cfg, err := config.Load(nil, func(name string) string { return env[name] }, io.Discard)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -69,6 +70,10 @@ type Config struct {
 	PageTimeout time.Duration
 	CallTimeout time.Duration
 
+	// InboxLimit is how many inbox views a minute one session may make,
+	// each a Gmail call, after a burst of a few; 0 is no limit.
+	InboxLimit int
+
 	// DrainDelay is how long /readyz answers 503 after a stop signal before
 	// the server stops taking requests, so a load balancer can notice.
 	DrainDelay time.Duration
@@ -106,6 +111,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		addr, redirect, clientID, secret, credentials, keys         string
 		authURL, tokenURL, revokeURL, gmailURL, sandboxAddr, format string
 		pageTimeout, callTimeout, drainDelay, metricsAddr           string
+		inboxLimit                                                  string
 	}
 	settings := []setting{
 		{"ADDR", "addr", "address to listen on (default 127.0.0.1:5000)", &raw.addr},
@@ -122,6 +128,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
 		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
 		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
+		{"INBOX_LIMIT", "inbox-limit", "inbox views a minute one session may make, after a burst of 10; beyond, 429 (default 60; 0: no limit)", &raw.inboxLimit},
 		{"METRICS_ADDR", "metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from the app (default: none)", &raw.metricsAddr},
 		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests; a second signal cuts it short (default 0s)", &raw.drainDelay},
 	}
@@ -199,6 +206,13 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 	}
 	if c.CallTimeout, err = duration("GMAIL_CALL_TIMEOUT", raw.callTimeout, 4*time.Second); err != nil {
 		return Config{}, err
+	}
+	c.InboxLimit = 60
+	if raw.inboxLimit != "" {
+		c.InboxLimit, err = strconv.Atoi(raw.inboxLimit)
+		if err != nil || c.InboxLimit < 0 {
+			return Config{}, fmt.Errorf("INBOX_LIMIT %q: want a number of views a minute, or 0 for no limit", raw.inboxLimit)
+		}
 	}
 	if raw.drainDelay != "" {
 		// Zero is a valid choice here: no load balancer to wait for.

@@ -55,6 +55,16 @@ func (s *Server) handleHome() http.Handler {
 			return
 		}
 
+		if wait, ok := s.views.take(sessionKey(data), s.now()); !ok {
+			p := problemTooFast
+			p.retryAfter = wait
+			if rewrite && !s.saveSession(w, r, data) {
+				return
+			}
+			s.renderProblem(w, r, p)
+			return
+		}
+
 		ctx, cancel := context.WithTimeout(r.Context(), s.pageTimeout)
 		defer cancel()
 		// The app's clock decides when a token is due, not the time.Now

@@ -194,6 +194,7 @@ var (
 	problemScopeMissing  = problem{Status: http.StatusForbidden, Key: "problem.scopeMissing", Action: actionConnect}
 	problemForbidden     = problem{Status: http.StatusForbidden, Key: "problem.forbidden", Action: actionConnect}
 	problemRateLimited   = problem{Status: http.StatusTooManyRequests, Key: "problem.rateLimited", Action: actionInbox}
+	problemTooFast       = problem{Status: http.StatusTooManyRequests, Key: "problem.tooFast", Action: actionInbox}
 	problemGmailDown     = problem{Status: http.StatusBadGateway, Key: "problem.gmailDown", Action: actionInbox}
 	problemGoogleDown    = problem{Status: http.StatusBadGateway, Key: "problem.googleDown", Action: actionConnect}
 	problemSignInRefused = problem{Status: http.StatusBadGateway, Key: "problem.signInRefused", Action: actionConnect}

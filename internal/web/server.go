@@ -42,6 +42,7 @@ type Options struct {
 	// a clone of http.DefaultTransport that keeps more idle connections.
 	GmailTransport http.RoundTripper
 	PageTimeout    time.Duration // all Gmail work for one page view
+	InboxLimit     int           // inbox views a minute per session; 0: no limit
 
 	// MessageURL links a message to where a person can read it: Gmail on the
 	// web, or the sandbox's own viewer.
@@ -78,6 +79,7 @@ type Server struct {
 	httpClient     *http.Client
 	log            *slog.Logger
 	metrics        *metrics.Metrics
+	views          *viewLimiter // per person, of the views that call Gmail
 	now            func() time.Time
 	location       *time.Location
 	handler        http.Handler
@@ -141,6 +143,7 @@ func New(opts Options) (*Server, error) {
 		httpClient:     opts.HTTPClient,
 		log:            opts.Logger,
 		metrics:        opts.Metrics,
+		views:          newViewLimiter(opts.InboxLimit),
 		now:            now,
 		location:       opts.Location,
 		boundary:       boundary,
