@@ -38,6 +38,10 @@ import (
 // production does, except where noted.
 type Options struct {
 	Instances   int      // app instances sharing the sandbox; default 1
+	// PublicURL, when set, is where people reach the instances, as through
+	// a proxy: every instance's REDIRECT_URL is PublicURL+"/callback", the
+	// one the sandbox registers.
+	PublicURL string
 	SessionKeys [][]byte // default: one fresh pair
 	Cache       *gmail.Cache
 	Strategy    gmail.Strategy
@@ -115,6 +119,9 @@ func Start(t testing.TB, opts Options) *Env {
 		redirects = append(redirects, a.URL+"/callback")
 		env.Apps = append(env.Apps, a)
 	}
+	if opts.PublicURL != "" {
+		redirects = []string{opts.PublicURL + "/callback"}
+	}
 	secret := rand.Text()
 	sb, err := sandbox.New(sandbox.Options{
 		ClientID:     sandbox.ClientID,
@@ -175,6 +182,9 @@ func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *app.App {
 		"GOOGLE_REVOKE_URL":    endpoints.RevokeURL,
 		"GMAIL_API_URL":        endpoints.GmailAPIURL,
 		"SESSION_KEYS":         strings.Join(encoded, ","),
+	}
+	if e.opts.PublicURL != "" {
+		settings["REDIRECT_URL"] = e.opts.PublicURL + "/callback"
 	}
 	if e.opts.PageTimeout > 0 {
 		settings["GMAIL_PAGE_TIMEOUT"] = e.opts.PageTimeout.String()
