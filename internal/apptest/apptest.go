@@ -37,11 +37,11 @@ import (
 // Options change how Start builds the environment. Zero values keep what
 // production does, except where noted.
 type Options struct {
-	Instances   int      // app instances sharing the sandbox; default 1
+	Instances int // app instances sharing the sandbox; default 1
 	// PublicURL, when set, is where people reach the instances, as through
 	// a proxy: every instance's REDIRECT_URL is PublicURL+"/callback", the
 	// one the sandbox registers.
-	PublicURL string
+	PublicURL   string
 	SessionKeys [][]byte // default: one fresh pair
 	Cache       *gmail.Cache
 	Strategy    gmail.Strategy
