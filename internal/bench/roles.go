@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/sandbox"
 )
 
@@ -51,7 +49,7 @@ func serveSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 			accepted.Add(1)
 		}
 	}}
-	return serve(ctx, srv, *addr, stdout, nil)
+	return serve(ctx, srv, *addr, stdout)
 }
 
 // serveHello is the "hello" role: the bare net/http handler that / is
@@ -65,60 +63,14 @@ func serveHello(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "Hello, world!\n")
 	})}
-	return serve(ctx, srv, *addr, stdout, nil)
+	return serve(ctx, srv, *addr, stdout)
 }
 
-// serveReplay is the "replay" role: a bare net/http handler that answers
-// every request with the response the app gave to GET from once (status,
-// headers but Date, and body), so the bench can tell what of the gap
-// between the app's / and the bare handler is its response (bytes and
-// headers, which net/http clones, sorts and writes) and what is the app.
-// With -timeouts it is served as main serves the app: with the app's server
-// timeouts.
-func serveReplay(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
-	from := fs.String("from", "", "the URL whose response to replay (required)")
-	timeouts := fs.Bool("timeouts", false, "serve with the app's server timeouts")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	resp, err := http.Get(*from)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return err
-	}
-	header := resp.Header.Clone()
-	header.Del("Date") // net/http writes its own, as for the app
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for name, values := range header {
-			h[name] = values
-		}
-		w.WriteHeader(resp.StatusCode)
-		w.Write(body)
-	})
-	srv := &http.Server{Handler: handler}
-	if !*timeouts {
-		return serve(ctx, srv, *addr, stdout, nil)
-	}
-	srv = app.NewHTTPServer(handler, slog.New(slog.DiscardHandler))
-	return serve(ctx, srv, *addr, stdout, nil)
-}
-
-// serve prints the server's URL and serves until ctx is done, through
-// wrap(listener) when wrap is not nil.
-func serve(ctx context.Context, srv *http.Server, addr string, stdout io.Writer, wrap func(net.Listener) net.Listener) error {
+// serve prints the server's URL and serves until ctx is done.
+func serve(ctx context.Context, srv *http.Server, addr string, stdout io.Writer) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
-	}
-	if wrap != nil {
-		l = wrap(l)
 	}
 	fmt.Fprintf(stdout, "http://%s\n", l.Addr())
 	done := make(chan error, 1)
