@@ -11,7 +11,7 @@ import (
 // explanation and its action in both languages.
 func TestProblemTexts(t *testing.T) {
 	problems := []problem{
-		problemNotFound, problemMethod, problemRevokeFailed, problemCrossOrigin, problemBadState, problemBadRequest,
+		problemNotFound, problemMethod, problemRevokeFailed, problemCrossOrigin, problemBadState, problemBadRequest, problemTooLarge, problemFormType, problemTooFast,
 		problemStalePage, problemCodeRejected, problemScopeMissing, problemForbidden,
 		problemRateLimited, problemGmailDown, problemGoogleDown, problemSignInRefused, problemRenewalRefused, problemInternal,
 	}
