@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -45,11 +46,19 @@ func (c *Client) fetchBatched(ctx context.Context, sem semaphore, ids []string) 
 // fetchBatch fetches the metadata of ids, at most BatchSize of them. Calls
 // that come back with a retryable failure go again, as a smaller batch,
 // under the backoff rules of a single call; the others keep their outcome.
+// A batch whose answer is over MaxResponseBytes is asked for again in two
+// halves, and so on down to single messages: only a message too big on
+// its own fails, instead of every message of the batch on every view.
 func (c *Client) fetchBatch(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
 	results := make(map[string]fetchResult, len(ids))
 	pending := ids
+	split := false
 	err := c.retry(ctx, "batch", func() error {
 		outcomes, err := c.sendBatch(ctx, sem, pending)
+		if errors.Is(err, errTooLong) && len(pending) > 1 {
+			split = true
+			return nil
+		}
 		if err != nil {
 			for _, id := range pending {
 				results[id] = fetchResult{err: err}
@@ -72,6 +81,12 @@ func (c *Client) fetchBatch(ctx context.Context, sem semaphore, ids []string) ma
 		pending = again
 		return slowest
 	})
+	if split {
+		half := len(pending) / 2
+		maps.Copy(results, c.fetchBatch(ctx, sem, pending[:half]))
+		maps.Copy(results, c.fetchBatch(ctx, sem, pending[half:]))
+		return results
+	}
 	if err != nil {
 		c.svc.cfg.Logger.Warn("gmail: batch left messages without metadata", "messages", len(pending), "err", err)
 	}

@@ -46,6 +46,9 @@ type apiCall struct {
 	contentType string
 }
 
+// errTooLong is a response body over MaxResponseBytes.
+var errTooLong = fmt.Errorf("%w: body too long", ErrBadResponse)
+
 // apiResponse is a successful (2xx) response, its body read in full.
 type apiResponse struct {
 	header http.Header
@@ -110,7 +113,7 @@ func (c *Client) send(ctx context.Context, sem semaphore, call apiCall) (apiResp
 		return apiResponse{}, newAPIError(resp.StatusCode, resp.Header, data, c.svc.cfg.Now())
 	}
 	if tooLong {
-		return apiResponse{}, fmt.Errorf("%w: body longer than %d bytes", ErrBadResponse, limit)
+		return apiResponse{}, fmt.Errorf("%w: longer than %d bytes", errTooLong, limit)
 	}
 	return apiResponse{header: resp.Header, body: data}, nil
 }
