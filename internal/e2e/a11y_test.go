@@ -159,9 +159,10 @@ func (tb *tab) useLanguage(acceptLanguage string) {
 }
 
 // TestAccessibility walks every page the app and its sandbox show a
-// person — start page signed out and in, consent, declined, the inbox and
-// its second page, an empty inbox, the sandbox's message page, not found,
-// a stale sign-in link, Gmail down — in English and in Japanese, and
+// person — start page signed out and in, consent, the start page after a
+// refusal at Google, the inbox and its second page, an empty inbox, the
+// sandbox's message page, not found, a stale sign-in link, Gmail down — in
+// English and in Japanese, and
 // audits each with axe-core on a phone and a desktop, light and dark. Each
 // page is reached once per language; only the emulation changes between
 // audits.
@@ -190,7 +191,7 @@ func TestAccessibility(t *testing.T) {
 			tb.click(`a[href="/oauth"]`)
 			check("sandbox consent page")
 			tb.click(`button[name="decision"][value="deny"]`)
-			check("declined page")
+			check("start page after declining")
 
 			tb.b.expectDocumentStatus(app.URL+"/no/such/page", http.StatusNotFound)
 			tb.open(app.URL + "/no/such/page")
