@@ -307,7 +307,7 @@ func TestConsentPage(t *testing.T) {
 		`<input type="radio" name="account" value="empty@example.com" required>`,
 		"山田 花子",
 		`<input type="checkbox" name="scope" value="openid" checked>`,
-		`<input type="checkbox" name="scope" value="email" checked>`,
+		`<input type="checkbox" name="scope" value="https://www.googleapis.com/auth/userinfo.email" checked>`,
 		`<input type="checkbox" name="scope" value="https://www.googleapis.com/auth/gmail.readonly" checked>`,
 		`<button type="submit" name="decision" value="allow"`,
 		`<button type="submit" name="decision" value="deny"`,
@@ -356,7 +356,7 @@ func TestConsentDecision(t *testing.T) {
 		{
 			name:      "allow everything",
 			form:      func(id string) url.Values { return allowForm(id, hanako, allScopes...) },
-			wantScope: "openid email " + sandbox.GmailScope,
+			wantScope: "openid " + sandbox.EmailScope + " " + sandbox.GmailScope,
 		},
 		{
 			name:      "allow with a scope unticked",

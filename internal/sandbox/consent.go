@@ -15,16 +15,6 @@ import (
 // maxFormBytes bounds the bodies of form posts; real ones are a few hundred bytes.
 const maxFormBytes = 64 << 10
 
-// scopeDescriptions lists the scopes the sandbox grants, worded as Google's
-// consent screen words them. Google accepts many more, but the app needs none
-// of them, so asking for one is a bug worth catching.
-var scopeDescriptions = map[string]string{
-	GmailScope: "View your email messages and settings",
-	"openid":   "Associate you with your personal info on Google",
-	"email":    "See your primary Google Account email address",
-	"profile":  "See your personal info, including any personal info you've made publicly available",
-}
-
 // maxAuthQueryBytes bounds the query of an authorization request. Browsers
 // and Google's front end refuse very long URLs too; here the bound is what
 // keeps a flood of pending consent pages small (see maxPendingConsents).
@@ -38,7 +28,8 @@ var workspaceDomains = map[string]string{"alex@example.com": "example.com"}
 // request that is malformed or names an unknown client or redirect URI gets
 // Google's error page, never a redirect. A valid one shows the consent page,
 // the account chooser alone when the scopes were granted before, or, with
-// prompt=none, no page at all.
+// prompt=none, no page at all. With AutoApprove, it is answered at once
+// as if the person had chosen that account and allowed every scope.
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.RawQuery) > maxAuthQueryBytes {
 		s.renderError(w, http.StatusRequestURITooLong, errorPage{
@@ -56,6 +47,10 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	session := s.googleSession(r)
 	if request.prompt == "none" {
 		s.authorizeSilently(w, r, request, session)
+		return
+	}
+	if s.autoApprove != "" {
+		s.issueCode(w, r, request, s.autoApprove, request.scopes, true, http.StatusFound)
 		return
 	}
 	hint := request.loginHint
@@ -76,9 +71,11 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 	invalid := func(message string) (authRequest, int, *errorPage) {
 		return authRequest{}, http.StatusBadRequest, &errorPage{Code: "invalid_request", Message: message}
 	}
-	for name, values := range query {
-		if len(values) > 1 {
-			return invalid("Parameter " + name + " is repeated.")
+	if s.strict {
+		for name, values := range query {
+			if len(values) > 1 {
+				return invalid("Parameter " + name + " is repeated (strict mode: RFC 6749 §3.1).")
+			}
 		}
 	}
 	clientID := query.Get("client_id")
@@ -104,30 +101,47 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 				redirectURI, strings.Join(s.redirectURIs, ", ")),
 		}
 	}
-	switch responseType := query.Get("response_type"); responseType {
-	case "code":
-	case "":
+	responseType, typeOK := parseResponseType(query.Get("response_type"))
+	switch {
+	case query.Get("response_type") == "":
 		return invalid("Required parameter is missing: response_type")
-	default:
+	case !typeOK:
 		return authRequest{}, http.StatusBadRequest, &errorPage{
 			Code:    "unsupported_response_type",
-			Message: fmt.Sprintf("Invalid response_type: %s", responseType),
+			Message: fmt.Sprintf("Invalid response_type: %s", query.Get("response_type")),
+		}
+	case s.strict && responseType != responseCode:
+		return authRequest{}, http.StatusBadRequest, &errorPage{
+			Code:    "unsupported_response_type",
+			Message: "response_type " + query.Get("response_type") + " is refused in strict mode: RFC 9700 §2.1.2 says to use the authorization code grant.",
 		}
 	}
-	scopes, scopeErr := parseScopes(query.Get("scope"))
+	scopes, scopeErr := s.parseScopes(query.Get("scope"))
 	if scopeErr != nil {
 		return authRequest{}, http.StatusBadRequest, scopeErr
 	}
-	challenge := query.Get("code_challenge")
-	switch method := query.Get("code_challenge_method"); {
+	if responseType.has("id_token") && !slices.Contains(scopes, OpenIDScope) {
+		return invalid("response_type id_token requires the openid scope.")
+	}
+	if responseType.has("id_token") && query.Get("nonce") == "" {
+		return invalid("Missing required parameter: nonce")
+	}
+	challenge, method := query.Get("code_challenge"), query.Get("code_challenge_method")
+	switch {
 	case method != "" && method != "S256" && method != "plain":
 		return invalid("Invalid code_challenge_method: " + method)
+	case challenge == "" && s.strict:
+		return invalid("Missing required parameter: code_challenge (strict mode requires PKCE with S256)")
 	case challenge == "":
-		return invalid("Missing required parameter: code_challenge (this sandbox requires PKCE)")
-	case method != "S256":
-		return invalid("Invalid code_challenge_method: this sandbox accepts only S256.")
-	case !validChallenge(challenge):
+	case method != "S256" && s.strict:
+		return invalid("Invalid code_challenge_method: strict mode accepts only S256.")
+	case method == "S256" && !validChallenge(challenge):
 		return invalid("Invalid code_challenge: it must be 43 characters of base64url (the S256 of the verifier).")
+	case method != "S256" && !validVerifier(challenge):
+		return invalid("Invalid code_challenge: a plain challenge is the verifier, 43 to 128 unreserved characters.")
+	}
+	if challenge != "" && method == "" {
+		method = "plain" // RFC 7636 §4.3
 	}
 	accessType := query.Get("access_type")
 	if accessType != "" && accessType != "online" && accessType != "offline" {
@@ -138,16 +152,41 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 		return invalid("Invalid prompt: " + query.Get("prompt"))
 	}
 	return authRequest{
-		redirectURI:    redirectURI,
-		state:          query.Get("state"),
-		challenge:      challenge,
-		scopes:         scopes,
-		offline:        accessType == "offline",
-		loginHint:      strings.TrimSpace(query.Get("login_hint")),
-		prompt:         prompt,
-		forceConsent:   slices.Contains(strings.Fields(query.Get("prompt")), "consent"),
-		includeGranted: query.Get("include_granted_scopes") == "true",
+		redirectURI:     redirectURI,
+		responseType:    responseType,
+		state:           query.Get("state"),
+		nonce:           query.Get("nonce"),
+		challenge:       challenge,
+		challengeMethod: method,
+		scopes:          scopes,
+		offline:         accessType == "offline",
+		loginHint:       strings.TrimSpace(query.Get("login_hint")),
+		prompt:          prompt,
+		forceConsent:    slices.Contains(strings.Fields(query.Get("prompt")), "consent"),
+		includeGranted:  query.Get("include_granted_scopes") == "true",
 	}, http.StatusOK, nil
+}
+
+// responseType is a set of response types, as OpenID Connect combines
+// them: "code", "token", "id_token", or "id_token token".
+type responseType string
+
+const responseCode responseType = "code"
+
+// parseResponseType checks a response_type parameter, which Google takes
+// in any order, and returns it in one order.
+func parseResponseType(raw string) (responseType, bool) {
+	fields := strings.Fields(raw)
+	slices.Sort(fields)
+	switch joined := strings.Join(fields, " "); joined {
+	case "code", "token", "id_token", "id_token token":
+		return responseType(joined), true
+	}
+	return "", false
+}
+
+func (t responseType) has(part string) bool {
+	return slices.Contains(strings.Fields(string(t)), part)
 }
 
 // parsePrompt checks a prompt parameter: a space-separated list of consent
@@ -168,25 +207,6 @@ func parsePrompt(raw string) (string, bool) {
 		}
 	}
 	return "", true
-}
-
-// parseScopes splits a scope parameter and describes a problem, if any, in
-// Google's words.
-func parseScopes(raw string) ([]string, *errorPage) {
-	fields := strings.Fields(raw)
-	if len(fields) == 0 {
-		return nil, &errorPage{Code: "invalid_request", Message: "Missing required parameter: scope"}
-	}
-	var scopes []string
-	for _, scope := range fields {
-		if _, known := scopeDescriptions[scope]; !known {
-			return nil, &errorPage{Code: "invalid_scope", Message: fmt.Sprintf("Some requested scopes were invalid. {invalid=[%s]}", scope)}
-		}
-		if !slices.Contains(scopes, scope) {
-			scopes = append(scopes, scope)
-		}
-	}
-	return scopes, nil
 }
 
 // authorizeSilently answers prompt=none: a code when the person is signed
@@ -311,6 +331,9 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	var granted []string
 	for _, scope := range form["scope"] {
+		if full, ok := scopeAliases[scope]; ok {
+			scope = full
+		}
 		if !slices.Contains(request.scopes, scope) {
 			s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_scope", Message: fmt.Sprintf("Scope %q was not requested.", scope)})
 			return
@@ -341,39 +364,54 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, request authReques
 }
 
 // issueCode records what account granted, signs the account in to the
-// sandbox's Google session and sends the person back with a code and the
-// parameters Google adds: scope, authuser, prompt and, for a Workspace
-// account, hd.
+// sandbox's Google session and sends the person back with what the
+// response type asks for and the parameters Google adds: scope, authuser,
+// prompt and, for a Workspace account, hd. A code goes in the query; a
+// token or an ID token, as OAuth's implicit flow has them, in the fragment.
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authRequest, account string, scopes []string, consented bool, status int) {
 	now := s.now()
 	returned := s.tokens.grantScopes(account, s.clientID, scopes, request.includeGranted)
-	code := s.tokens.storeCode(&authCode{
-		clientID:    s.clientID,
-		redirectURI: request.redirectURI,
-		challenge:   request.challenge,
-		expiry:      now.Add(s.codeTTL),
-		grant: grantRequest{
-			account:  account,
-			clientID: s.clientID,
-			scopes:   returned,
-			offline:  request.offline,
-		},
-		forceConsent: request.forceConsent,
-	}, now)
+	grant := grantRequest{account: account, clientID: s.clientID, scopes: returned, offline: request.offline}
 	authuser := s.signInToGoogle(w, r, account)
 	prompt := "none"
 	if consented {
 		prompt = "consent"
 	}
-	s.log.Info("sandbox: code issued", "account", account, "scope", strings.Join(returned, " "), "offline", request.offline, "prompt", prompt)
-	http.Redirect(w, r, withParams(request.redirectURI, url.Values{
-		"code":     {code},
+	params := url.Values{
 		"state":    optional(request.state),
 		"scope":    {strings.Join(returned, " ")},
 		"authuser": {strconv.Itoa(authuser)},
 		"prompt":   {prompt},
 		"hd":       optional(workspaceDomains[account]),
-	}), status)
+	}
+	s.log.Info("sandbox: authorized", "account", account, "response_type", string(request.responseType), "scope", strings.Join(returned, " "), "offline", request.offline, "prompt", prompt)
+	if request.responseType == responseCode {
+		params.Set("code", s.tokens.storeCode(&authCode{
+			clientID:        s.clientID,
+			redirectURI:     request.redirectURI,
+			challenge:       request.challenge,
+			challengeMethod: request.challengeMethod,
+			nonce:           request.nonce,
+			expiry:          now.Add(s.codeTTL),
+			grant:           grant,
+			forceConsent:    request.forceConsent,
+		}, now))
+		http.Redirect(w, r, withParams(request.redirectURI, params), status)
+		return
+	}
+	var accessToken string
+	if request.responseType.has("token") {
+		grant.offline = false // the implicit flow never gets a refresh token
+		issued := s.tokens.issueNow(grant, now)
+		accessToken = issued.AccessToken
+		params.Set("access_token", accessToken)
+		params.Set("token_type", "Bearer")
+		params.Set("expires_in", strconv.FormatInt(int64(issued.expiresIn.Seconds()), 10))
+	}
+	if request.responseType.has("id_token") {
+		params.Set("id_token", s.idToken(r, account, returned, request.nonce, accessToken))
+	}
+	http.Redirect(w, r, withFragment(request.redirectURI, params), status)
 }
 
 // googleSessionCookie names the sandbox's stand-in for Google's own sign-in

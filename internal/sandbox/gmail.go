@@ -26,6 +26,9 @@ const (
 	maxPageSize     = 500
 )
 
+// gmailMethods are the methods a browser may use on the Gmail API.
+const gmailMethods = "DELETE, GET, HEAD, PATCH, POST, PUT"
+
 // apiError is the body of a Google API error, field for field.
 type apiError struct {
 	Code    int         `json:"code"`

@@ -46,8 +46,9 @@ type fixture struct {
 	client  *http.Client
 }
 
-// newFixture starts a sandbox whose clock stands at 14:30 JST on a Tuesday;
-// edit, if given, adjusts the options first.
+// newFixture starts a sandbox whose clock stands at 14:30 JST on a Tuesday,
+// strict as the app's tests run it; edit, if given, adjusts the options
+// first (googleLike turns strict mode off).
 func newFixture(t *testing.T, edit ...func(*sandbox.Options)) *fixture {
 	t.Helper()
 	clock := apptest.NewClockAt(time.Date(2025, time.November, 25, 14, 30, 0, 0, time.FixedZone("JST", 9*60*60)))
@@ -56,6 +57,7 @@ func newFixture(t *testing.T, edit ...func(*sandbox.Options)) *fixture {
 		ClientSecret: clientSecret,
 		RedirectURIs: []string{redirectURI, otherURI},
 		Now:          clock.Now,
+		Strict:       true,
 	}
 	for _, e := range edit {
 		e(&opts)
@@ -77,6 +79,9 @@ func newFixture(t *testing.T, edit ...func(*sandbox.Options)) *fixture {
 		},
 	}
 }
+
+// googleLike turns strict mode off: the sandbox answers as Google does.
+func googleLike(o *sandbox.Options) { o.Strict = false }
 
 // keepGoogleSession gives the fixture's client a cookie jar, so the
 // sandbox's Google session carries from one request to the next as in a

@@ -77,11 +77,11 @@ func TestRevoke(t *testing.T) {
 			wantStatus: http.StatusBadRequest, wantError: "invalid_request",
 		},
 		{
-			name: "GET",
+			name: "GET, which Google does not serve",
 			revoke: func(t *testing.T, f *fixture, tokens tokenResponse) response {
 				return f.get(t, sandbox.RevokePath+"?token="+url.QueryEscape(tokens.RefreshToken))
 			},
-			wantStatus: http.StatusMethodNotAllowed, wantError: "invalid_request",
+			wantStatus: http.StatusNotFound,
 		},
 	}
 	for _, tt := range tests {
@@ -89,13 +89,16 @@ func TestRevoke(t *testing.T) {
 			f := newFixture(t)
 			tokens := f.signIn(t, hanako)
 			resp := tt.revoke(t, f, tokens)
-			if tt.wantError != "" {
+			switch {
+			case tt.wantError != "":
 				wantOAuthError(t, resp, tt.wantStatus, tt.wantError)
-			} else {
+			case tt.wantStatus == http.StatusOK:
 				wantStatus(t, resp, tt.wantStatus)
 				if got := strings.TrimSpace(string(resp.body)); got != "{}" {
 					t.Errorf("body = %s; want {}", got)
 				}
+			default:
+				wantStatus(t, resp, tt.wantStatus)
 			}
 			refresh := f.postForm(t, sandbox.TokenPath, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.RefreshToken},
 				"client_id": {clientID}, "client_secret": {clientSecret}})

@@ -78,6 +78,11 @@ type Options struct {
 	// never send. The app's own runs and tests turn it on; a client
 	// that wants Google's behaviour leaves it off.
 	Strict bool
+	// AutoApprove, a seeded account, answers every authorization request
+	// (but prompt=none, which keeps its meaning) at once, as if the person
+	// had chosen that account and allowed every scope asked for: a client's
+	// CI then signs in without a page.
+	AutoApprove string
 }
 
 // Server is the sandbox: an http.Handler serving Google's sign-in, token,
@@ -87,7 +92,8 @@ type Server struct {
 	clientSecret string
 	redirectURIs []string
 	codeTTL      time.Duration
-	strict       bool // Options.Strict
+	strict       bool   // Options.Strict
+	autoApprove  string // Options.AutoApprove
 	now          func() time.Time
 	log          *slog.Logger
 	// contentSecurityPolicy is computed once from the redirect URIs because
@@ -105,6 +111,7 @@ type Server struct {
 	gmail   *http.ServeMux
 
 	tokens  tokenStore
+	signer  signingKey // of ID tokens
 	faults  faultInjector
 	latency atomic.Int64 // a time.Duration
 	// shuffleBatches is ShuffleBatchResponses's setting.
@@ -195,6 +202,13 @@ func New(opts Options) (*Server, error) {
 		}
 		s.mailboxes[box.address] = box
 	}
+	if opts.AutoApprove != "" {
+		account, seeded := s.seededAccount(opts.AutoApprove)
+		if !seeded {
+			return nil, fmt.Errorf("sandbox: auto-approve account %q is not one of the seeded accounts (%s)", opts.AutoApprove, strings.Join(s.accounts, ", "))
+		}
+		s.autoApprove = account
+	}
 	s.gmail = s.gmailMux()
 	s.handler = s.routes()
 	return s, nil
@@ -226,12 +240,17 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /favicon.ico", serveStatic("static/favicon.ico", "image/x-icon"))
 	mux.HandleFunc("GET "+AuthPath, s.serveAuthorize)
 	mux.HandleFunc("POST "+AuthPath, s.serveConsentDecision)
-	mux.HandleFunc(TokenPath, s.serveToken)
+	mux.Handle(TokenPath, cors("POST", http.HandlerFunc(s.serveToken)))
 	mux.HandleFunc(RevokePath, s.serveRevoke)
-	mux.HandleFunc(UserinfoPath, s.serveUserinfo)
+	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.serveUserinfo)))
+	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.serveTokeninfo)))
+	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.serveDiscovery)))
+	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.serveCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
-	mux.Handle("/gmail/", s.countGmailCall(s.gmail))
-	mux.Handle(GmailBatchPath, s.countGmailCall(http.HandlerFunc(s.serveBatch)))
+	gmail := cors(gmailMethods, s.countGmailCall(s.gmail))
+	mux.Handle("/gmail/", gmail)
+	batch := cors("POST", s.countGmailCall(http.HandlerFunc(s.serveBatch)))
+	mux.Handle(GmailBatchPath, batch)
 	mux.HandleFunc("/", s.serveNotFoundPage)
 	return mux
 }
@@ -282,7 +301,8 @@ func (s *Server) RevokeAccount(account string) {
 }
 
 // IssueToken mints tokens for account without the consent page. With no
-// scopes it grants GmailScope. The tokens belong to the configured client, so
+// scopes it grants GmailScope; "email" and "profile" stand for Google's full
+// names of them. The tokens belong to the configured client, so
 // the refresh token works at TokenPath. It counts as the account's grant, as a
 // consent would: a later sign-in of the account skips the consent screen and
 // gets no refresh token, unless it asks with prompt=consent. An account that
@@ -291,10 +311,16 @@ func (s *Server) IssueToken(account string, scopes ...string) Token {
 	if len(scopes) == 0 {
 		scopes = []string{GmailScope}
 	}
+	scopes = slices.Clone(scopes)
+	for i, scope := range scopes {
+		if full, ok := scopeAliases[scope]; ok {
+			scopes[i] = full
+		}
+	}
 	return s.tokens.issue(grantRequest{
 		account:  account,
 		clientID: s.clientID,
-		scopes:   slices.Clone(scopes),
+		scopes:   scopes,
 		offline:  true,
 	}, s.now())
 }

@@ -20,9 +20,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "The token endpoint only accepts POST."})
 		return
 	}
-	if r.URL.RawQuery != "" {
+	if r.URL.RawQuery != "" && s.strict {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request",
-			description: "Parameters must be sent in the request body, not in the URL."})
+			description: "Parameters must be sent in the request body, not in the URL (strict mode: they end up in logs)."})
 		return
 	}
 	form, err := readForm(w, r)
@@ -30,10 +30,18 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: err.Error()})
 		return
 	}
-	for name, values := range form {
-		if len(values) > 1 {
-			writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Parameter " + name + " is repeated."})
-			return
+	// Google takes the parameters from the URL too; the body's win.
+	for name, values := range r.URL.Query() {
+		if !form.Has(name) {
+			form[name] = values
+		}
+	}
+	if s.strict {
+		for name, values := range form {
+			if len(values) > 1 {
+				writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Parameter " + name + " is repeated (strict mode)."})
+				return
+			}
 		}
 	}
 	if oerr := s.authenticateClient(r, form); oerr != nil {
@@ -67,13 +75,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("sandbox: token issued", "grant_type", form.Get("grant_type"), "scope", issued.Scope)
-	writeNoStoreJSON(w, http.StatusOK, tokenResponse{
+	response := tokenResponse{
 		AccessToken:  issued.AccessToken,
 		ExpiresIn:    int64(issued.expiresIn.Seconds()),
 		RefreshToken: issued.RefreshToken,
 		Scope:        issued.Scope,
 		TokenType:    "Bearer",
-	})
+	}
+	if scopes := strings.Fields(issued.Scope); slices.Contains(scopes, OpenIDScope) {
+		response.IDToken = s.idToken(r, issued.account, scopes, issued.nonce, issued.AccessToken)
+	}
+	writeNoStoreJSON(w, http.StatusOK, response)
 }
 
 // tokenResponse is RFC 6749 §5.1 in the field order Google uses.
@@ -83,6 +95,7 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
 	TokenType    string `json:"token_type"`
+	IDToken      string `json:"id_token,omitempty"` // with the openid scope
 }
 
 // authenticateClient accepts exactly one client authentication method
@@ -101,16 +114,18 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthErro
 		if !ok {
 			return unauthorized
 		}
-		if hasBodySecret {
-			return &oauthError{status: http.StatusBadRequest, code: "invalid_request",
-				description: "The client authenticated with more than one method (HTTP Basic and client_secret in the body)."}
-		}
 		// RFC 6749 §2.3.1: both halves are form-url-encoded before Basic encoding.
 		var idErr, secretErr error
 		id, idErr = url.QueryUnescape(rawID)
 		secret, secretErr = url.QueryUnescape(rawSecret)
 		if idErr != nil || secretErr != nil {
 			return unauthorized
+		}
+		// Google takes the secret twice if both say the same; strict
+		// mode holds the client to one method.
+		if hasBodySecret && (s.strict || bodySecret[0] != secret) {
+			return &oauthError{status: http.StatusBadRequest, code: "invalid_request",
+				description: "The client authenticated with more than one method (HTTP Basic and client_secret in the body)."}
 		}
 		if hasBodyID && bodyID[0] != id {
 			return &oauthError{status: http.StatusBadRequest, code: "invalid_request",
@@ -134,12 +149,12 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthErro
 }
 
 // serveRevoke is Google's revocation endpoint (RFC 7009 flavoured: revoking
-// any token of a grant revokes the whole grant).
+// any token of a grant revokes the whole grant). Google serves it to POST
+// only: any other method finds nothing there.
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 	s.stats.revokeCalls.Add(1)
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeOAuthError(w, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "The revocation endpoint only accepts POST."})
+		s.serveNotFoundPage(w, r)
 		return
 	}
 	token := r.URL.Query().Get("token")
@@ -182,18 +197,18 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := map[string]any{"sub": subjectID(who.account)}
-	if slices.Contains(who.scopes, "email") {
+	if slices.Contains(who.scopes, EmailScope) {
 		claims["email"] = who.account
 		claims["email_verified"] = true
 	}
-	if slices.Contains(who.scopes, "profile") {
+	if slices.Contains(who.scopes, ProfileScope) {
 		if box, seeded := s.mailboxes[who.account]; seeded {
 			claims["name"] = box.name
 			claims["given_name"] = box.givenName
 			claims["family_name"] = box.familyName
 		}
 	}
-	if len(claims) == 1 && !slices.Contains(who.scopes, "openid") {
+	if len(claims) == 1 && !slices.Contains(who.scopes, OpenIDScope) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="insufficient_scope"`)
 		writeNoStoreJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "Insufficient Permission"})
 		return
@@ -226,6 +241,12 @@ func optional(value string) []string {
 		return nil
 	}
 	return []string{value}
+}
+
+// withFragment adds params to base as its fragment, where the implicit
+// flow puts tokens so that they never reach a server.
+func withFragment(base string, params url.Values) string {
+	return base + "#" + params.Encode()
 }
 
 // withParams adds params to the query of base, keeping the query base already

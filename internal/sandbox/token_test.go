@@ -214,7 +214,7 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 			if !strings.HasPrefix(tokens.AccessToken, "ya29.") || !strings.HasPrefix(tokens.RefreshToken, "1//") {
 				t.Errorf("tokens = %+v; want Google-like ya29. and 1// tokens", tokens)
 			}
-			if tokens.TokenType != "Bearer" || tokens.ExpiresIn != 3599 || tokens.Scope != "openid email "+sandbox.GmailScope {
+			if tokens.TokenType != "Bearer" || tokens.ExpiresIn != 3599 || tokens.Scope != "openid "+sandbox.EmailScope+" "+sandbox.GmailScope {
 				t.Errorf("token response = %+v; want Bearer, 3599 s (as Google says for an hour), the granted scopes", tokens)
 			}
 			if resp.header.Get("Cache-Control") != "no-store" || resp.header.Get("Pragma") != "no-cache" {
@@ -302,9 +302,9 @@ func TestRefreshTokenGrant(t *testing.T) {
 		wantError string
 		wantScope string
 	}{
-		{name: "fresh grant", wantScope: "openid email " + sandbox.GmailScope},
+		{name: "fresh grant", wantScope: "openid " + sandbox.EmailScope + " " + sandbox.GmailScope},
 		{name: "after the access token expired", prepare: func(_ *testing.T, f *fixture, _ tokenResponse) { f.clock.Advance(2 * time.Hour) },
-			wantScope: "openid email " + sandbox.GmailScope},
+			wantScope: "openid " + sandbox.EmailScope + " " + sandbox.GmailScope},
 		{name: "narrowed scope", edit: func(form url.Values) { form.Set("scope", sandbox.GmailScope) }, wantScope: sandbox.GmailScope},
 		{name: "wider scope", edit: func(form url.Values) { form.Set("scope", "profile") }, wantError: "invalid_scope"},
 		{name: "unknown refresh token", edit: func(form url.Values) { form.Set("refresh_token", "1//sandbox.made-up") }, wantError: "invalid_grant"},

@@ -47,12 +47,15 @@ func randomToken(prefix string) string {
 // authRequest is a validated authorization request waiting for the person's
 // decision on the consent page.
 type authRequest struct {
-	redirectURI string
-	state       string
-	challenge   string
-	scopes      []string
-	offline     bool
-	loginHint   string
+	redirectURI     string
+	responseType    responseType
+	state           string
+	nonce           string // OpenID Connect: echoed in the ID token
+	challenge       string // PKCE, or "" without it
+	challengeMethod string // "S256" or "plain"
+	scopes          []string
+	offline         bool
+	loginHint       string
 	// prompt is "none" when the request asked for no page at all.
 	prompt string
 	// forceConsent is prompt=consent: show the consent screen even for a
@@ -67,11 +70,13 @@ type authRequest struct {
 }
 
 type authCode struct {
-	clientID    string
-	redirectURI string
-	challenge   string
-	expiry      time.Time
-	grant       grantRequest
+	clientID        string
+	redirectURI     string
+	challenge       string
+	challengeMethod string
+	nonce           string
+	expiry          time.Time
+	grant           grantRequest
 	// forceConsent is prompt=consent, which makes Google issue a refresh
 	// token even when it issued one to this client before.
 	forceConsent bool
@@ -114,7 +119,15 @@ type accessToken struct {
 type authorization struct {
 	scopes        []string
 	refreshIssued bool
+	// refreshed are its grants that hold a refresh token, oldest first,
+	// at most maxRefreshTokens.
+	refreshed []*grant
 }
+
+// maxRefreshTokens is how many refresh tokens an account keeps for one
+// client: Google documents a limit of 100, past which each new one
+// invalidates the oldest without warning.
+const maxRefreshTokens = 100
 
 // tokenStore keeps every piece of OAuth state in memory.
 type tokenStore struct {
@@ -222,11 +235,17 @@ func (st *tokenStore) redeemCode(value, clientID, redirectURI, verifier string, 
 	if redirectURI != code.redirectURI {
 		return issuedToken{}, &oauthError{status: http.StatusBadRequest, code: "redirect_uri_mismatch", description: "Bad Request"}
 	}
-	if verifier == "" {
-		return issuedToken{}, invalidGrant("Missing code verifier.")
-	}
-	if !validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(s256(verifier)), []byte(code.challenge)) != 1 {
-		return issuedToken{}, invalidGrant("Invalid code verifier.")
+	if code.challenge != "" {
+		if verifier == "" {
+			return issuedToken{}, invalidGrant("Missing code verifier.")
+		}
+		transformed := verifier
+		if code.challengeMethod == "S256" {
+			transformed = s256(verifier)
+		}
+		if !validVerifier(verifier) || subtle.ConstantTimeCompare([]byte(transformed), []byte(code.challenge)) != 1 {
+			return issuedToken{}, invalidGrant("Invalid code verifier.")
+		}
 	}
 	request := code.grant
 	if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil && auth.refreshIssued && !code.forceConsent {
@@ -234,6 +253,7 @@ func (st *tokenStore) redeemCode(value, clientID, redirectURI, verifier string, 
 	}
 	g, issued := st.newGrant(request, now)
 	code.issued = g
+	issued.nonce = code.nonce
 	return issued, nil
 }
 
@@ -288,10 +308,21 @@ func (st *tokenStore) issue(request grantRequest, now time.Time) Token {
 	return issued.Token
 }
 
+// issueNow creates a grant whose authorization was just recorded, as the
+// implicit flow does at the authorization endpoint.
+func (st *tokenStore) issueNow(request grantRequest, now time.Time) issuedToken {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, issued := st.newGrant(request, now)
+	return issued
+}
+
 // issuedToken is a token response before it is written out.
 type issuedToken struct {
 	Token
 	expiresIn time.Duration
+	account   string // whose it is, for the ID token
+	nonce     string // of the authorization request, for the ID token
 }
 
 // newGrant stores a grant and its first access token. Callers hold st.mu.
@@ -303,6 +334,11 @@ func (st *tokenStore) newGrant(request grantRequest, now time.Time) (*grant, iss
 		st.refresh[g.refreshToken] = g
 		if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil {
 			auth.refreshIssued = true
+			auth.refreshed = append(auth.refreshed, g)
+			if len(auth.refreshed) > maxRefreshTokens {
+				st.revokeGrant(auth.refreshed[0])
+				auth.refreshed = auth.refreshed[1:]
+			}
 		}
 	}
 	issued := st.newAccessToken(g, request.scopes, now)
@@ -317,7 +353,8 @@ func (st *tokenStore) newAccessToken(g *grant, scopes []string, now time.Time) i
 	st.access[value] = &accessToken{grant: g, scopes: scopes, expiry: expiry}
 	g.accessTokens[value] = struct{}{}
 	return issuedToken{
-		Token: Token{AccessToken: value, Expiry: expiry, Scope: strings.Join(scopes, " ")},
+		account: g.account,
+		Token:   Token{AccessToken: value, Expiry: expiry, Scope: strings.Join(scopes, " ")},
 		// Google says 3599 for its one-hour tokens: a second less than
 		// they live, so a client never counts on the last moment.
 		expiresIn: max(st.accessTTL-time.Second, 0),
@@ -416,6 +453,8 @@ func (st *tokenStore) revokeGrant(g *grant) {
 type bearer struct {
 	account string
 	scopes  []string
+	expiry  time.Time
+	offline bool // its grant has a refresh token
 }
 
 func (st *tokenStore) lookupAccess(token string, now time.Time) (bearer, bool) {
@@ -425,7 +464,7 @@ func (st *tokenStore) lookupAccess(token string, now time.Time) (bearer, bool) {
 	if !ok || !now.Before(a.expiry) {
 		return bearer{}, false
 	}
-	return bearer{account: a.grant.account, scopes: a.scopes}, true
+	return bearer{account: a.grant.account, scopes: a.scopes, expiry: a.expiry, offline: a.grant.refreshToken != ""}, true
 }
 
 // s256 is the PKCE S256 transform (RFC 7636 §4.2).

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,17 +27,19 @@ func TestExpiredStateIsPruned(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 
-	first := s.IssueToken(hanakoAddress)
-	for range perRound - 1 {
-		s.IssueToken(hanakoAddress)
+	// An account of its own for each grant: an account keeps only its
+	// newest maxRefreshTokens (TestRefreshTokensPerAccountAndClientAreCapped).
+	first := s.IssueToken("first0@example.com")
+	for i := range perRound - 1 {
+		s.IssueToken(fmt.Sprintf("first%d@example.com", i+1))
 	}
 	if got := len(s.tokens.access); got != perRound {
 		t.Fatalf("after the first round the store holds %d access tokens; want %d (nothing has expired)", got, perRound)
 	}
 
 	now = now.Add(2 * time.Hour)
-	for range perRound {
-		s.IssueToken(hanakoAddress)
+	for i := range perRound {
+		s.IssueToken(fmt.Sprintf("second%d@example.com", i))
 	}
 	if got := len(s.tokens.access); got != perRound {
 		t.Errorf("after the second round the store holds %d access tokens; want %d: the expired first round pruned, the live second kept", got, perRound)

@@ -1,0 +1,238 @@
+package sandbox
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Paths of the OpenID Connect endpoints, as Google serves them.
+const (
+	DiscoveryPath = "/.well-known/openid-configuration"
+	CertsPath     = "/oauth2/v3/certs"
+	TokeninfoPath = "/tokeninfo"
+)
+
+// idTokenTTL is how long an ID token is valid: an hour, as Google's.
+const idTokenTTL = time.Hour
+
+// signingKey is the RSA key the sandbox signs ID tokens with, made the
+// first time one is needed: making it takes a noticeable moment, and most
+// uses of the sandbox never sign in with openid.
+type signingKey struct {
+	once sync.Once
+	key  *rsa.PrivateKey
+	kid  string
+}
+
+func (k *signingKey) get() (*rsa.PrivateKey, string) {
+	k.once.Do(func() {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(fmt.Sprintf("sandbox: make the ID token key: %v", err)) // crypto/rand does not fail
+		}
+		sum := sha256.Sum256(key.N.Bytes())
+		k.key, k.kid = key, fmt.Sprintf("%x", sum[:20])
+	})
+	return k.key, k.kid
+}
+
+// issuer is the sandbox's issuer identifier, as Google's is
+// https://accounts.google.com: its own origin, as the request reached it,
+// so that a client that discovered the sandbox at that origin finds the
+// issuer it expects.
+func issuer(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// idClaims are the claims of an ID token, as Google sends them and in its
+// order.
+type idClaims struct {
+	Issuer        string `json:"iss"`
+	AuthorizedBy  string `json:"azp"`
+	Audience      string `json:"aud"`
+	Subject       string `json:"sub"`
+	HostedDomain  string `json:"hd,omitempty"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+	AccessHash    string `json:"at_hash,omitempty"`
+	Nonce         string `json:"nonce,omitempty"`
+	Name          string `json:"name,omitempty"`
+	GivenName     string `json:"given_name,omitempty"`
+	FamilyName    string `json:"family_name,omitempty"`
+	IssuedAt      int64  `json:"iat"`
+	Expiry        int64  `json:"exp"`
+}
+
+// idToken signs the ID token of account for the client, with the claims
+// scopes allow; accessToken, when given, is hashed into at_hash.
+func (s *Server) idToken(r *http.Request, account string, scopes []string, nonce, accessToken string) string {
+	now := s.now()
+	claims := idClaims{
+		Issuer:       issuer(r),
+		AuthorizedBy: s.clientID,
+		Audience:     s.clientID,
+		Subject:      subjectID(account),
+		HostedDomain: workspaceDomains[account],
+		Nonce:        nonce,
+		IssuedAt:     now.Unix(),
+		Expiry:       now.Add(idTokenTTL).Unix(),
+	}
+	if slices.Contains(scopes, EmailScope) {
+		verified := true
+		claims.Email, claims.EmailVerified = account, &verified
+	}
+	if accessToken != "" {
+		sum := sha256.Sum256([]byte(accessToken))
+		claims.AccessHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	}
+	if box, seeded := s.mailboxes[account]; seeded && slices.Contains(scopes, ProfileScope) {
+		claims.Name, claims.GivenName, claims.FamilyName = box.name, box.givenName, box.familyName
+	}
+	key, kid := s.signer.get()
+	header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": kid, "typ": "JWT"})
+	payload, _ := json.Marshal(claims)
+	signed := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	digest := sha256.Sum256([]byte(signed))
+	signature, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: sign an ID token: %v", err)) // only a broken key fails
+	}
+	return signed + "." + base64.RawURLEncoding.EncodeToString(signature)
+}
+
+// verifyIDToken checks an ID token the sandbox signed and returns its
+// claims, for tokeninfo.
+func (s *Server) verifyIDToken(token string, now time.Time) (idClaims, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return idClaims{}, false
+	}
+	signature, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return idClaims{}, false
+	}
+	key, _ := s.signer.get()
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], signature) != nil {
+		return idClaims{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims idClaims
+	if err != nil || json.Unmarshal(payload, &claims) != nil || now.Unix() >= claims.Expiry {
+		return idClaims{}, false
+	}
+	return claims, true
+}
+
+// serveDiscovery is /.well-known/openid-configuration, Google's document
+// with the sandbox's endpoints.
+func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	base := issuer(r)
+	writePublicJSON(w, r, map[string]any{
+		"issuer":                                base,
+		"authorization_endpoint":                base + AuthPath,
+		"token_endpoint":                        base + TokenPath,
+		"userinfo_endpoint":                     base + UserinfoPath,
+		"revocation_endpoint":                   base + RevokePath,
+		"jwks_uri":                              base + CertsPath,
+		"response_types_supported":              []string{"code", "token", "id_token", "id_token token"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"scopes_supported":                      []string{"openid", "email", "profile"},
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
+		"claims_supported": []string{"aud", "email", "email_verified", "exp", "family_name", "given_name",
+			"iat", "iss", "name", "sub"},
+		"code_challenge_methods_supported": []string{"plain", "S256"},
+		"grant_types_supported":            []string{"authorization_code", "refresh_token"},
+	})
+}
+
+// serveCerts is the JSON Web Key Set of the ID token key.
+func (s *Server) serveCerts(w http.ResponseWriter, r *http.Request) {
+	key, kid := s.signer.get()
+	writePublicJSON(w, r, map[string]any{"keys": []map[string]string{{
+		"kty": "RSA",
+		"alg": "RS256",
+		"use": "sig",
+		"kid": kid,
+		"n":   base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
+		"e":   base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
+	}}})
+}
+
+// writePublicJSON writes a document every client may read and cache for
+// an hour, as Google serves its discovery documents and keys.
+func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	writeAPIJSON(w, r, http.StatusOK, v)
+}
+
+// serveTokeninfo is Google's tokeninfo endpoint: what an access token or an
+// ID token stands for, every value a string, as Google writes them.
+func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: err.Error()})
+		return
+	}
+	now := s.now()
+	invalid := &oauthError{status: http.StatusBadRequest, code: "invalid_token", description: "Invalid Value"}
+	if token := r.Form.Get("id_token"); token != "" {
+		claims, ok := s.verifyIDToken(token, now)
+		if !ok {
+			writeOAuthError(w, invalid)
+			return
+		}
+		_, kid := s.signer.get()
+		info := map[string]string{
+			"iss": claims.Issuer, "azp": claims.AuthorizedBy, "aud": claims.Audience, "sub": claims.Subject,
+			"iat": strconv.FormatInt(claims.IssuedAt, 10), "exp": strconv.FormatInt(claims.Expiry, 10),
+			"alg": "RS256", "kid": kid, "typ": "JWT",
+		}
+		for name, value := range map[string]string{"hd": claims.HostedDomain, "email": claims.Email, "nonce": claims.Nonce,
+			"at_hash": claims.AccessHash, "name": claims.Name, "given_name": claims.GivenName, "family_name": claims.FamilyName} {
+			if value != "" {
+				info[name] = value
+			}
+		}
+		if claims.EmailVerified != nil {
+			info["email_verified"] = strconv.FormatBool(*claims.EmailVerified)
+		}
+		writeNoStoreJSON(w, http.StatusOK, info)
+		return
+	}
+	who, live := s.tokens.lookupAccess(r.Form.Get("access_token"), now)
+	if !live {
+		writeOAuthError(w, invalid)
+		return
+	}
+	info := map[string]string{
+		"azp": s.clientID, "aud": s.clientID, "sub": subjectID(who.account),
+		"scope":       strings.Join(who.scopes, " "),
+		"exp":         strconv.FormatInt(who.expiry.Unix(), 10),
+		"expires_in":  strconv.FormatInt(int64(who.expiry.Sub(now).Seconds()), 10),
+		"access_type": "online",
+	}
+	if who.offline {
+		info["access_type"] = "offline"
+	}
+	if slices.Contains(who.scopes, EmailScope) {
+		info["email"], info["email_verified"] = who.account, "true"
+	}
+	writeNoStoreJSON(w, http.StatusOK, info)
+}
