@@ -59,7 +59,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		}
 	}()
 	if len(args) > 0 && args[0] == "sandbox" {
-		return sandbox.Main(ctx, args[1:], stdout, stderr)
+		return sandbox.Main(ctx, args[1:], stdout, stderr, app.NewHTTPServer)
 	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {

@@ -19,15 +19,13 @@ const commandShutdownTimeout = 5 * time.Second
 
 // Main serves the sandbox on its own, for anyone building a Gmail client,
 // until ctx is done: `gmailoauth sandbox [flags]`. It binds before it
-// serves, then prints the settings to configure a client with, one
-// NAME=value a line, on stdout; logs go to stderr.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serves, through newServer (main gives it the app's, so the sandbox
+// keeps the app's timeouts), then prints the settings to configure a
+// client with, one NAME=value a line, on stdout; logs go to stderr.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServer func(http.Handler, *slog.Logger) *http.Server) error {
 	flags := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: gmailoauth sandbox [flags]\n\nServes the sandbox Google alone and prints the settings to point a client at it.\n\nFlags:")
-		flags.PrintDefaults()
-	}
+	// A mistake is one line; -h prints the usage.
+	flags.SetOutput(io.Discard)
 	var (
 		addr         = flags.String("addr", "127.0.0.1:8081", "address to listen on")
 		clientID     = flags.String("client-id", ClientID, "the one OAuth client the sandbox knows")
@@ -50,14 +48,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flags.Float64Var(&rates.PMalformed, "malformed", 0, "share of Gmail calls answered with a body cut in half")
 	flags.DurationVar(&rates.RetryAfter, "retry-after", 0, "Retry-After of the 429s and 403s")
 	flags.BoolVar(&shuffle, "shuffle-batch", false, "answer batch parts out of order, as Google may")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+	flags.BoolVar(&opts.Strict, "strict", false, "refuse what Google accepts but an app should not send (PKCE without S256, other scopes than the app's, …; see docs/sandbox.md)")
+	flags.StringVar(&opts.AutoApprove, "auto-approve", "", "answer every authorization request at once for this account, with no page (prompt=none keeps its meaning)")
+	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, "Usage: gmailoauth sandbox [flags]\n\nServes the sandbox Google alone and prints the settings to point a client at it.\n\nFlags:")
+		flags.SetOutput(stderr)
+		flags.PrintDefaults()
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("sandbox: %w; see gmailoauth sandbox -h", err)
 	}
 	if flags.NArg() > 0 {
-		return fmt.Errorf("sandbox: unexpected arguments %q", flags.Args())
+		return fmt.Errorf("sandbox: unexpected arguments %q; see gmailoauth sandbox -h", flags.Args())
 	}
 	if total := rates.P500 + rates.P429 + rates.P403 + rates.PSlow + rates.PMalformed; total > 1 || min(rates.P500, rates.P429, rates.P403, rates.PSlow, rates.PMalformed) < 0 {
 		return fmt.Errorf("sandbox: fault shares must be from 0 to 1 and add up to at most 1, not %v", total)
@@ -82,12 +84,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	base := "http://" + listener.Addr().String()
-	server := &http.Server{
-		Handler:           sb,
-		ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	if ip := listener.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		opts.Logger.Warn("the sandbox listens beyond loopback: anyone who reaches it can sign in as its accounts and read their mail", "addr", listener.Addr().String())
 	}
+	base := "http://" + listener.Addr().String()
+	server := newServer(sb, opts.Logger)
 	done := make(chan error, 1)
 	go func() { done <- server.Serve(listener) }()
 	if err := printSettings(stdout, base, opts, sb.Accounts()); err != nil {
@@ -109,21 +110,32 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // printSettings tells how to point a client at the sandbox: the settings
-// this app reads, which name every endpoint.
+// this app reads, which name every endpoint, then where Google's own
+// client libraries take them.
 func printSettings(w io.Writer, base string, opts Options, accounts []string) error {
 	endpoints := EndpointsAt(base)
-	_, err := fmt.Fprintf(w, `# The sandbox Google is listening on %s. Point a client at it with:
-GOOGLE_CLIENT_ID=%s
-GOOGLE_CLIENT_SECRET=%s
-GOOGLE_AUTH_URL=%s
-GOOGLE_TOKEN_URL=%s
-GOOGLE_REVOKE_URL=%s
-GMAIL_API_URL=%s
-# Registered redirect URIs: %s
-# Userinfo: %s; Gmail batch: %s
-# Accounts on the consent page: %s
+	_, err := fmt.Fprintf(w, `# The sandbox Google is listening on %[1]s. This app reads these settings:
+GOOGLE_CLIENT_ID=%[2]s
+GOOGLE_CLIENT_SECRET=%[3]s
+GOOGLE_AUTH_URL=%[4]s
+GOOGLE_TOKEN_URL=%[5]s
+GOOGLE_REVOKE_URL=%[6]s
+GMAIL_API_URL=%[7]s
+# Registered redirect URIs: %[8]s
+# OpenID Connect issuer %[1]s (discovery %[1]s%[9]s; userinfo %[1]s%[10]s)
+# Gmail discovery document %[1]s/discovery/v1/apis/gmail/v1/rest; batch %[1]s/batch
+# Go, golang.org/x/oauth2 and google.golang.org/api/gmail/v1:
+#   oauth2.Config{Endpoint: oauth2.Endpoint{AuthURL: "%[4]s", TokenURL: "%[5]s"}, …}
+#   gmail.NewService(ctx, option.WithEndpoint("%[1]s/"), option.WithHTTPClient(config.Client(ctx, token)))
+# Python, google-auth-oauthlib and googleapiclient:
+#   Flow.from_client_config({"web": {…, "auth_uri": "%[4]s", "token_uri": "%[5]s"}}, scopes)
+#   build("gmail", "v1", credentials=creds, discoveryServiceUrl="%[1]s/discovery/v1/apis/{api}/{apiVersion}/rest")
+# Node, googleapis:
+#   new google.auth.OAuth2({…, endpoints: {oauth2AuthBaseUrl: "%[4]s", oauth2TokenUrl: "%[5]s"}})
+#   google.gmail({version: "v1", auth, rootUrl: "%[1]s/"})
+# Accounts on the consent page: %[11]s
 `, base, opts.ClientID, opts.ClientSecret, endpoints.AuthURL, endpoints.TokenURL, endpoints.RevokeURL, endpoints.GmailAPIURL,
-		strings.Join(opts.RedirectURIs, " "), base+UserinfoPath, base+GmailBatchPath, strings.Join(accounts, ", "))
+		strings.Join(opts.RedirectURIs, " "), DiscoveryPath, UserinfoPath, strings.Join(accounts, ", "))
 	return err
 }
 

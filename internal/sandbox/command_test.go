@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/sandbox"
 )
@@ -23,7 +25,7 @@ func startCommand(t *testing.T, args ...string) (map[string]string, func() error
 	out, stdout := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := sandbox.Main(ctx, args, stdout, io.Discard)
+		err := sandbox.Main(ctx, args, stdout, io.Discard, quickTimeouts)
 		stdout.Close()
 		done <- err
 	}()
@@ -146,9 +148,55 @@ func TestCommandRefusesBadArguments(t *testing.T) {
 			// wrongly starts serving.
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()
-			if err := sandbox.Main(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard); err == nil {
+			if err := sandbox.Main(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard, quickTimeouts); err == nil {
 				t.Errorf("Main(%q) = nil; want an error", tt.args)
 			}
 		})
+	}
+}
+
+// quickTimeouts builds the server Main serves with, as main gives it the
+// app's; its timeouts are short, so that a test sees a slow client cut off.
+func quickTimeouts(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: 2 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+}
+
+// TestCommandServesWithTheServerItIsGiven: a client that sends a token
+// request's body slowly is cut off by the server's read timeout, which
+// the standalone sandbox has from the app's server.
+func TestCommandServesWithTheServerItIsGiven(t *testing.T) {
+	settings, stop := startCommand(t, "-addr", "127.0.0.1:0")
+	defer stop()
+	base, _ := url.Parse(settings["GMAIL_API_URL"])
+	conn, err := net.Dial("tcp", base.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /token HTTP/1.1\r\nHost: "+base.Host+"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=")
+	// Only a guard against a hang: the read timeout is a second.
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Errorf("a slow body to /token: the connection stayed open (%v); want it ended by the server's read timeout", err)
+	}
+}
+
+// TestCommandUsageAndMistakes: -h lists the flags, the new ones among
+// them; a mistake is one line that points to -h.
+func TestCommandUsageAndMistakes(t *testing.T) {
+	var usage strings.Builder
+	if err := sandbox.Main(t.Context(), []string{"-h"}, io.Discard, &usage, quickTimeouts); err != nil {
+		t.Fatalf("Main(-h) = %v; want nil", err)
+	}
+	for _, flag := range []string{"-auto-approve", "-strict", "-redirect-uri"} {
+		if !strings.Contains(usage.String(), flag) {
+			t.Errorf("usage lacks %s:\n%s", flag, usage.String())
+		}
+	}
+	var printed strings.Builder
+	err := sandbox.Main(t.Context(), []string{"-client-secrte", "x"}, io.Discard, &printed, quickTimeouts)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.HasSuffix(err.Error(), "see gmailoauth sandbox -h") || printed.Len() > 0 {
+		t.Errorf("Main(-client-secrte x) = %v, printing %q; want one line pointing to -h, and nothing printed", err, printed.String())
 	}
 }
