@@ -80,12 +80,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServe
 	sb.SetFaultRates(rates)
 	sb.ShuffleBatchResponses(shuffle)
 
+	if !loopback(*addr) {
+		opts.Logger.Warn("the sandbox listens beyond loopback: anyone who reaches it can sign in as its accounts and read their mail", "addr", *addr)
+	}
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
-	}
-	if ip := listener.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
-		opts.Logger.Warn("the sandbox listens beyond loopback: anyone who reaches it can sign in as its accounts and read their mail", "addr", listener.Addr().String())
 	}
 	base := "http://" + listener.Addr().String()
 	server := newServer(sb, opts.Logger)
@@ -137,6 +137,17 @@ GMAIL_API_URL=%[7]s
 `, base, opts.ClientID, opts.ClientSecret, endpoints.AuthURL, endpoints.TokenURL, endpoints.RevokeURL, endpoints.GmailAPIURL,
 		strings.Join(opts.RedirectURIs, " "), DiscoveryPath, UserinfoPath, strings.Join(accounts, ", "))
 	return err
+}
+
+// loopback reports whether addr (host:port) listens on loopback only: a
+// loopback IP, or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // stringList is a repeatable string flag.

@@ -200,3 +200,32 @@ func TestCommandUsageAndMistakes(t *testing.T) {
 		t.Errorf("Main(-client-secrte x) = %v, printing %q; want one line pointing to -h, and nothing printed", err, printed.String())
 	}
 }
+
+// TestCommandWarnsBeyondLoopback: the sandbox hands out anyone's mail, so
+// an address beyond loopback is warned about before it is bound. No
+// address here can be bound: a test serves on loopback only.
+func TestCommandWarnsBeyondLoopback(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	for _, tt := range []struct {
+		addr     string
+		wantWarn bool
+	}{
+		{addr: "192.0.2.1:1", wantWarn: true}, // TEST-NET-1: no machine has it
+		{addr: "[2001:db8::1]:1", wantWarn: true},
+		{addr: "127.0.0.1:" + port}, // in use
+		{addr: "localhost:" + port},
+	} {
+		var logs strings.Builder
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		sandbox.Main(ctx, []string{"-addr", tt.addr}, io.Discard, &logs, quickTimeouts)
+		if warned := strings.Contains(logs.String(), "beyond loopback"); warned != tt.wantWarn {
+			t.Errorf("-addr %s: warned %v; want %v\n%s", tt.addr, warned, tt.wantWarn, logs.String())
+		}
+	}
+}
