@@ -15,7 +15,8 @@ import (
 // no Status, Delay or Malformed lets its call through unchanged, which is a
 // way to aim the next fault at a later call.
 type Fault struct {
-	// Call is "list", "get", "profile", "batch" (the outer batch request) or
+	// Call is "list", "get", "profile", "labels", "threads", "history",
+	// "modify", "insert", "batch" (the outer batch request) or
 	// "" for any Gmail call. A batch part counts as the call of its inner request.
 	Call string
 	// Status answers with Google's error JSON and this HTTP status (4xx or
@@ -59,7 +60,7 @@ type faultInjector struct {
 func (s *Server) InjectFaults(faults ...Fault) {
 	for _, f := range faults {
 		switch f.Call {
-		case "", callList, callGet, callProfile, callBatch:
+		case "", callList, callGet, callProfile, callBatch, callLabels, callThreads, callHistory, callModify, callInsert:
 		default:
 			panic(fmt.Sprintf("sandbox: InjectFaults: unknown Call %q (want list, get, profile, batch or empty)", f.Call))
 		}

@@ -13,14 +13,6 @@ import (
 	"strings"
 )
 
-// Gmail call kinds, as named in Fault.Call.
-const (
-	callList    = "list"
-	callGet     = "get"
-	callProfile = "profile"
-	callBatch   = "batch"
-)
-
 const (
 	defaultPageSize = 100
 	maxPageSize     = 500
@@ -29,241 +21,147 @@ const (
 // gmailMethods are the methods a browser may use on the Gmail API.
 const gmailMethods = "DELETE, GET, HEAD, PATCH, POST, PUT"
 
-// apiError is the body of a Google API error, field for field.
-type apiError struct {
-	Code    int         `json:"code"`
-	Message string      `json:"message"`
-	Errors  []errorItem `json:"errors"`
-	Status  string      `json:"status"`
-	// header holds extra response headers such as WWW-Authenticate.
-	header http.Header
+// gmailMethod is one method of the Gmail API the sandbox serves.
+type gmailMethod struct {
+	// pattern is its route, method and path below the Gmail API's root.
+	pattern string
+	// id is its name in Google's discovery document, and in the log.
+	id string
+	// kind names it in Fault.Call.
+	kind string
+	// units are the quota units it costs (Gmail's "Usage limits").
+	units int
+	// scopes are those of which a token needs one.
+	scopes []string
+	// write marks a method that changes the mailbox.
+	write  bool
+	handle gmailHandler
 }
 
-type errorItem struct {
-	Message      string `json:"message"`
-	Domain       string `json:"domain"`
-	Reason       string `json:"reason"`
-	Location     string `json:"location,omitempty"`
-	LocationType string `json:"locationType,omitempty"`
-}
+// gmailHandler answers one authenticated Gmail call for box.
+type gmailHandler func(w http.ResponseWriter, r *http.Request, box *mailbox)
 
-const invalidCredentialsMessage = "Request had invalid authentication credentials. Expected OAuth 2 access token, " +
-	"login cookie or other valid authentication credential. " +
-	"See https://developers.google.com/identity/sign-in/web/devconsole-project."
-
-// newAPIError is an error with one item whose message is the error's own,
-// the shape of most of Google's API errors.
-func newAPIError(code int, status, domain, reason, message string) *apiError {
-	return &apiError{
-		Code:    code,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: domain, Reason: reason}},
-		Status:  status,
-	}
-}
-
-func errMissingCredentials() *apiError {
-	return &apiError{
-		Code: http.StatusUnauthorized,
-		Message: "Request is missing required authentication credential. Expected OAuth 2 access token, " +
-			"login cookie or other valid authentication credential. " +
-			"See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-		Errors: []errorItem{{Message: "Login Required.", Domain: "global", Reason: "required",
-			Location: "Authorization", LocationType: "header"}},
-		Status: "UNAUTHENTICATED",
-		header: http.Header{"Www-Authenticate": {`Bearer realm="https://accounts.google.com/"`}},
-	}
-}
-
-func errInvalidCredentials() *apiError {
-	return &apiError{
-		Code:    http.StatusUnauthorized,
-		Message: invalidCredentialsMessage,
-		Errors: []errorItem{{Message: "Invalid Credentials", Domain: "global", Reason: "authError",
-			Location: "Authorization", LocationType: "header"}},
-		Status: "UNAUTHENTICATED",
-		header: http.Header{"Www-Authenticate": {`Bearer realm="https://accounts.google.com/", error="invalid_token"`}},
-	}
-}
-
-func errInsufficientScope() *apiError {
-	return &apiError{
-		Code:    http.StatusForbidden,
-		Message: "Request had insufficient authentication scopes.",
-		Errors:  []errorItem{{Message: "Insufficient Permission", Domain: "global", Reason: "insufficientPermissions"}},
-		Status:  "PERMISSION_DENIED",
-		header: http.Header{"Www-Authenticate": {`Bearer realm="https://accounts.google.com/", error="insufficient_scope", ` +
-			`scope="` + GmailScope + `"`}},
-	}
-}
-
-func errDelegationDenied(account string) *apiError {
-	message := "Delegation denied for " + account
-	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "global", "forbidden", message)
-}
-
-func errNotFound() *apiError {
-	const message = "Requested entity was not found."
-	return newAPIError(http.StatusNotFound, "NOT_FOUND", "global", "notFound", message)
-}
-
-func errInvalidArgument(message string) *apiError {
-	return newAPIError(http.StatusBadRequest, "INVALID_ARGUMENT", "global", "invalidArgument", message)
-}
-
-func errMethodNotAllowed(method string) *apiError {
-	message := "Method " + method + " is not allowed on this resource; the sandbox's Gmail API is read-only."
-	return &apiError{
-		Code:    http.StatusMethodNotAllowed,
-		Message: message,
-		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "methodNotAllowed"}},
-		Status:  "INVALID_ARGUMENT",
-		header:  http.Header{"Allow": {"GET"}},
-	}
-}
-
-// Reasons of Gmail's rate-limit errors, as "Resolve errors" and "Usage
-// limits" in Gmail's guides name them: the project's limit and one user's.
+// Fault kinds of Gmail calls, as named in Fault.Call.
 const (
-	reasonRateLimit     = "rateLimitExceeded"
-	reasonUserRateLimit = "userRateLimitExceeded"
+	callList    = "list"
+	callGet     = "get"
+	callProfile = "profile"
+	callBatch   = "batch"
+	callLabels  = "labels"
+	callThreads = "threads"
+	callHistory = "history"
+	callModify  = "modify"
+	callInsert  = "insert"
 )
 
-// errRateLimited is Gmail's 403 for an exhausted quota, body for body as
-// "Resolve errors" shows it, plus the status field Google now adds. Unlike
-// insufficientPermissions, waiting helps.
-func errRateLimited(reason string) *apiError {
-	message := "Rate Limit Exceeded"
-	if reason == reasonUserRateLimit {
-		message = "User Rate Limit Exceeded"
+// gmailMethods lists every Gmail method the sandbox serves: its routes,
+// and the methods of its discovery document.
+func (s *Server) gmailMethods() []gmailMethod {
+	const users = "/gmail/v1/users/{userId}"
+	return []gmailMethod{
+		{"GET " + users + "/profile", "gmail.users.getProfile", callProfile, 1, readScopes, false, s.getProfile},
+		{"GET " + users + "/messages", "gmail.users.messages.list", callList, 5, readScopes, false, s.listMessages},
+		{"POST " + users + "/messages", "gmail.users.messages.insert", callInsert, 25, insertScopes, true, s.insertMessage},
+		{"GET " + users + "/messages/{id}", "gmail.users.messages.get", callGet, 5, readScopes, false, s.getMessage},
+		{"POST " + users + "/messages/{id}/modify", "gmail.users.messages.modify", callModify, 5, modifyScopes, true, s.modifyMessage},
+		{"GET " + users + "/labels", "gmail.users.labels.list", callLabels, 1, labelScopes, false, s.listLabels},
+		{"GET " + users + "/labels/{id}", "gmail.users.labels.get", callLabels, 1, labelScopes, false, s.getLabel},
+		{"GET " + users + "/threads", "gmail.users.threads.list", callThreads, 10, readScopes, false, s.listThreads},
+		{"GET " + users + "/threads/{id}", "gmail.users.threads.get", callThreads, 10, readScopes, false, s.getThread},
+		{"GET " + users + "/history", "gmail.users.history.list", callHistory, 2, readScopes, false, s.listHistory},
 	}
-	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "usageLimits", reason, message)
-}
-
-// errTooManyRequests is Gmail's 429, sent when one user has too many
-// requests in flight or used up a per-user limit.
-func errTooManyRequests() *apiError {
-	const message = "Too many concurrent requests for user."
-	return newAPIError(http.StatusTooManyRequests, "RESOURCE_EXHAUSTED", "usageLimits", reasonRateLimit, message)
-}
-
-// errForStatus is the error Google sends with status, used by injected
-// faults. A 403 is insufficientPermissions unless reason names a rate limit.
-func errForStatus(status int, reason string) *apiError {
-	switch status {
-	case http.StatusUnauthorized:
-		return errInvalidCredentials()
-	case http.StatusForbidden:
-		if reason != "" {
-			return errRateLimited(reason)
-		}
-		return errInsufficientScope()
-	case http.StatusNotFound:
-		return errNotFound()
-	case http.StatusBadRequest:
-		return errInvalidArgument("Invalid argument.")
-	case http.StatusTooManyRequests:
-		return errTooManyRequests()
-	}
-	message, state := http.StatusText(status), "UNKNOWN"
-	switch status {
-	case http.StatusInternalServerError:
-		message, state = "Internal error encountered.", "INTERNAL"
-	case http.StatusServiceUnavailable:
-		message, state = "The service is currently unavailable.", "UNAVAILABLE"
-	case http.StatusGatewayTimeout:
-		message, state = "The request timed out. Please try again.", "DEADLINE_EXCEEDED"
-	}
-	return newAPIError(status, state, "global", "backendError", message)
-}
-
-func writeAPIError(w http.ResponseWriter, r *http.Request, e *apiError) {
-	for name, values := range e.header {
-		w.Header()[name] = values
-	}
-	writeAPIJSON(w, r, e.Code, struct {
-		Error *apiError `json:"error"`
-	}{e})
-}
-
-// writeAPIJSON writes a Gmail API response. Like Google it pretty-prints
-// unless prettyPrint=false, and it does not escape <, > and & because Gmail
-// does not (snippets are already HTML-escaped).
-func writeAPIJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	header := w.Header()
-	header.Set("Content-Type", "application/json; charset=UTF-8")
-	header["Vary"] = []string{"Origin", "X-Origin", "Referer"}
-	w.WriteHeader(status)
-	encoder := json.NewEncoder(w)
-	encoder.SetEscapeHTML(false)
-	if r.URL.Query().Get("prettyPrint") != "false" {
-		encoder.SetIndent("", "  ")
-	}
-	// The status is already sent; a failed write means the client went away.
-	_ = encoder.Encode(v)
 }
 
 // gmailMux routes Gmail API paths. Both the Gmail endpoints and the batch
-// parts go through it, so every call meets the same latency, faults and
-// authentication.
+// parts go through it, so every call meets the same latency, faults,
+// authentication and log line.
 func (s *Server) gmailMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/gmail/v1/users/{userId}/messages", s.gmailCall(callList, s.listMessages))
-	mux.Handle("/gmail/v1/users/{userId}/messages/{id}", s.gmailCall(callGet, s.getMessage))
-	mux.Handle("/gmail/v1/users/{userId}/profile", s.gmailCall(callProfile, s.getProfile))
+	for _, method := range s.gmailMethods() {
+		mux.Handle(method.pattern, s.gmailCall(method))
+	}
+	// Gmail has more methods than the sandbox serves. A token that may not
+	// call them gets Gmail's 403, as a read-only token calling a write
+	// method does; any other, 501.
+	unserved := func(w http.ResponseWriter, r *http.Request, _ *mailbox) {
+		writeAPIError(w, r, newAPIError(http.StatusNotImplemented, "UNIMPLEMENTED", "global", "notImplemented",
+			"The sandbox does not serve "+r.Method+" "+r.URL.Path+"; its Gmail methods are in its discovery document."))
+	}
+	mux.Handle("GET /gmail/v1/users/{userId}/", s.gmailCall(gmailMethod{id: "gmail.users.unserved", scopes: readScopes, handle: unserved}))
+	mux.Handle("/gmail/v1/users/{userId}/", s.gmailCall(gmailMethod{id: "gmail.users.unserved", scopes: modifyScopes, write: true, handle: unserved}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, r, errNotFound())
 	})
 	return mux
 }
 
-// gmailHandler answers one authenticated Gmail call for box.
-type gmailHandler func(w http.ResponseWriter, r *http.Request, box *mailbox)
-
-// gmailCall wraps a Gmail endpoint with the latency, fault injection,
-// authentication and userId checks every call goes through.
-func (s *Server) gmailCall(kind string, handle gmailHandler) http.Handler {
+// gmailCall wraps a Gmail method with the latency, fault injection,
+// authentication, scope and userId checks every call goes through, and
+// logs a line per call.
+func (s *Server) gmailCall(method gmailMethod) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeAPIError(w, r, errMethodNotAllowed(r.Method))
-			return
-		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			s.log.Info("sandbox: gmail", "method", method.id, "http", r.Method, "path", r.URL.Path, "status", rec.status, "quota_units", method.units)
+		}()
 		if err := sleepContext(r.Context(), s.currentLatency()); err != nil {
-			writeAPIError(w, r, errForStatus(http.StatusServiceUnavailable, ""))
+			writeAPIError(rec, r, errForStatus(http.StatusServiceUnavailable, ""))
 			return
 		}
-		s.serveWithFaults(kind, w, r, func(w http.ResponseWriter, r *http.Request) {
-			box, apiErr := s.authorizeGmail(r)
+		s.serveWithFaults(method.kind, rec, r, func(w http.ResponseWriter, r *http.Request) {
+			who, apiErr := s.authenticateGmail(r)
+			if apiErr == nil {
+				apiErr = s.authorizeMethod(r, who, method)
+			}
 			if apiErr != nil {
 				writeAPIError(w, r, apiErr)
 				return
 			}
-			handle(w, r, box)
+			method.handle(w, r, s.mailbox(who.account))
 		})
 	})
 }
 
-// authorizeGmail checks the bearer token, its scope and the userId path
-// segment, and returns the caller's mailbox.
-func (s *Server) authorizeGmail(r *http.Request) (*mailbox, *apiError) {
+// authenticateGmail checks the bearer token: in the Authorization header,
+// or, as Google also takes it, in access_token (strict mode refuses a
+// token in the URL, where it ends up in logs).
+func (s *Server) authenticateGmail(r *http.Request) (bearer, *apiError) {
 	token, ok := bearerToken(r)
+	if !ok && !s.strict {
+		token = r.URL.Query().Get("access_token")
+		ok = token != ""
+	}
 	if !ok {
-		return nil, errMissingCredentials()
+		return bearer{}, errMissingCredentials()
 	}
 	who, live := s.tokens.lookupAccess(token, s.now())
 	if !live {
-		return nil, errInvalidCredentials()
+		return bearer{}, errInvalidCredentials()
 	}
-	if !slices.Contains(who.scopes, GmailScope) {
-		return nil, errInsufficientScope()
+	return who, nil
+}
+
+// authorizeMethod checks that the token may call method on the mailbox
+// the path names.
+func (s *Server) authorizeMethod(r *http.Request, who bearer, method gmailMethod) *apiError {
+	if !grants(who.scopes, method.scopes) {
+		return errInsufficientScope()
 	}
 	if userID := r.PathValue("userId"); userID != "me" && !strings.EqualFold(userID, who.account) {
-		return nil, errDelegationDenied(who.account)
+		return errDelegationDenied(who.account)
 	}
-	if box, seeded := s.mailboxes[who.account]; seeded {
-		return box, nil
-	}
-	return newMailbox(who.account, "", nil), nil
+	return nil
+}
+
+// statusRecorder remembers the status of a response, for the log line.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
 }
 
 // bearerToken extracts an RFC 6750 bearer token from the Authorization header.
@@ -277,15 +175,15 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // systemParams are the query parameters every Google API accepts.
-var systemParams = []string{"alt", "fields", "prettyPrint", "quotaUser", "key", "$.xgafv"}
+var systemParams = []string{"alt", "fields", "prettyPrint", "quotaUser", "key", "$.xgafv", "access_token", "oauth_token", "uploadType", "upload_protocol"}
 
 // checkParams refuses unknown query parameters the way Google APIs do, which
 // catches typos such as maxresults that Gmail would also reject.
-func checkParams(query url.Values, allowed ...string) *apiError {
+func (s *Server) checkParams(query url.Values, allowed ...string) *apiError {
 	for name, values := range query {
 		switch {
-		case name == "access_token" || name == "oauth_token":
-			return errInvalidArgument("The sandbox does not accept access tokens in the URL; send them in the Authorization header.")
+		case s.strict && (name == "access_token" || name == "oauth_token"):
+			return errInvalidArgument("The sandbox does not accept access tokens in the URL in strict mode; send them in the Authorization header.")
 		case name == "alt" && values[0] != "json":
 			return errInvalidArgument(fmt.Sprintf("Invalid value at 'alt': %q; this method only supports alt=json.", values[0]))
 		case !slices.Contains(allowed, name) && !slices.Contains(systemParams, name):
@@ -297,77 +195,35 @@ func checkParams(query url.Values, allowed ...string) *apiError {
 	return nil
 }
 
-type listResponse struct {
-	Messages           []messageRef `json:"messages,omitempty"`
-	NextPageToken      string       `json:"nextPageToken,omitempty"`
-	ResultSizeEstimate int          `json:"resultSizeEstimate"`
+// pageSizeParam reads maxResults, from 1 to maxPageSize.
+func pageSizeParam(query url.Values, fallback int) (int, *apiError) {
+	raw := query.Get("maxResults")
+	if raw == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, errInvalidArgument(fmt.Sprintf("Invalid maxResults %q: it must be an integer from 1 to %d.", raw, maxPageSize))
+	}
+	return n, nil
 }
 
-type messageRef struct {
-	ID       string `json:"id"`
-	ThreadID string `json:"threadId"`
-}
-
-// listMessages is users.messages.list.
-func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, box *mailbox) {
-	query := r.URL.Query()
-	if apiErr := checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	pageSize := defaultPageSize
-	if raw := query.Get("maxResults"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > maxPageSize {
-			writeAPIError(w, r, errInvalidArgument(fmt.Sprintf("Invalid maxResults %q: it must be an integer from 1 to %d.", raw, maxPageSize)))
-			return
-		}
-		pageSize = n
-	}
-	filter, apiErr := parseFilter(query)
-	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	fingerprint := strings.Join([]string{box.address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}, "\x00")
-	offset := 0
+// page cuts the window of a list that pageToken names, of pageSize items
+// out of total, and the token of the next page. A token works only with
+// the query it came from (fingerprint); another is 400, as at Gmail.
+func (s *Server) page(query url.Values, fingerprint string, pageSize, total int) (start, end int, next string, apiErr *apiError) {
 	if raw := query.Get("pageToken"); raw != "" {
 		var ok bool
-		if offset, ok = s.parsePageToken(raw, fingerprint); !ok {
-			writeAPIError(w, r, errInvalidArgument("Invalid pageToken"))
-			return
+		if start, ok = s.parsePageToken(raw, fingerprint); !ok {
+			return 0, 0, "", errInvalidArgument("Invalid pageToken")
 		}
 	}
-	matches := box.search(filter)
-	response := listResponse{ResultSizeEstimate: len(matches)}
-	end := min(offset+pageSize, len(matches))
-	for _, m := range matches[min(offset, end):end] {
-		response.Messages = append(response.Messages, messageRef{ID: m.id, ThreadID: m.threadID})
+	end = min(start+pageSize, total)
+	start = min(start, end)
+	if end < total {
+		next = s.pageToken(end, fingerprint)
 	}
-	if end < len(matches) {
-		response.NextPageToken = s.pageToken(end, fingerprint)
-	}
-	writeAPIJSON(w, r, http.StatusOK, response)
-}
-
-// parseFilter turns labelIds, q and includeSpamTrash into a messageFilter.
-func parseFilter(query url.Values) (messageFilter, *apiError) {
-	var filter messageFilter
-	for _, label := range query["labelIds"] {
-		if !slices.Contains(systemLabels, label) {
-			return filter, errInvalidArgument("Invalid label: " + label)
-		}
-		filter.require = append(filter.require, label)
-	}
-	switch query.Get("includeSpamTrash") {
-	case "", "false":
-	case "true":
-		filter.includeSpamTrash = true
-	default:
-		return filter, errInvalidArgument(fmt.Sprintf("Invalid value at 'include_spam_trash' (TYPE_BOOL), %q", query.Get("includeSpamTrash")))
-	}
-	filter.addSearch(query.Get("q"))
-	return filter, nil
+	return start, end, next, nil
 }
 
 // pageToken encodes offset as a 20-digit number, like Gmail's tokens, with an
@@ -393,64 +249,51 @@ func (s *Server) pageTokenMAC(offset int, fingerprint string) uint64 {
 	return binary.BigEndian.Uint64(mac.Sum(nil)) % 1_000_000_000_000_000
 }
 
-// getMessage is users.messages.get.
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, box *mailbox) {
-	query := r.URL.Query()
-	if apiErr := checkParams(query, "format", "metadataHeaders"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	format := strings.ToLower(query.Get("format"))
-	switch format {
-	case "":
-		format = formatFull
-	case formatMinimal, formatMetadata, formatFull, formatRaw:
-	default:
-		writeAPIError(w, r, errInvalidArgument(fmt.Sprintf("Invalid value at 'format' (type.googleapis.com/google.apps.gmail.v1.Format), %q", query.Get("format"))))
-		return
-	}
-	id := r.PathValue("id")
-	if !validMessageID(id) {
-		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
-		return
-	}
-	message, ok := box.byID[id]
-	if !ok {
-		writeAPIError(w, r, errNotFound())
-		return
-	}
-	writeAPIJSON(w, r, http.StatusOK, message.resource(format, query["metadataHeaders"]))
-}
-
-// maxMessageIDDigits is the length of a Gmail message ID: a 64-bit number
-// in lower-case hex.
-const maxMessageIDDigits = 16
-
-// validMessageID reports whether id can be a Gmail message ID. Gmail answers
-// 400 "Invalid id value" for one that cannot (not hex, or too long to be a
-// 64-bit number) and 404 for one that can but names no message.
-func validMessageID(id string) bool {
-	if id == "" || len(id) > maxMessageIDDigits {
+// validID reports whether id can be a Gmail message or thread ID: a
+// number, in hex, that fits a signed 64-bit integer. Gmail answers 400
+// "Invalid id value" for one that cannot (not hex, too long, or out of
+// range) and 404 for one that can but names nothing. Strict mode also
+// wants it as Gmail writes IDs, in lower case, so that an ID mangled on
+// its way through a client fails loudly.
+func (s *Server) validID(id string) bool {
+	_, err := strconv.ParseInt(id, 16, 64)
+	if err != nil || strings.HasPrefix(id, "-") || strings.HasPrefix(id, "+") {
 		return false
 	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return !s.strict || strings.ToLower(id) == id
 }
 
-// getProfile is users.getProfile.
-func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, box *mailbox) {
-	if apiErr := checkParams(r.URL.Query()); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+func writeAPIError(w http.ResponseWriter, r *http.Request, e *apiError) {
+	for name, values := range e.header {
+		w.Header()[name] = values
 	}
-	writeAPIJSON(w, r, http.StatusOK, struct {
-		EmailAddress  string `json:"emailAddress"`
-		MessagesTotal int    `json:"messagesTotal"`
-		ThreadsTotal  int    `json:"threadsTotal"`
-		HistoryID     string `json:"historyId"`
-	}{box.address, len(box.messages), box.threadsTotal, strconv.FormatUint(box.historyID, 10)})
+	writeAPIJSON(w, r, e.Code, struct {
+		Error *apiError `json:"error"`
+	}{e})
+}
+
+// writeAPIJSON writes a Gmail API response. Like Google it pretty-prints
+// unless prettyPrint=false, keeps only the fields= asked for in a success,
+// and does not escape <, > and & because Gmail does not (snippets are
+// already HTML-escaped).
+func writeAPIJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if fields := r.URL.Query().Get("fields"); fields != "" && status < http.StatusBadRequest {
+		mask, err := parseFields(fields)
+		if err != nil {
+			writeAPIError(w, r, errInvalidArgument(err.Error()))
+			return
+		}
+		v = mask.keep(v)
+	}
+	header := w.Header()
+	header.Set("Content-Type", "application/json; charset=UTF-8")
+	header["Vary"] = []string{"Origin", "X-Origin", "Referer"}
+	w.WriteHeader(status)
+	encoder := json.NewEncoder(w)
+	encoder.SetEscapeHTML(false)
+	if r.URL.Query().Get("prettyPrint") != "false" {
+		encoder.SetIndent("", "  ")
+	}
+	// The status is already sent; a failed write means the client went away.
+	_ = encoder.Encode(v)
 }

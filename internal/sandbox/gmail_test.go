@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"gmailoauth/internal/sandbox"
 	"mime"
 	"net/http"
 	"net/mail"
@@ -132,7 +133,7 @@ func TestListMessagesFilters(t *testing.T) {
 		{"labelIds=UNREAD", hanakoUnread},
 		{"labelIds=INBOX&labelIds=UNREAD", hanakoUnread},
 		{"q=" + url.QueryEscape("in:inbox is:unread"), hanakoUnread},
-		{"q=" + url.QueryEscape("is:unread from:ken.sato@example.co.jp newer_than:2d"), hanakoUnread},
+		{"q=" + url.QueryEscape("is:unread from:ken.sato@example.co.jp newer_than:2d"), 1},
 		{"q=" + url.QueryEscape("label:unread"), hanakoUnread},
 		{"", hanakoTotal - 2},
 		{"q=", hanakoTotal - 2},
@@ -422,7 +423,8 @@ func TestGetMessageErrors(t *testing.T) {
 		{name: "unknown ID", id: "18c0ffee00000001", wantStatus: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound"},
 		{name: "another person's message", id: alexMessage, wantStatus: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound"},
 		{name: "ID that is not hex", id: "not-an-id", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
-		{name: "ID with upper-case hex", id: "18C0FFEE00000001", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
+		{name: "ID with upper-case hex, strict", id: "18C0FFEE00000001", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
+		{name: "ID out of range", id: "ffffffffffffffff", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
 		{name: "ID one digit too long", id: "18c0ffee000000011", wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
 		{name: "ID far too large", id: strings.Repeat("f", 40), wantStatus: http.StatusBadRequest, wantState: "INVALID_ARGUMENT", wantReason: "invalidArgument"},
 		{name: "short unknown ID", id: "1", wantStatus: http.StatusNotFound, wantState: "NOT_FOUND", wantReason: "notFound"},
@@ -578,18 +580,39 @@ func TestProfile(t *testing.T) {
 	}
 }
 
-func TestGmailIsReadOnly(t *testing.T) {
-	f := newFixture(t)
-	req, err := http.NewRequest(http.MethodPost, f.url+listPath, strings.NewReader(`{"raw":""}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+f.sandbox.IssueToken(hanako).AccessToken)
-	resp := f.do(t, req)
-	if resp.status != http.StatusMethodNotAllowed {
-		t.Errorf("POST %s = %d; want 405", listPath, resp.status)
-	}
-	if got := f.gmail(t, "", "/gmail/v1/users/me/labels"); got.status != http.StatusNotFound {
-		t.Errorf("GET labels = %d; want 404 (not part of the sandbox)", got.status)
+// TestWriteMethodsNeedAWriteScope: a read-only token calling a method that
+// changes the mailbox gets Gmail's 403 insufficientPermissions, whether
+// the sandbox serves that method or not.
+func TestWriteMethodsNeedAWriteScope(t *testing.T) {
+	f := newFixture(t, googleLike)
+	readOnly := f.sandbox.IssueToken(hanako).AccessToken
+	modify := f.sandbox.IssueToken(hanako, sandbox.GmailModifyScope).AccessToken
+	id := f.listAll(t, readOnly, "")[0]
+	for _, tt := range []struct {
+		name, method, path, body, token string
+		want                            int
+	}{
+		{"insert, read-only", http.MethodPost, listPath, `{"raw":"U3ViamVjdDogeA0KDQp4"}`, readOnly, http.StatusForbidden},
+		{"modify, read-only", http.MethodPost, listPath + "/" + id + "/modify", `{"removeLabelIds":["UNREAD"]}`, readOnly, http.StatusForbidden},
+		{"delete, read-only", http.MethodDelete, listPath + "/" + id, "", readOnly, http.StatusForbidden},
+		{"send, read-only", http.MethodPost, listPath + "/send", `{}`, readOnly, http.StatusForbidden},
+		{"delete, gmail.modify: not served", http.MethodDelete, listPath + "/" + id, "", modify, http.StatusNotImplemented},
+		{"drafts, read-only: not served", http.MethodGet, "/gmail/v1/users/me/drafts", "", readOnly, http.StatusNotImplemented},
+		{"modify, gmail.modify", http.MethodPost, listPath + "/" + id + "/modify", `{"removeLabelIds":["UNREAD"]}`, modify, http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, f.url+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+			resp := f.do(t, req)
+			if resp.status != tt.want {
+				t.Fatalf("%s %s = %d; want %d\n%s", tt.method, tt.path, resp.status, tt.want, resp.body)
+			}
+			if tt.want == http.StatusForbidden {
+				wantGoogleError(t, tt.method+" "+tt.path, resp, http.StatusForbidden, "PERMISSION_DENIED", "insufficientPermissions")
+			}
+		})
 	}
 }

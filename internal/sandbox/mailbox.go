@@ -1,16 +1,10 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/base64"
-	"fmt"
-	"mime"
-	"net/mail"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Gmail system label IDs.
@@ -38,6 +32,16 @@ var systemLabels = []string{
 	labelChat, labelPersonal, labelSocial, labelPromotions, labelUpdates, labelForums,
 }
 
+// searchLabels maps the label names usable in Gmail search (label:, in:,
+// is:, category:) to label IDs.
+var searchLabels = map[string]string{
+	"inbox": labelInbox, "unread": labelUnread, "starred": labelStarred, "important": labelImportant,
+	"sent": labelSent, "draft": labelDraft, "drafts": labelDraft, "spam": labelSpam, "trash": labelTrash,
+	"chat": labelChat, "chats": labelChat,
+	"primary": labelPersonal, "personal": labelPersonal, "social": labelSocial,
+	"promotions": labelPromotions, "updates": labelUpdates, "forums": labelForums,
+}
+
 // Values of the format parameter of messages.get.
 const (
 	formatMinimal  = "minimal"
@@ -55,7 +59,8 @@ type header struct {
 }
 
 // message is one stored message. Header values are what the Gmail API
-// returns: decoded to UTF-8, except where the sender's encoding was left as is.
+// returns: decoded to UTF-8, except where the sender's encoding was left as
+// is. Its labels and history ID change, under its mailbox's lock.
 type message struct {
 	id           string
 	threadID     string
@@ -65,33 +70,53 @@ type message struct {
 	headers      []header
 	text         string
 	html         string // empty for text/plain-only messages
-	boundary     string // MIME boundary when html is set
+	boundary     string // MIME boundary when html or attachments are set
 	snippet      string // HTML-escaped, as Gmail sends it
+	attachments  []attachment
 	raw          []byte // the RFC 5322 form, for sizeEstimate and format=raw
 }
 
-// mailbox is one account's mail; it never changes after seeding, so it is
-// read without locks.
-type mailbox struct {
-	address      string
-	name         string
-	givenName    string
-	familyName   string
-	messages     []*message // newest first
-	byID         map[string]*message
-	historyID    uint64
-	threadsTotal int
+// attachment is a file sent with a message.
+type attachment struct {
+	filename, mimeType string
+	data               []byte
 }
+
+// mailbox is one account's mail. The messages and their labels change as
+// mail is delivered and read, so every access holds mu.
+type mailbox struct {
+	address    string
+	name       string
+	givenName  string
+	familyName string
+
+	mu        sync.RWMutex
+	messages  []*message // newest first
+	byID      map[string]*message
+	historyID uint64
+	history   []historyRecord // oldest first, at most maxHistory
+}
+
+// historyRecord is one change to a mailbox, as users.history.list reports
+// it.
+type historyRecord struct {
+	id            uint64
+	message       *message
+	added         bool     // messagesAdded
+	labelsAdded   []string // labelsAdded
+	labelsRemoved []string // labelsRemoved
+}
+
+// maxHistory bounds the changes a mailbox remembers; a startHistoryId
+// older than the oldest is 404, as Gmail answers one it no longer has.
+const maxHistory = 1000
 
 func newMailbox(address, name string, messages []*message) *mailbox {
 	box := &mailbox{address: address, name: name, messages: messages, byID: make(map[string]*message)}
-	threads := make(map[string]bool)
 	for _, m := range messages {
 		box.byID[m.id] = m
-		threads[m.threadID] = true
 		box.historyID = max(box.historyID, m.historyID)
 	}
-	box.threadsTotal = len(threads)
 	return box
 }
 
@@ -109,77 +134,25 @@ func (m *message) headerValue(name string) (string, bool) {
 	return "", false
 }
 
-// messageFilter is a parsed messages.list query.
+// messageFilter is what a list asks for: labelIds, q, includeSpamTrash.
 type messageFilter struct {
-	require          []string // labels every match has
-	exclude          []string // labels no match has
-	noMatch          bool     // the query names a label that does not exist
+	labels           []string // every match has each
+	q                query    // nil matches every message
+	scope            searchScope
 	includeSpamTrash bool
 }
 
-// searchLabels maps the label names usable in Gmail search (label:, in:,
-// is:, category:) to label IDs.
-var searchLabels = map[string]string{
-	"inbox": labelInbox, "unread": labelUnread, "starred": labelStarred, "important": labelImportant,
-	"sent": labelSent, "draft": labelDraft, "drafts": labelDraft, "spam": labelSpam, "trash": labelTrash,
-	"chat": labelChat, "chats": labelChat,
-	"primary": labelPersonal, "personal": labelPersonal, "social": labelSocial,
-	"promotions": labelPromotions, "updates": labelUpdates, "forums": labelForums,
-}
-
-// addSearch applies the label-like terms of a Gmail search (is:unread,
-// is:read, label:, in:, category:, optionally negated with -) and ignores
-// the rest, such as from: or free text.
-func (f *messageFilter) addSearch(q string) {
-	for _, term := range strings.Fields(strings.ToLower(q)) {
-		negated := strings.HasPrefix(term, "-")
-		term = strings.TrimPrefix(term, "-")
-		operator, name, found := strings.Cut(term, ":")
-		if !found {
-			continue
-		}
-		var label string
-		switch operator {
-		case "is":
-			if name == "read" {
-				name, negated = "unread", !negated
-			}
-			label = searchLabels[name]
-			if label == "" {
-				continue
-			}
-		case "label", "in", "category":
-			label = searchLabels[strings.TrimPrefix(name, "category_")]
-			if label == "" {
-				if !negated {
-					f.noMatch = true
-				}
-				continue
-			}
-		default:
-			continue
-		}
-		if negated {
-			f.exclude = append(f.exclude, label)
-		} else {
-			f.require = append(f.require, label)
-		}
-	}
-}
-
 // search returns the matching messages, newest first. Like Gmail, spam and
-// trash only show up when asked for.
+// trash only show up when asked for. Callers hold box.mu.
 func (box *mailbox) search(f messageFilter) []*message {
-	if f.noMatch {
-		return nil
-	}
-	hideSpamTrash := !f.includeSpamTrash && !slices.Contains(f.require, labelSpam) && !slices.Contains(f.require, labelTrash)
+	hideSpamTrash := !f.includeSpamTrash && !f.scope.spamOrTrash &&
+		!slices.Contains(f.labels, labelSpam) && !slices.Contains(f.labels, labelTrash)
 	var matches []*message
 	for _, m := range box.messages {
 		if hideSpamTrash && (m.hasLabel(labelSpam) || m.hasLabel(labelTrash)) {
 			continue
 		}
-		if !allLabels(m, f.require) || anyLabel(m, f.exclude) {
+		if !allLabels(m, f.labels) || f.q != nil && !f.q(m) {
 			continue
 		}
 		matches = append(matches, m)
@@ -196,180 +169,207 @@ func allLabels(m *message, labels []string) bool {
 	return true
 }
 
-func anyLabel(m *message, labels []string) bool {
-	for _, label := range labels {
+// threads returns the threads of messages, the thread of the newest message
+// first, each with its messages oldest first. Callers hold box.mu.
+func (box *mailbox) threads(messages []*message) [][]*message {
+	var order []string
+	byThread := map[string]bool{}
+	for _, m := range messages {
+		if !byThread[m.threadID] {
+			byThread[m.threadID] = true
+			order = append(order, m.threadID)
+		}
+	}
+	threads := make([][]*message, len(order))
+	for i, id := range order {
+		threads[i] = box.thread(id)
+	}
+	return threads
+}
+
+// thread returns the messages of thread id, oldest first. Callers hold
+// box.mu.
+func (box *mailbox) thread(id string) []*message {
+	var thread []*message
+	for _, m := range slices.Backward(box.messages) {
+		if m.threadID == id {
+			thread = append(thread, m)
+		}
+	}
+	return thread
+}
+
+// record notes a change to m and gives m and the mailbox its history ID.
+// Callers hold box.mu for writing.
+func (box *mailbox) record(change historyRecord) {
+	box.historyID++
+	change.id = box.historyID
+	change.message.historyID = box.historyID
+	box.history = append(box.history, change)
+	if len(box.history) > maxHistory {
+		box.history = slices.Delete(box.history, 0, len(box.history)-maxHistory)
+	}
+}
+
+// add puts m at the top of the mailbox, newest first. Callers hold box.mu
+// for writing.
+func (box *mailbox) add(m *message) {
+	box.messages = slices.Insert(box.messages, 0, m)
+	box.byID[m.id] = m
+	box.record(historyRecord{message: m, added: true})
+}
+
+// relabel adds and removes labels of m and records the change. Callers
+// hold box.mu for writing.
+func (box *mailbox) relabel(m *message, add, remove []string) {
+	var added, removed []string
+	for _, label := range add {
+		if !m.hasLabel(label) {
+			m.labels = append(m.labels, label)
+			added = append(added, label)
+		}
+	}
+	for _, label := range remove {
 		if m.hasLabel(label) {
-			return true
+			m.labels = slices.DeleteFunc(m.labels, func(l string) bool { return l == label })
+			removed = append(removed, label)
 		}
 	}
-	return false
-}
-
-// messageResource is a users.messages resource in Gmail's field order.
-type messageResource struct {
-	ID           string       `json:"id"`
-	ThreadID     string       `json:"threadId"`
-	LabelIDs     []string     `json:"labelIds,omitempty"`
-	Snippet      string       `json:"snippet"`
-	Payload      *messagePart `json:"payload,omitempty"`
-	SizeEstimate int          `json:"sizeEstimate"`
-	HistoryID    string       `json:"historyId"`
-	InternalDate string       `json:"internalDate"`
-	Raw          string       `json:"raw,omitempty"`
-}
-
-type messagePart struct {
-	PartID   *string       `json:"partId,omitempty"`
-	MimeType string        `json:"mimeType"`
-	Filename *string       `json:"filename,omitempty"`
-	Headers  []header      `json:"headers"`
-	Body     *partBody     `json:"body,omitempty"`
-	Parts    []messagePart `json:"parts,omitempty"`
-}
-
-type partBody struct {
-	Size int    `json:"size"`
-	Data string `json:"data,omitempty"`
-}
-
-// resource renders m in a messages.get format. metadataHeaders only applies
-// to the metadata format; none means every header.
-func (m *message) resource(format string, metadataHeaders []string) messageResource {
-	resource := messageResource{
-		ID:           m.id,
-		ThreadID:     m.threadID,
-		LabelIDs:     m.labels,
-		Snippet:      m.snippet,
-		SizeEstimate: len(m.raw),
-		HistoryID:    strconv.FormatUint(m.historyID, 10),
-		InternalDate: strconv.FormatInt(m.internalDate.UnixMilli(), 10),
+	if len(added) > 0 || len(removed) > 0 {
+		box.record(historyRecord{message: m, labelsAdded: added, labelsRemoved: removed})
 	}
-	switch format {
-	case formatMetadata:
-		resource.Payload = &messagePart{MimeType: m.mimeType(), Headers: m.selectHeaders(metadataHeaders)}
-	case formatFull:
-		resource.Payload = m.fullPayload()
-	case formatRaw:
-		resource.Raw = base64.URLEncoding.EncodeToString(m.raw)
-	}
-	return resource
 }
 
-func (m *message) mimeType() string {
-	if m.html != "" {
-		return "multipart/alternative"
+// changesSince returns the changes after historyID, and false when the
+// mailbox no longer remembers that far back. Callers hold box.mu.
+func (box *mailbox) changesSince(historyID uint64) ([]historyRecord, bool) {
+	if len(box.history) > 0 && historyID < box.history[0].id-1 || historyID > box.historyID {
+		return nil, false
 	}
-	return "text/plain"
+	if len(box.history) == 0 && historyID < box.historyID {
+		// Older than anything the mailbox remembers changing: the seeded
+		// mailbox's history starts at its seeding.
+		return nil, false
+	}
+	start, _ := slices.BinarySearchFunc(box.history, historyID+1, func(r historyRecord, id uint64) int {
+		return int(r.id) - int(id)
+	})
+	return box.history[start:], true
 }
 
-func (m *message) selectHeaders(names []string) []header {
-	if len(names) == 0 {
-		return m.headers
+// Delivery is a message that Deliver puts in a mailbox, as mail arriving.
+type Delivery struct {
+	From    string // default: a sender of the sandbox's
+	To      string // default: the mailbox's owner
+	Subject string
+	Text    string
+}
+
+// Deliver puts a new unread message in account's inbox, as mail arriving
+// from outside, and returns its ID. history.list reports it, and the next
+// list shows it. An account that is not seeded gets a mailbox of its own.
+func (s *Server) Deliver(account string, d Delivery) string {
+	box := s.mailbox(account)
+	box.mu.Lock()
+	defer box.mu.Unlock()
+	m := s.newMessage(box, seedMessage{
+		at: s.now(), from: cmpOr(d.From, "Sandbox Sender <sender@sandbox.example>"), to: d.To,
+		subject: d.Subject, text: d.Text, unread: true, labels: []string{labelPersonal, labelInbox},
+	})
+	box.add(m)
+	return m.id
+}
+
+// MarkRead takes UNREAD off account's message id, as opening it in Gmail
+// does, and reports whether there was such a message.
+func (s *Server) MarkRead(account, id string) bool {
+	box := s.mailbox(account)
+	box.mu.Lock()
+	defer box.mu.Unlock()
+	m, ok := box.byID[id]
+	if ok {
+		box.relabel(m, nil, []string{labelUnread})
 	}
-	selected := []header{}
-	for _, h := range m.headers {
-		if slices.ContainsFunc(names, func(name string) bool { return strings.EqualFold(name, h.Name) }) {
-			selected = append(selected, h)
+	return ok
+}
+
+// seeded returns the mailbox of a seeded account.
+func (s *Server) seeded(account string) (*mailbox, bool) {
+	for _, address := range s.accounts {
+		if strings.EqualFold(address, account) {
+			return s.mailbox(address), true
 		}
 	}
-	return selected
+	return nil, false
 }
 
-func (m *message) fullPayload() *messagePart {
-	root := &messagePart{PartID: ptr(""), MimeType: m.mimeType(), Filename: ptr(""), Headers: m.headers}
-	if m.html == "" {
-		root.Body = textBody(m.text)
-		return root
-	}
-	root.Body = &partBody{}
-	root.Parts = []messagePart{
-		{PartID: ptr("0"), MimeType: "text/plain", Filename: ptr(""), Headers: partHeaders("text/plain"), Body: textBody(m.text)},
-		{PartID: ptr("1"), MimeType: "text/html", Filename: ptr(""), Headers: partHeaders("text/html"), Body: textBody(m.html)},
-	}
-	return root
-}
-
-func ptr(s string) *string { return &s }
-
-func partHeaders(mimeType string) []header {
-	return []header{
-		{Name: "Content-Type", Value: mimeType + `; charset="UTF-8"`},
-		{Name: "Content-Transfer-Encoding", Value: "base64"},
-	}
-}
-
-// textBody is a Gmail part body: base64url with padding, as Gmail sends it.
-func textBody(text string) *partBody {
-	return &partBody{Size: len(text), Data: base64.URLEncoding.EncodeToString([]byte(text))}
-}
-
-// makeSnippet derives Gmail's snippet from the plain text: whitespace folded,
-// cut to about 140 characters, and HTML-escaped (Gmail escapes snippets).
-func makeSnippet(text string) string {
-	folded := strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(folded) > snippetRunes {
-		folded = string([]rune(folded)[:snippetRunes])
-	}
-	return snippetEscaper.Replace(folded)
-}
-
-var snippetEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
-
-// buildRaw renders m as an RFC 5322 message: non-ASCII header values are
-// RFC 2047-encoded and bodies base64-encoded, as a mail server would store them.
-func (m *message) buildRaw() []byte {
-	var raw bytes.Buffer
-	for _, h := range m.headers {
-		fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, encodeHeaderValue(h.Name, h.Value))
-	}
-	raw.WriteString("\r\n")
-	if m.html == "" {
-		writeBase64Lines(&raw, m.text)
-		return raw.Bytes()
-	}
-	for _, part := range []struct{ mimeType, content string }{{"text/plain", m.text}, {"text/html", m.html}} {
-		fmt.Fprintf(&raw, "--%s\r\n", m.boundary)
-		for _, h := range partHeaders(part.mimeType) {
-			fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, h.Value)
+// mailbox returns account's mailbox, making an empty one for an account
+// that has none: Google gives every account a mailbox.
+func (s *Server) mailbox(account string) *mailbox {
+	s.mailboxesMu.Lock()
+	defer s.mailboxesMu.Unlock()
+	for address, box := range s.mailboxes {
+		if strings.EqualFold(address, account) {
+			return box
 		}
-		raw.WriteString("\r\n")
-		writeBase64Lines(&raw, part.content)
 	}
-	fmt.Fprintf(&raw, "--%s--\r\n", m.boundary)
-	return raw.Bytes()
+	box := newMailbox(account, "", nil)
+	s.mailboxes[account] = box
+	return box
 }
 
-func encodeHeaderValue(name, value string) string {
-	if isASCII(value) {
+// newMessage builds a message for box from seed, with an ID, a thread of
+// its own and its headers. Callers hold box.mu for writing.
+func (s *Server) newMessage(box *mailbox, seed seedMessage) *message {
+	m := &message{id: s.ids.messageID(seed.at), internalDate: seed.at, text: seed.text}
+	m.threadID = m.id
+	m.labels = seedLabels(seed)
+	owner := box.address
+	if box.name != "" {
+		owner = box.name + " <" + box.address + ">"
+	}
+	m.headers = seedHeaders(seed, m, mailOwner{box.address, owner}, "<"+m.id+".sandbox@"+senderDomain(seed.from)+">", nil)
+	m.snippet = makeSnippet(seed.text)
+	m.raw = m.buildRaw()
+	return m
+}
+
+func cmpOr(value, fallback string) string {
+	if value != "" {
 		return value
 	}
-	switch strings.ToLower(name) {
-	case "from", "to", "cc", "reply-to":
-		if addresses, err := mail.ParseAddressList(value); err == nil {
-			encoded := make([]string, len(addresses))
-			for i, address := range addresses {
-				encoded[i] = address.String()
-			}
-			return strings.Join(encoded, ", ")
-		}
-	}
-	return mime.BEncoding.Encode("UTF-8", value)
+	return fallback
 }
 
-func isASCII(s string) bool {
-	for _, c := range []byte(s) {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+// labelCounts are a label's counts, as labels.get reports them.
+type labelCounts struct {
+	messagesTotal, messagesUnread, threadsTotal, threadsUnread int
 }
 
-func writeBase64Lines(raw *bytes.Buffer, content string) {
-	encoded := base64.StdEncoding.EncodeToString([]byte(content))
-	for len(encoded) > 76 {
-		raw.WriteString(encoded[:76] + "\r\n")
-		encoded = encoded[76:]
+// counts counts label in the mailbox. Callers hold box.mu.
+func (box *mailbox) counts(label string) labelCounts {
+	var c labelCounts
+	threads, unreadThreads := map[string]bool{}, map[string]bool{}
+	for _, m := range box.messages {
+		if !m.hasLabel(label) {
+			continue
+		}
+		c.messagesTotal++
+		threads[m.threadID] = true
+		if m.hasLabel(labelUnread) {
+			c.messagesUnread++
+			unreadThreads[m.threadID] = true
+		}
 	}
-	raw.WriteString(encoded + "\r\n")
+	c.threadsTotal, c.threadsUnread = len(threads), len(unreadThreads)
+	return c
+}
+
+// threadsTotal is how many threads the mailbox holds. Callers hold box.mu.
+func (box *mailbox) threadsTotal() int {
+	threads := map[string]bool{}
+	for _, m := range box.messages {
+		threads[m.threadID] = true
+	}
+	return len(threads)
 }

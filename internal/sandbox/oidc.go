@@ -101,7 +101,7 @@ func (s *Server) idToken(r *http.Request, account string, scopes []string, nonce
 		sum := sha256.Sum256([]byte(accessToken))
 		claims.AccessHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 	}
-	if box, seeded := s.mailboxes[account]; seeded && slices.Contains(scopes, ProfileScope) {
+	if box, seeded := s.seeded(account); seeded && slices.Contains(scopes, ProfileScope) {
 		claims.Name, claims.GivenName, claims.FamilyName = box.name, box.givenName, box.familyName
 	}
 	key, kid := s.signer.get()

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -161,7 +162,10 @@ func (s *Server) accountChoices(loginHint string) []accountChoice {
 	}
 	choices := make([]accountChoice, len(s.accounts))
 	for i, address := range s.accounts {
-		box := s.mailboxes[address]
+		box, _ := s.seeded(address)
+		box.mu.RLock()
+		messages := len(box.messages)
+		box.mu.RUnlock()
 		initial, _ := utf8.DecodeRuneInString(box.name)
 		digest := sha256.Sum256([]byte(address))
 		choices[i] = accountChoice{
@@ -170,7 +174,7 @@ func (s *Server) accountChoices(loginHint string) []accountChoice {
 			Initial:  string(initial),
 			Tone:     int(digest[0] % 6),
 			Selected: i == selected,
-			Messages: len(box.messages),
+			Messages: messages,
 			Unread:   s.UnreadCount(address),
 		}
 	}
@@ -226,10 +230,16 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 	if index, err := strconv.Atoi(account); err == nil && index >= 0 && index < len(s.accounts) {
 		account = s.accounts[index]
 	}
-	box, ok := s.mailboxes[account]
+	box, ok := s.seeded(account)
 	var m *message
+	var labels []string
 	if ok {
+		box.mu.RLock()
 		m, ok = box.byID[r.PathValue("id")]
+		if ok {
+			labels = slices.Clone(m.labels) // they change; the rest of m does not
+		}
+		box.mu.RUnlock()
 	}
 	if !ok {
 		s.renderError(w, http.StatusNotFound, errorPage{
@@ -259,7 +269,7 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		From:    from,
 		To:      to,
 		Date:    date,
-		Labels:  m.labels,
+		Labels:  labels,
 		Text:    m.text,
 	}
 	for _, choice := range s.accountChoices(account) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -104,8 +105,10 @@ type Server struct {
 	// (sessionMAC), so a browser cannot claim to be signed in to an account.
 	pageTokenKey []byte
 
-	mailboxes map[string]*mailbox // read-only after New
-	accounts  []string
+	mailboxesMu sync.Mutex // for the map; each mailbox has a lock of its own
+	mailboxes   map[string]*mailbox
+	accounts    []string // the seeded ones
+	ids         idSource // of new messages, across mailboxes
 
 	handler http.Handler
 	gmail   *http.ServeMux
@@ -195,7 +198,7 @@ func New(opts Options) (*Server, error) {
 	rand.Read(s.pageTokenKey)
 	s.tokens.init(opts.AccessTokenTTL)
 
-	for _, box := range seedMailboxes(opts.Now()) {
+	for _, box := range seedMailboxes(opts.Now(), &s.ids) {
 		s.accounts = append(s.accounts, box.address)
 		if s.mailboxes == nil {
 			s.mailboxes = make(map[string]*mailbox)
@@ -358,9 +361,8 @@ func (s *Server) Accounts() []string {
 // message is also in INBOX, so labelIds=UNREAD and labelIds=INBOX&labelIds=UNREAD
 // give the same count.
 func (s *Server) UnreadCount(account string) int {
-	box, ok := s.mailboxes[account]
-	if !ok {
-		return 0
-	}
-	return len(box.search(messageFilter{require: []string{labelUnread}}))
+	box := s.mailbox(account)
+	box.mu.RLock()
+	defer box.mu.RUnlock()
+	return len(box.search(messageFilter{labels: []string{labelUnread}}))
 }

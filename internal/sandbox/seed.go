@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/encoding/ianaindex"
@@ -81,13 +82,12 @@ func (c seedClock) lastYear(month time.Month, day, hour int) time.Time {
 	return time.Date(c.now.Year()-1, month, day, hour, 0, 0, 0, c.now.Location())
 }
 
-func seedMailboxes(now time.Time) []*mailbox {
+func seedMailboxes(now time.Time, ids *idSource) []*mailbox {
 	clock := newSeedClock(now)
-	var ids idSource
 	return []*mailbox{
-		buildMailbox(hanakoAddress, "山田 花子", "花子", "山田", hanakoSeeds(clock), &ids),
-		buildMailbox(alexAddress, "Alex Smith", "Alex", "Smith", alexSeeds(clock), &ids),
-		buildMailbox(emptyAddress, "Inbox Zero", "Inbox", "Zero", emptySeeds(clock), &ids),
+		buildMailbox(hanakoAddress, "山田 花子", "花子", "山田", hanakoSeeds(clock), ids),
+		buildMailbox(alexAddress, "Alex Smith", "Alex", "Smith", alexSeeds(clock), ids),
+		buildMailbox(emptyAddress, "Inbox Zero", "Inbox", "Zero", emptySeeds(clock), ids),
 	}
 }
 
@@ -382,12 +382,17 @@ func emptySeeds(c seedClock) []seedMessage {
 	}
 }
 
-// idSource numbers seeded messages across all mailboxes so IDs never collide.
-type idSource struct{ next uint64 }
+// idSource numbers messages across all mailboxes so IDs never collide.
+type idSource struct {
+	mu   sync.Mutex
+	next uint64
+}
 
 // messageID returns a Gmail-like ID: 16 hex digits whose high bits are the
 // millisecond timestamp, which is how Gmail's IDs are built too.
 func (ids *idSource) messageID(at time.Time) string {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
 	ids.next++
 	return fmt.Sprintf("%016x", uint64(at.UnixMilli())<<20|ids.next&0xfffff)
 }

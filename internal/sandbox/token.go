@@ -202,7 +202,7 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		claims["email_verified"] = true
 	}
 	if slices.Contains(who.scopes, ProfileScope) {
-		if box, seeded := s.mailboxes[who.account]; seeded {
+		if box, seeded := s.seeded(who.account); seeded {
 			claims["name"] = box.name
 			claims["given_name"] = box.givenName
 			claims["family_name"] = box.familyName
