@@ -279,7 +279,7 @@ func TestGmailErrors(t *testing.T) {
 		{
 			name: "404 unknown message", golden: "error-404.json", status: http.StatusNotFound, kind: gmail.ErrNotFound,
 			produce: func(t *testing.T, tg *target) answer {
-				return tg.gmailGet(t, tg.token(t).AccessToken, messagesPath+"/ffffffffffffff00?"+metadataQuery)
+				return tg.gmailGet(t, tg.token(t).AccessToken, messagesPath+"/7fffffffffffff00?"+metadataQuery) // in range of int64: unknown, not invalid
 			},
 		},
 		{
