@@ -149,4 +149,3 @@ func errForStatus(status int, reason string) *apiError {
 	}
 	return newAPIError(status, state, "global", "backendError", message)
 }
-

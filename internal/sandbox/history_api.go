@@ -26,8 +26,8 @@ type historyLabelChange struct {
 }
 
 type historyEntry struct {
-	ID            string               `json:"id"`
-	Messages      []messageRef         `json:"messages"`
+	ID            string       `json:"id"`
+	Messages      []messageRef `json:"messages"`
 	MessagesAdded []struct {
 		Message historyMessage `json:"message"`
 	} `json:"messagesAdded,omitempty"`
@@ -94,16 +94,18 @@ func historyEntryOf(change historyRecord, labelID string, kinds []string) (histo
 	wants := func(kind string) bool { return len(kinds) == 0 || slices.Contains(kinds, kind) }
 	ref := historyMessage{ID: m.id, ThreadID: m.threadID, LabelIDs: m.labels}
 	entry := historyEntry{ID: strconv.FormatUint(change.id, 10), Messages: []messageRef{{ID: m.id, ThreadID: m.threadID}}}
-	switch {
-	case change.added && wants(historyMessageAdded):
+	if change.added && wants(historyMessageAdded) {
 		entry.MessagesAdded = append(entry.MessagesAdded, struct {
 			Message historyMessage `json:"message"`
 		}{ref})
-	case len(change.labelsAdded) > 0 && wants(historyLabelAdded):
+	}
+	if len(change.labelsAdded) > 0 && wants(historyLabelAdded) {
 		entry.LabelsAdded = []historyLabelChange{{Message: ref, LabelIDs: change.labelsAdded}}
-	case len(change.labelsRemoved) > 0 && wants(historyLabelRemoved):
+	}
+	if len(change.labelsRemoved) > 0 && wants(historyLabelRemoved) {
 		entry.LabelsRemoved = []historyLabelChange{{Message: ref, LabelIDs: change.labelsRemoved}}
-	default:
+	}
+	if len(entry.MessagesAdded)+len(entry.LabelsAdded)+len(entry.LabelsRemoved) == 0 {
 		return historyEntry{}, false
 	}
 	return entry, true

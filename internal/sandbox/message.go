@@ -35,8 +35,9 @@ type messagePart struct {
 }
 
 type partBody struct {
-	Size int    `json:"size"`
-	Data string `json:"data,omitempty"`
+	AttachmentID string `json:"attachmentId,omitempty"`
+	Size         int    `json:"size"`
+	Data         string `json:"data,omitempty"`
 }
 
 // resource renders m in a messages.get format. metadataHeaders only applies
@@ -63,7 +64,10 @@ func (m *message) resource(format string, metadataHeaders []string) messageResou
 }
 
 func (m *message) mimeType() string {
-	if m.html != "" {
+	switch {
+	case len(m.attachments) > 0:
+		return "multipart/mixed"
+	case m.html != "":
 		return "multipart/alternative"
 	}
 	return "text/plain"
@@ -84,6 +88,19 @@ func (m *message) selectHeaders(names []string) []header {
 
 func (m *message) fullPayload() *messagePart {
 	root := &messagePart{PartID: ptr(""), MimeType: m.mimeType(), Filename: ptr(""), Headers: m.headers}
+	if len(m.attachments) > 0 {
+		// A message with attachments has a plain text part, then a part
+		// for each file, whose content messages.attachments.get would give.
+		root.Body = &partBody{}
+		root.Parts = []messagePart{{PartID: ptr("0"), MimeType: "text/plain", Filename: ptr(""), Headers: partHeaders("text/plain"), Body: textBody(m.text)}}
+		for i, file := range m.attachments {
+			root.Parts = append(root.Parts, messagePart{
+				PartID: ptr(strconv.Itoa(i + 1)), MimeType: file.mimeType, Filename: ptr(file.filename), Headers: attachmentHeaders(file),
+				Body: &partBody{AttachmentID: m.id + "." + strconv.Itoa(i+1), Size: len(file.data)},
+			})
+		}
+		return root
+	}
 	if m.html == "" {
 		root.Body = textBody(m.text)
 		return root
@@ -101,6 +118,15 @@ func ptr(s string) *string { return &s }
 func partHeaders(mimeType string) []header {
 	return []header{
 		{Name: "Content-Type", Value: mimeType + `; charset="UTF-8"`},
+		{Name: "Content-Transfer-Encoding", Value: "base64"},
+	}
+}
+
+// attachmentHeaders are the headers of a file's part.
+func attachmentHeaders(file attachment) []header {
+	return []header{
+		{Name: "Content-Type", Value: file.mimeType + `; name="` + file.filename + `"`},
+		{Name: "Content-Disposition", Value: `attachment; filename="` + file.filename + `"`},
 		{Name: "Content-Transfer-Encoding", Value: "base64"},
 	}
 }
@@ -130,6 +156,24 @@ func (m *message) buildRaw() []byte {
 		fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, encodeHeaderValue(h.Name, h.Value))
 	}
 	raw.WriteString("\r\n")
+	if len(m.attachments) > 0 {
+		fmt.Fprintf(&raw, "--%s\r\n", m.boundary)
+		for _, h := range partHeaders("text/plain") {
+			fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, h.Value)
+		}
+		raw.WriteString("\r\n")
+		writeBase64Lines(&raw, m.text)
+		for _, file := range m.attachments {
+			fmt.Fprintf(&raw, "--%s\r\n", m.boundary)
+			for _, h := range attachmentHeaders(file) {
+				fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, h.Value)
+			}
+			raw.WriteString("\r\n")
+			writeBase64Lines(&raw, string(file.data))
+		}
+		fmt.Fprintf(&raw, "--%s--\r\n", m.boundary)
+		return raw.Bytes()
+	}
 	if m.html == "" {
 		writeBase64Lines(&raw, m.text)
 		return raw.Bytes()

@@ -203,12 +203,20 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 		ClientID:     s.clientID,
 		RedirectURIs: s.redirectURIs,
 		Accounts:     s.accountChoices(""),
-		Paths: []string{
-			"GET " + AuthPath, "POST " + TokenPath, "POST " + RevokePath, "GET " + UserinfoPath,
-			"GET /gmail/v1/users/me/messages", "GET /gmail/v1/users/me/messages/{id}",
-			"GET /gmail/v1/users/me/profile", "POST " + GmailBatchPath,
-		},
+		Paths:        s.paths(),
 	})
+}
+
+// paths lists the endpoints the sandbox serves, for its index page.
+func (s *Server) paths() []string {
+	paths := []string{
+		"GET " + AuthPath, "POST " + TokenPath, "POST " + RevokePath, "GET " + UserinfoPath, "GET " + TokeninfoPath,
+		"GET " + DiscoveryPath, "GET " + CertsPath, "GET " + GmailDiscoveryPath,
+	}
+	for _, method := range s.gmailMethods() {
+		paths = append(paths, strings.Replace(method.pattern, "{userId}", "me", 1))
+	}
+	return append(paths, "POST /batch", "POST "+GmailBatchPath)
 }
 
 type messagePage struct {

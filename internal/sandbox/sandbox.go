@@ -254,6 +254,17 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/gmail/", gmail)
 	batch := cors("POST", s.countGmailCall(http.HandlerFunc(s.serveBatch)))
 	mux.Handle(GmailBatchPath, batch)
+	// The discovery document's batchPath is "batch", which clients built
+	// from it use.
+	mux.Handle("/batch", batch)
+	mux.Handle("GET "+GmailDiscoveryPath, cors("GET", http.HandlerFunc(s.serveGmailDiscovery)))
+	mux.Handle("GET "+gmailDiscoveryPathV2, cors("GET", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("version") != "v1" {
+			s.serveNotFoundPage(w, r)
+			return
+		}
+		s.serveGmailDiscovery(w, r)
+	})))
 	mux.HandleFunc("/", s.serveNotFoundPage)
 	return mux
 }

@@ -41,6 +41,7 @@ type seedMessage struct {
 	labels    []string // default: CATEGORY_PERSONAL and INBOX
 	thread    string   // messages with the same key share a thread
 	sentAs    legacyCharset
+	file      *attachment // sent with the message
 }
 
 // seedClock places seeded messages relative to the time the Server was made,
@@ -161,6 +162,7 @@ func hanakoSeeds(c seedClock) []seedMessage {
 		{at: c.monthsAgo(2, 0), from: "サンプルストア <order@store.example.jp>", subject: "ご注文の商品を発送しました", labels: []string{labelUpdates},
 			text: "ご注文いただいた商品を本日発送いたしました。お届けまで今しばらくお待ちください。"},
 		{at: c.monthsAgo(5, 11), from: olivia, subject: "Conference tickets", labels: []string{labelStarred, labelPersonal, labelInbox},
+			file: &attachment{filename: "tickets.pdf", mimeType: "application/pdf", data: []byte("%PDF-1.4\n% sandbox tickets\n%%EOF\n")},
 			text: "Got us two tickets for the conference in March!"},
 		{at: c.lastYear(time.December, 26, 16), from: "株式会社サンプル 総務部 <soumu@example.co.jp>", subject: "年末年始休業のお知らせ", labels: updates,
 			text: "社員各位\n\n年末年始の休業期間は12月29日から1月3日までです。\n\n総務部"},
@@ -424,6 +426,11 @@ func buildMailbox(address, name, givenName, familyName string, seeds []seedMessa
 		}
 		if seed.withHTML {
 			m.html = `<div dir="ltr">` + strings.ReplaceAll(html.EscapeString(seed.text), "\n", "<br>") + `</div>`
+		}
+		if seed.file != nil {
+			m.attachments = []attachment{*seed.file}
+		}
+		if seed.withHTML || seed.file != nil {
 			m.boundary = "000000000000" + m.id[4:]
 		}
 		m.labels = seedLabels(seed)
@@ -492,8 +499,8 @@ func seedHeaders(seed seedMessage, m *message, owner mailOwner, messageID string
 		headers = append(headers, header{"Subject", subject})
 	}
 	headers = append(headers, header{"From", from}, header{"To", to})
-	if m.html != "" {
-		headers = append(headers, header{"Content-Type", `multipart/alternative; boundary="` + m.boundary + `"`})
+	if m.html != "" || len(m.attachments) > 0 {
+		headers = append(headers, header{"Content-Type", m.mimeType() + `; boundary="` + m.boundary + `"`})
 	} else {
 		headers = append(headers, partHeaders("text/plain")...)
 	}
