@@ -43,7 +43,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveWithFaults(callBatch, w, r, func(w http.ResponseWriter, r *http.Request) {
-		parts, apiErr := readBatch(w, r)
+		parts, apiErr := readBatch(w, r, s.strict)
 		if apiErr != nil {
 			writeAPIError(w, r, apiErr)
 			return
@@ -64,7 +64,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBatch parses the multipart body of a batch request.
-func readBatch(w http.ResponseWriter, r *http.Request) ([]batchPart, *apiError) {
+func readBatch(w http.ResponseWriter, r *http.Request, strict bool) ([]batchPart, *apiError) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/mixed" || params["boundary"] == "" {
 		return nil, errInvalidArgument(fmt.Sprintf("Failed to parse batch request: Content-Type must be multipart/mixed with a boundary, not %q.",
@@ -92,7 +92,7 @@ func readBatch(w http.ResponseWriter, r *http.Request) ([]batchPart, *apiError) 
 		if err != nil {
 			return nil, errInvalidArgument("Failed to parse batch request: " + err.Error())
 		}
-		parsed := parsePart(part.Header.Get("Content-ID"), body)
+		parsed := parsePart(part.Header.Get("Content-ID"), body, strict)
 		parsed.index = len(parts)
 		parts = append(parts, parsed)
 	}
@@ -105,9 +105,10 @@ func readBatch(w http.ResponseWriter, r *http.Request) ([]batchPart, *apiError) 
 // parsePart reads the HTTP request inside a batch part, laid out as
 // Google's batch guide shows it: a request line whose HTTP version may be
 // left out, optional headers, and a blank line only before a body, with
-// lines ending in CRLF or LF alone. The request line must hold the path
-// only; the guide forbids full URLs there.
-func parsePart(contentID string, body []byte) batchPart {
+// lines ending in CRLF or LF alone. The guide says the request line holds
+// the path only; Google takes a full URL there too, which strict mode
+// refuses, so that a client does not come to rely on it.
+func parsePart(contentID string, body []byte, strict bool) batchPart {
 	body = bytes.TrimLeft(body, "\r\n")
 	requestLine, rest, _ := bytes.Cut(body, []byte("\n"))
 	fields := strings.Fields(string(requestLine))
@@ -117,8 +118,11 @@ func parsePart(contentID string, body []byte) batchPart {
 	if len(fields) == 3 && !strings.HasPrefix(fields[2], "HTTP/1.") {
 		return partError(contentID, fmt.Sprintf("Failed to parse the HTTP request in a batch part: %.20q is not an HTTP/1 version.", fields[2]))
 	}
+	if full, err := url.Parse(fields[1]); err == nil && full.IsAbs() && !strict {
+		fields[1] = full.RequestURI()
+	}
 	if !strings.HasPrefix(fields[1], "/") || strings.HasPrefix(fields[1], "//") {
-		return partError(contentID, fmt.Sprintf("Batch part request line holds %.100q; it must hold only the path of the URL, as full URLs are not allowed in batch requests.", fields[1]))
+		return partError(contentID, fmt.Sprintf("Batch part request line holds %.100q; it must hold only the path of the URL, as full URLs are not allowed in batch requests (strict mode).", fields[1]))
 	}
 	head := fields[0] + " " + fields[1] + " HTTP/1.1\r\n"
 	request, err := http.ReadRequest(bufio.NewReader(io.MultiReader(strings.NewReader(head), bytes.NewReader(withHeaderEnd(rest)))))
@@ -159,10 +163,6 @@ func (s *Server) servePart(outer *http.Request, outerQuery url.Values, part batc
 		return response
 	}
 	inner := part.request.WithContext(outer.Context())
-	if inner.Method != http.MethodGet {
-		writeAPIError(response, inner, errInvalidArgument(fmt.Sprintf("The sandbox's Gmail API is read-only: %s is not allowed in a batch.", inner.Method)))
-		return response
-	}
 	if !strings.HasPrefix(inner.URL.Path, "/gmail/v1/") {
 		writeAPIError(response, inner, errInvalidArgument(fmt.Sprintf("Batch part path %q is not a Gmail API path; this is the Gmail batch endpoint.", inner.URL.Path)))
 		return response

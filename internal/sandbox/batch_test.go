@@ -181,7 +181,7 @@ func TestBatchPartErrors(t *testing.T) {
 		{"list", getPart("<2>", "/gmail/v1/users/me/messages?q=is:unread&maxResults=5"), http.StatusOK},
 		{"unknown message", getPart("<3>", "/gmail/v1/users/me/messages/18c0ffee00000001"), http.StatusNotFound},
 		{"another person's message", getPart("<4>", "/gmail/v1/users/me/messages/"+alexID), http.StatusNotFound},
-		{"POST", batchPart{contentID: "<5>", request: "POST /gmail/v1/users/me/messages/" + hanakoID + "/trash HTTP/1.1"}, http.StatusBadRequest},
+		{"a write method with a read-only token", batchPart{contentID: "<5>", request: "POST /gmail/v1/users/me/messages/" + hanakoID + "/trash HTTP/1.1"}, http.StatusForbidden},
 		{"not a Gmail path", getPart("<6>", "/drive/v3/files"), http.StatusBadRequest},
 		{"own Authorization", batchPart{contentID: "<7>",
 			request: "GET /gmail/v1/users/me/messages/" + alexID + " HTTP/1.1\r\nAuthorization: Bearer " + alexToken}, http.StatusOK},
@@ -365,21 +365,31 @@ func TestBatchAcceptsTheGuidesLayout(t *testing.T) {
 	}
 }
 
-func TestBatchRefusesFullURLs(t *testing.T) {
-	f := newFixture(t)
-	token := f.sandbox.IssueToken(hanako).AccessToken
+// TestBatchFullURLs: the batch guide wants the path alone in a part's
+// request line; Google takes a full URL too, which strict mode refuses.
+func TestBatchFullURLs(t *testing.T) {
+	strict, googleLikeSandbox := newFixture(t), newFixture(t, googleLike)
 	tests := []struct {
-		name, target string
-		wantStatus   int
+		name, target           string
+		wantStatus, wantGoogle int
 	}{
-		{name: "path", target: "/gmail/v1/users/me/profile", wantStatus: http.StatusOK},
-		{name: "full URL", target: "https://gmail.googleapis.com/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest},
-		{name: "the sandbox's own URL", target: f.url + "/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest},
-		{name: "scheme-relative URL", target: "//gmail.googleapis.com/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest},
-		{name: "HTTP version that is not HTTP/1", target: "/gmail/v1/users/me/profile HTTP/2", wantStatus: http.StatusBadRequest},
+		{name: "path", target: "/gmail/v1/users/me/profile", wantStatus: http.StatusOK, wantGoogle: http.StatusOK},
+		{name: "full URL", target: "https://gmail.googleapis.com/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest, wantGoogle: http.StatusOK},
+		{name: "the sandbox's own URL", target: strict.url + "/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest, wantGoogle: http.StatusOK},
+		{name: "scheme-relative URL", target: "//gmail.googleapis.com/gmail/v1/users/me/profile", wantStatus: http.StatusBadRequest, wantGoogle: http.StatusBadRequest},
+		{name: "HTTP version that is not HTTP/1", target: "/gmail/v1/users/me/profile HTTP/2", wantStatus: http.StatusBadRequest, wantGoogle: http.StatusBadRequest},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name+"/Google-like", func(t *testing.T) {
+			token := googleLikeSandbox.sandbox.IssueToken(hanako).AccessToken
+			_, responses := googleLikeSandbox.batch(t, token, []batchPart{{contentID: "<1>", request: "GET " + tt.target}})
+			if len(responses) != 1 || responses[0].status != tt.wantGoogle {
+				t.Fatalf("batch part GET %s = %+v; want one part with HTTP %d", tt.target, responses, tt.wantGoogle)
+			}
+		})
+		t.Run(tt.name+"/strict", func(t *testing.T) {
+			f := strict
+			token := f.sandbox.IssueToken(hanako).AccessToken
 			_, responses := f.batch(t, token, []batchPart{{contentID: "<1>", request: "GET " + tt.target}})
 			if len(responses) != 1 || responses[0].status != tt.wantStatus {
 				t.Fatalf("batch part GET %s = %+v; want one part with HTTP %d", tt.target, responses, tt.wantStatus)
