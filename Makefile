@@ -12,7 +12,7 @@ FUZZTIME ?= 1m
 run: build
 	@set -m 2>/dev/null; bin/gmailoauth
 
-## test: every unit, integration and (when Chromium is found) browser test, with the race detector
+## test: every unit, integration and (when Chromium is found) browser test, with the race detector, and Google's clients against the sandbox
 test:
 # The browser is looked for as the browser tests look: $CHROMIUM (a path, or
 # a name on PATH), else chromium on PATH, else Debian's /usr/bin/chromium.
@@ -29,6 +29,9 @@ test:
 		echo "make test: axe-core not installed (npm is missing, or npm ci failed): the accessibility audits (internal/e2e) will be SKIPPED; apt-get install npm to run them"; \
 	fi
 	$(GO) test -race -count=1 ./...
+# Google's own clients drive the standalone sandbox from a module of their
+# own, so they stay out of the app's module graph.
+	cd internal/sandbox/clienttest && $(GO) test -count=1 ./...
 
 ## help: this list of targets
 help:
