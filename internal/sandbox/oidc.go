@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -21,6 +24,7 @@ import (
 const (
 	DiscoveryPath = "/.well-known/openid-configuration"
 	CertsPath     = "/oauth2/v3/certs"
+	PEMCertsPath  = "/oauth2/v1/certs" // the same key in X.509 certificates, which some of Google's libraries read
 	TokeninfoPath = "/tokeninfo"
 )
 
@@ -34,6 +38,7 @@ type signingKey struct {
 	once sync.Once
 	key  *rsa.PrivateKey
 	kid  string
+	pem  string // the key in a self-signed certificate, as Google publishes it too
 }
 
 func (k *signingKey) get() (*rsa.PrivateKey, string) {
@@ -44,6 +49,14 @@ func (k *signingKey) get() (*rsa.PrivateKey, string) {
 		}
 		sum := sha256.Sum256(key.N.Bytes())
 		k.key, k.kid = key, fmt.Sprintf("%x", sum[:20])
+		now := time.Now()
+		template := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sandbox ID token key"},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0)}
+		der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+		if err != nil {
+			panic(fmt.Sprintf("sandbox: certify the ID token key: %v", err)) // a fresh RSA key always certifies
+		}
+		k.pem = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	})
 	return k.key, k.kid
 }
@@ -176,6 +189,13 @@ func (s *Server) serveCerts(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
+// servePEMCerts is the ID token key as Google's v1 certs endpoint has its
+// keys: a certificate by key ID.
+func (s *Server) servePEMCerts(w http.ResponseWriter, r *http.Request) {
+	_, kid := s.signer.get()
+	writePublicJSON(w, r, map[string]string{kid: s.signer.pem})
+}
+
 // writePublicJSON writes a document every client may read and cache for
 // an hour, as Google serves its discovery documents and keys.
 func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
@@ -216,7 +236,11 @@ func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
 		writeNoStoreJSON(w, http.StatusOK, info)
 		return
 	}
-	who, live := s.tokens.lookupAccess(r.Form.Get("access_token"), now)
+	token := r.Form.Get("access_token")
+	if bearer, ok := bearerToken(r); ok && token == "" {
+		token = bearer // as google-auth-library sends it
+	}
+	who, live := s.tokens.lookupAccess(token, now)
 	if !live {
 		writeOAuthError(w, invalid)
 		return

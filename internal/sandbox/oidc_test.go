@@ -4,8 +4,10 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -78,6 +80,32 @@ func TestSignInWithGoogle(t *testing.T) {
 	}
 	if got := f.get(t, sandbox.TokeninfoPath+"?access_token=nonsense").status; got != http.StatusBadRequest {
 		t.Errorf("tokeninfo of an unknown token = %d; want 400", got)
+	}
+	// google-auth-library sends the access token in the Authorization
+	// header instead.
+	byHeader, _ := http.NewRequest(http.MethodPost, f.url+sandbox.TokeninfoPath, nil)
+	byHeader.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+	info = f.do(t, byHeader)
+	wantStatus(t, info, http.StatusOK)
+
+	// The same key as X.509 certificates, by key ID, as Google's v1 certs.
+	var certs map[string]string
+	f.get(t, sandbox.PEMCertsPath).decode(t, &certs)
+	var header struct{ Kid string }
+	decodeSegment(t, strings.Split(tokens.IDToken, ".")[0], &header)
+	block, _ := pem.Decode([]byte(certs[header.Kid]))
+	if block == nil {
+		t.Fatalf("v1 certs = %v; want a certificate for key %s", certs, header.Kid)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(tokens.IDToken, ".")
+	signature, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], signature); err != nil {
+		t.Errorf("the ID token does not verify with the v1 certificate: %v", err)
 	}
 }
 

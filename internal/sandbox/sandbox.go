@@ -249,6 +249,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.serveTokeninfo)))
 	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.serveDiscovery)))
 	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.serveCerts)))
+	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.servePEMCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
 	gmail := cors(gmailMethods, s.countGmailCall(s.gmail))
 	mux.Handle("/gmail/", gmail)
