@@ -131,11 +131,12 @@ GMAIL_API_URL=%[7]s
 #   Flow.from_client_config({"web": {…, "auth_uri": "%[4]s", "token_uri": "%[5]s"}}, scopes)
 #   build("gmail", "v1", credentials=creds, discoveryServiceUrl="%[1]s/discovery/v1/apis/{api}/{apiVersion}/rest")
 # Node, googleapis:
-#   new google.auth.OAuth2({…, endpoints: {oauth2AuthBaseUrl: "%[4]s", oauth2TokenUrl: "%[5]s"}})
+#   new google.auth.OAuth2({…, endpoints: {oauth2AuthBaseUrl: "%[4]s", oauth2TokenUrl: "%[5]s",
+#     oauth2FederatedSignonPemCertsUrl: "%[1]s%[12]s", tokenInfoUrl: "%[1]s%[13]s"}, issuers: ["%[1]s"]})
 #   google.gmail({version: "v1", auth, rootUrl: "%[1]s/"})
 # Accounts on the consent page: %[11]s
 `, base, opts.ClientID, opts.ClientSecret, endpoints.AuthURL, endpoints.TokenURL, endpoints.RevokeURL, endpoints.GmailAPIURL,
-		strings.Join(opts.RedirectURIs, " "), DiscoveryPath, UserinfoPath, strings.Join(accounts, ", "))
+		strings.Join(opts.RedirectURIs, " "), DiscoveryPath, UserinfoPath, strings.Join(accounts, ", "), PEMCertsPath, TokeninfoPath)
 	return err
 }
 
