@@ -44,53 +44,86 @@ func (c *Client) fetchBatched(ctx context.Context, sem semaphore, ids []string) 
 }
 
 // fetchBatch fetches the metadata of ids, at most BatchSize of them. Calls
-// that come back with a retryable failure go again, as a smaller batch,
+// that come back with a retryable failure go again, in smaller batches,
 // under the backoff rules of a single call; the others keep their outcome.
-// A batch whose answer is over MaxResponseBytes is asked for again in two
-// halves, and so on down to single messages: only a message too big on
-// its own fails, instead of every message of the batch on every view.
+// Batches whose answers are too long are split, see sendSplitting.
 func (c *Client) fetchBatch(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
 	results := make(map[string]fetchResult, len(ids))
-	pending := ids
-	split := false
+	pending := [][]string{ids}
 	err := c.retry(ctx, "batch", func() error {
-		outcomes, err := c.sendBatch(ctx, sem, pending)
-		if errors.Is(err, errTooLong) && len(pending) > 1 {
-			split = true
-			return nil
-		}
-		if err != nil {
-			for _, id := range pending {
-				results[id] = fetchResult{err: err}
-			}
-			return err
-		}
-		var again []string
+		var again [][]string
 		// The failure with the longest Retry-After decides the wait, so that
 		// the next batch honours every part's advice.
 		var slowest error
-		for i, id := range pending {
-			results[id] = outcomes[i]
-			if err := outcomes[i].err; err != nil && isRetryable(err) {
-				again = append(again, id)
-				if slowest == nil || RetryAfter(err) > RetryAfter(slowest) {
-					slowest = err
+		for _, batch := range c.sendSplitting(ctx, sem, pending) {
+			var retry []string
+			for i, id := range batch.ids {
+				results[id] = batch.outcomes[i]
+				if err := batch.outcomes[i].err; err != nil && isRetryable(err) {
+					retry = append(retry, id)
+					if slowest == nil || RetryAfter(err) > RetryAfter(slowest) {
+						slowest = err
+					}
 				}
+			}
+			// A retry keeps to the batch its messages were answered in:
+			// together with the retries of another half, their answers could
+			// be too long again, and Gmail's quota spent on answers thrown away.
+			if len(retry) > 0 {
+				again = append(again, retry)
 			}
 		}
 		pending = again
 		return slowest
 	})
-	if split {
-		half := len(pending) / 2
-		maps.Copy(results, c.fetchBatch(ctx, sem, pending[:half]))
-		maps.Copy(results, c.fetchBatch(ctx, sem, pending[half:]))
-		return results
-	}
 	if err != nil {
-		c.svc.cfg.Logger.Warn("gmail: batch left messages without metadata", "messages", len(pending), "err", err)
+		c.svc.cfg.Logger.Warn("gmail: batch left messages without metadata", "messages", len(slices.Concat(pending...)), "err", err)
 	}
 	return results
+}
+
+// answeredBatch is the outcome per ID, in the order of ids, of one batch
+// request.
+type answeredBatch struct {
+	ids      []string
+	outcomes []fetchResult
+}
+
+// sendSplitting sends batches concurrently within sem. A batch whose answer
+// is over MaxResponseBytes is sent again as two halves, and so on down to
+// single messages, at most ⌈log2 BatchSize⌉ splits deep: only a message
+// whose own answer is too long fails for it, not every message of its batch
+// on every view, since failures are not cached. Each message gets one
+// answer, so a split spends no more of fetchBatch's attempts than a batch
+// that fits.
+func (c *Client) sendSplitting(ctx context.Context, sem semaphore, batches [][]string) []answeredBatch {
+	var answered []answeredBatch
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var send func(ids []string)
+	send = func(ids []string) {
+		outcomes, err := c.sendBatch(ctx, sem, ids)
+		if errors.Is(err, errTooLong) && len(ids) > 1 {
+			half := len(ids) / 2
+			wg.Go(func() { send(ids[:half]) })
+			wg.Go(func() { send(ids[half:]) })
+			return
+		}
+		if errors.Is(err, errTooLong) {
+			err = fmt.Errorf("the answer for this message alone: %w", err)
+		}
+		if err != nil {
+			outcomes = slices.Repeat([]fetchResult{{err: err}}, len(ids))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		answered = append(answered, answeredBatch{ids: ids, outcomes: outcomes})
+	}
+	for _, ids := range batches {
+		wg.Go(func() { send(ids) })
+	}
+	wg.Wait()
+	return answered
 }
 
 // sendBatch makes one batch request for the metadata of ids and returns an

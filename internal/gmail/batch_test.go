@@ -2,7 +2,6 @@ package gmail
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -396,88 +395,4 @@ func FuzzDecodeBatchResponse(f *testing.F) {
 			}
 		}
 	})
-}
-
-// TestOversizedBatchAnswerIsSplit: a batch whose answer is over
-// MaxResponseBytes is asked for again in halves, down to single messages,
-// so that only a message too big on its own fails. Each message's answer
-// here is about a kilobyte, and the cap 20 KB: 13 answers fit, 25 do not;
-// a huge message's answer alone is over the cap.
-func TestOversizedBatchAnswerIsSplit(t *testing.T) {
-	const answerSize, maxBytes, pageSize = 1000, 20_000, 50
-	tests := []struct {
-		name string
-		huge []int // messages too big on their own
-	}{
-		{name: "halves fit"},
-		{name: "one message too big alone", huge: []int{7}},
-		{name: "two messages too big alone", huge: []int{0, 49}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHostileGmail(t)
-			var ids []string
-			refs := []map[string]string{}
-			for n := range pageSize {
-				msg := testMessage(n)
-				msg.Snippet = strings.Repeat("x", answerSize-len(msg.metadataJSON())+len(msg.Snippet))
-				if slices.Contains(tt.huge, n) {
-					msg.Snippet = strings.Repeat("x", 2*maxBytes)
-				}
-				ids = append(ids, msg.ID)
-				refs = append(refs, map[string]string{"id": msg.ID, "threadId": msg.ThreadID})
-				// Asked for again at every level of halving.
-				for range 7 {
-					h.script("message "+msg.ID, jsonResponse(msg.metadataJSON()))
-				}
-			}
-			list, _ := json.Marshal(map[string]any{"messages": refs, "resultSizeEstimate": pageSize})
-			h.script("list", jsonResponse(string(list)))
-			c, _ := h.client(t, Config{MaxResponseBytes: maxBytes})
-
-			page, err := c.Unread(context.Background(), "", pageSize)
-			if err != nil {
-				t.Fatalf("Unread() err = %v; want nil", err)
-			}
-			for i, m := range page.Messages {
-				tooBig := slices.Contains(tt.huge, i)
-				if tooBig != (m.Err != nil) || (tooBig && !errors.Is(m.Err, ErrBadResponse)) {
-					t.Errorf("message %d (%s): err = %v; want %s", i, m.ID, m.Err, map[bool]string{true: "ErrBadResponse", false: "none"}[tooBig])
-				}
-			}
-			var sizes []int
-			for _, b := range h.recordedBatches() {
-				sizes = append(sizes, len(b.requests))
-			}
-			if want := halvings(len(ids), func(from, to int) bool {
-				for _, n := range tt.huge {
-					if n >= from && n < to {
-						return to-from == 1
-					}
-				}
-				return to-from <= 13
-			}); !slices.Equal(sizes, want) {
-				t.Errorf("batches of %v messages; want %v", sizes, want)
-			}
-		})
-	}
-}
-
-// halvings is the sizes of the batches a batch of messages [0, n) becomes,
-// in the order they are sent, when a batch that ends, given fits, is not
-// split any further and any other is split in halves.
-func halvings(n int, ends func(from, to int) bool) []int {
-	var sizes []int
-	var visit func(from, to int)
-	visit = func(from, to int) {
-		sizes = append(sizes, to-from)
-		if ends(from, to) {
-			return
-		}
-		half := from + (to-from)/2
-		visit(from, half)
-		visit(half, to)
-	}
-	visit(0, n)
-	return sizes
 }
