@@ -297,7 +297,7 @@ func TestConsentPage(t *testing.T) {
 	wants := []string{
 		`<html lang="en">`,
 		"not Google",
-		clientID,
+		`<strong class="client">sandbox-test<wbr>.apps<wbr>.googleusercontent<wbr>.com</strong>`,
 		`<link rel="stylesheet" href="/sandbox.css">`,
 		`<link rel="icon" href="/favicon.ico"`,
 		`<form method="post" action="/o/oauth2/v2/auth"`,

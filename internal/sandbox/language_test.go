@@ -15,6 +15,13 @@ import (
 
 var tag = regexp.MustCompile(`<[^>]*>`)
 
+// pageText is the text of an HTML page as a person reads it: a <wbr>
+// joins the words beside it, other tags part them.
+func pageText(body []byte) string {
+	joined := strings.ReplaceAll(string(body), "<wbr>", "")
+	return html.UnescapeString(tag.ReplaceAllString(joined, " "))
+}
+
 // TestPagesFollowTheBrowsersLanguage checks the two pages a person meets,
 // consent and message, in Japanese and English as Accept-Language asks.
 func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
@@ -34,9 +41,9 @@ func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
 			wantContains: []string{"Choose an account", "View your email messages and settings", "Allow", "Deny"}},
 		{name: "consent without Accept-Language", path: consentPath, wantLang: "en", wantContains: []string{"Choose an account"}},
 		{name: "message in Japanese", path: messagePath, acceptLanguage: "ja", wantLang: "ja",
-			wantContains: []string{"差出人", "宛先", "日時", "中村 太郎", "読み取り専用のコピー"}},
+			wantContains: []string{"差出人", "宛先", "日時", "中村 太郎", "読み取り専用のコピー", "受信トレイ", "未読", "メイン"}},
 		{name: "message in English", path: messagePath, acceptLanguage: "en", wantLang: "en",
-			wantContains: []string{"From", "Read-only copy in the mailbox of"}},
+			wantContains: []string{"From", "Read-only copy in the mailbox of", "Inbox", "Unread", "Primary"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,10 +59,15 @@ func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
 			if want := `<html lang="` + tt.wantLang + `">`; !bytes.Contains(resp.body, []byte(want)) {
 				t.Errorf("GET %s lacks %s", tt.path, want)
 			}
-			text := html.UnescapeString(tag.ReplaceAllString(string(resp.body), " "))
+			text := pageText(resp.body)
 			for _, want := range tt.wantContains {
 				if !strings.Contains(text, want) {
 					t.Errorf("GET %s (Accept-Language %q) lacks %q", tt.path, tt.acceptLanguage, want)
+				}
+			}
+			for _, id := range []string{"INBOX", "UNREAD", "CATEGORY_PERSONAL"} {
+				if strings.Contains(text, id) {
+					t.Errorf("GET %s shows the label ID %s, not its name", tt.path, id)
 				}
 			}
 			if tt.wantLang == "ja" {

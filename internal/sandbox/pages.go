@@ -33,12 +33,31 @@ func parsePages(names ...string) map[string]*template.Template {
 	if err := catalogue.Check(); err != nil {
 		panic("sandbox: " + err.Error())
 	}
-	layout := template.Must(template.New("layout.html").Funcs(catalogue.Funcs()).ParseFS(templateFiles, "templates/layout.html"))
+	funcs := catalogue.Funcs()
+	funcs["wrappable"] = wrappable
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
 	parsed := make(map[string]*template.Template, len(names))
 	for _, name := range names {
 		parsed[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name))
 	}
 	return parsed
+}
+
+// wrappable is text, escaped, with a line-break opportunity before each dot
+// and after each slash, so that a client ID, scope or URL wraps on a phone
+// between its parts rather than in the middle of a word.
+func wrappable(text string) template.HTML {
+	var b strings.Builder
+	for _, r := range text {
+		if r == '.' {
+			b.WriteString("<wbr>")
+		}
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '/' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // serveStatic serves an embedded file. The files never change while the
@@ -189,7 +208,7 @@ func subjectID(account string) string {
 
 type indexPage struct {
 	Lang         i18n.Lang
-	Title        string
+	Title        string // empty: the layout's title names this page
 	ClientID     string
 	RedirectURIs []string
 	Accounts     []accountChoice
@@ -199,7 +218,6 @@ type indexPage struct {
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "index.html", indexPage{
 		Lang:         i18n.English,
-		Title:        "Google sign-in sandbox",
 		ClientID:     s.clientID,
 		RedirectURIs: s.redirectURIs,
 		Accounts:     s.accountChoices(""),
@@ -217,6 +235,19 @@ func (s *Server) paths() []string {
 		paths = append(paths, strings.Replace(method.pattern, "{userId}", "me", 1))
 	}
 	return append(paths, "POST /batch", "POST "+GmailBatchPath)
+}
+
+// labelNames are the names Gmail shows for label IDs, in lang.
+func labelNames(lang i18n.Lang, ids []string) []string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		name, err := catalogue.Text(lang, "label."+id)
+		if err != nil {
+			name = id // not a system label: the seeded mailboxes have none
+		}
+		names[i] = name
+	}
+	return names
 }
 
 type messagePage struct {
@@ -277,7 +308,7 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		From:    from,
 		To:      to,
 		Date:    date,
-		Labels:  labels,
+		Labels:  labelNames(lang, labels),
 		Text:    m.text,
 	}
 	for _, choice := range s.accountChoices(account) {

@@ -34,7 +34,7 @@ func TestSandboxPages(t *testing.T) {
 		wantAbsent      []string
 	}{
 		{"index", "/", http.StatusOK, "text/html; charset=utf-8",
-			[]string{`<html lang="en">`, "not Google", "山田 花子", hanako, alex, emptyBox, "75 unread", clientID, redirectURI}, nil},
+			[]string{`<html lang="en">`, "not Google", "山田 花子", hanako, alex, emptyBox, "75 unread"}, nil},
 		{"stylesheet", "/sandbox.css", http.StatusOK, "text/css; charset=utf-8",
 			[]string{"prefers-color-scheme: dark", `"Noto Sans CJK JP"`, `"Hiragino Sans"`, "sans-serif"}, nil},
 		{"favicon", "/favicon.ico", http.StatusOK, "image/x-icon", []string{"\x00\x00\x01\x00"}, nil},
@@ -73,6 +73,46 @@ func TestSandboxPages(t *testing.T) {
 				}
 			}
 			wantSecurityHeaders(t, resp)
+		})
+	}
+}
+
+// TestPagesReadWellOnAPhone checks what a person sees of the index and
+// consent pages: one title, and the client ID, scopes and redirect URI
+// whole in the text but with places to wrap between their parts.
+func TestPagesReadWellOnAPhone(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name, path string
+		wantTitle  string
+		wantText   []string
+		wantHTML   []string
+	}{
+		{"index", "/", "<title>Google sign-in sandbox</title>",
+			[]string{clientID, redirectURI, "GET /gmail/v1/users/me/messages"},
+			[]string{"sandbox-test<wbr>.apps<wbr>.googleusercontent<wbr>.com", "http:/<wbr>/<wbr>127<wbr>.0<wbr>.0<wbr>.1:8080/<wbr>callback"}},
+		{"consent", sandbox.AuthPath + "?" + authParams().Encode(), "<title>Sign in · Google sign-in sandbox</title>",
+			[]string{clientID, redirectURI, sandbox.GmailScope},
+			[]string{"https:/<wbr>/<wbr>www<wbr>.googleapis<wbr>.com/<wbr>auth/<wbr>gmail<wbr>.readonly"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := f.get(t, tt.path)
+			wantStatus(t, resp, http.StatusOK)
+			if got := bytes.Count(resp.body, []byte("<title>")); got != 1 || !bytes.Contains(resp.body, []byte(tt.wantTitle)) {
+				t.Errorf("GET %s has %d titles; want one, %s", tt.path, got, tt.wantTitle)
+			}
+			text := pageText(resp.body)
+			for _, want := range tt.wantText {
+				if !strings.Contains(text, want) {
+					t.Errorf("GET %s: the text lacks %q", tt.path, want)
+				}
+			}
+			for _, want := range tt.wantHTML {
+				if !bytes.Contains(resp.body, []byte(want)) {
+					t.Errorf("GET %s lacks %q", tt.path, want)
+				}
+			}
 		})
 	}
 }
