@@ -185,6 +185,10 @@ func TestBatchTakesTheGuidesLayout(t *testing.T) {
 	}
 }
 
+// TestBatchRefusals: a batch over the guide's limit is refused. (The guide
+// also says a part's request line holds only the path, but Google takes a
+// full URL, as Google's Java client sends it; the app sends paths, and the
+// sandbox's strict mode is where a full URL is refused.)
 func TestBatchRefusals(t *testing.T) {
 	profilePart := func(contentID, target string) string {
 		return "--b\r\nContent-Type: application/http\r\nContent-ID: <" + contentID + ">\r\n\r\nGET " + target + "\r\n\r\n"
@@ -193,7 +197,6 @@ func TestBatchRefusals(t *testing.T) {
 		name  string
 		parts []string
 	}{
-		{name: "a full URL in a part, which the guide forbids", parts: []string{profilePart("1", "https://gmail.googleapis.com/gmail/v1/users/me/profile")}},
 		{name: "101 parts, past the guide's limit of 100", parts: slices.Repeat([]string{profilePart("1", "/gmail/v1/users/me/profile")}, 101)},
 	}
 	for _, tt := range tests {

@@ -356,7 +356,7 @@ func TestGetMessageBodies(t *testing.T) {
 	if lunch.Payload.MimeType != "text/plain" || lunch.Payload.Body == nil || len(lunch.Payload.Parts) != 0 {
 		t.Fatalf("single-part payload = %+v; want text/plain with a body and no parts", lunch.Payload)
 	}
-	if text := decode(t, lunch.Payload.Body.Data); !strings.HasPrefix(text, "It's 5 < 6 & so on.") {
+	if text := decode(t, lunch.Payload.Body.Data); !strings.HasPrefix(text, `Shall we meet at "Café Bleu"`) {
 		t.Errorf("body = %q; want the unescaped text", text)
 	}
 
@@ -453,7 +453,7 @@ func TestSnippetsAreHTMLEscapedLikeGmail(t *testing.T) {
 		subject     string
 		wantSnippet string
 	}{
-		{"Lunch tomorrow?", "It&#39;s 5 &lt; 6 &amp; so on. Let&#39;s meet at &quot;Café Bleu&quot; at 12:30? Olivia"},
+		{"Lunch tomorrow?", "Shall we meet at &quot;Café Bleu&quot; at 12:30? Their soup &amp; sandwich set is &lt; ¥1,000. Olivia"},
 		{"Tom & Jerry <b>bold</b>", "This week: Tom &amp; Jerry&#39;s guide to &lt;b&gt;bold&lt;/b&gt; typography, and why &quot;less&quot; is more."},
 	}
 	for _, tt := range tests {
@@ -464,7 +464,7 @@ func TestSnippetsAreHTMLEscapedLikeGmail(t *testing.T) {
 			}
 			// Gmail's JSON carries the entities literally, not as \u0026.
 			resp := f.gmail(t, token, listPath+"/"+m.ID+"?format=minimal")
-			if !bytes.Contains(resp.body, []byte("It&#39;s")) && !bytes.Contains(resp.body, []byte("Tom &amp; Jerry")) {
+			if !bytes.Contains(resp.body, []byte("&quot;Café Bleu&quot;")) && !bytes.Contains(resp.body, []byte("Tom &amp; Jerry")) {
 				t.Errorf("raw JSON escapes the snippet's entities again:\n%s", resp.body)
 			}
 		})

@@ -110,6 +110,9 @@ const (
 	quarterlyReport = `<script>alert("x")</script> Quarterly report`
 )
 
+// hanakoSeeds are the messages of Hanako's mailbox. The newest read like a
+// person's inbox, as the first screen of the demo should; the ones made to
+// test escaping, long subjects and odd headers are a week or more old.
 func hanakoSeeds(c seedClock) []seedMessage {
 	personal := []string{labelPersonal, labelInbox}
 	important := []string{labelImportant, labelPersonal, labelInbox}
@@ -117,16 +120,16 @@ func hanakoSeeds(c seedClock) []seedMessage {
 	seeds := []seedMessage{
 		{at: c.today(4 * time.Minute), from: sato, subject: "Re: 来週の打ち合わせ日程", thread: "meeting", unread: true, labels: important,
 			text: "山田さん\n\nご返信ありがとうございます。\nそれでは水曜日の14時からでお願いいたします。\n会議室は3階のAを予約しておきます。\n\n佐藤"},
-		{at: c.today(18 * time.Minute), from: emily, subject: "Re: " + quarterlyReport, thread: "quarterly", unread: true, labels: personal,
+		{at: c.daysAgo(9, 16, 40), from: emily, subject: "Re: " + quarterlyReport, thread: "quarterly", unread: true, labels: personal,
 			text: "Hi Hanako,\n\nThanks! I've corrected the figures in the summary table. Revenue is up 12% quarter over quarter.\n\nEmily"},
 		{at: c.today(55 * time.Minute), from: "株式会社サンプル 経理部 <billing@example.co.jp>", subject: "【重要】11月分請求書のご案内", unread: true, withHTML: true,
 			labels: []string{labelImportant, labelUpdates, labelInbox},
 			text:   "山田 花子 様\n\nいつもご利用いただき誠にありがとうございます。\n11月分のご請求書を発行いたしました。\nお支払期限：12月末日\n\n株式会社サンプル 経理部"},
-		{at: c.today(100 * time.Minute), from: "The Weekly Byte <newsletter@example.org>", subject: "Tom & Jerry <b>bold</b>", unread: true, withHTML: true,
+		{at: c.daysAgo(8, 7, 0), from: "The Weekly Byte <newsletter@example.org>", subject: "Tom & Jerry <b>bold</b>", unread: true, withHTML: true,
 			labels: []string{labelPromotions, labelInbox},
 			text:   "This week: Tom & Jerry's guide to <b>bold</b> typography, and why \"less\" is more."},
 		{at: c.today(150 * time.Minute), from: olivia, subject: "Lunch tomorrow?", unread: true, labels: personal,
-			text: "It's 5 < 6 & so on. Let's meet at \"Café Bleu\" at 12:30?\n\nOlivia"},
+			text: "Shall we meet at \"Café Bleu\" at 12:30? Their soup & sandwich set is < ¥1,000.\n\nOlivia"},
 		{at: c.today(195 * time.Minute), from: "noreply@example.net", subject: "Your verification code", unread: true, labels: updates,
 			text: "Your verification code is 482913. It expires in 10 minutes. If you didn't request it, you can ignore this email."},
 		{at: c.today(4 * time.Hour), from: nakamura, subject: "ご無沙汰しております", unread: true, labels: personal,
@@ -137,11 +140,11 @@ func hanakoSeeds(c seedClock) []seedMessage {
 			text: "鈴木さん\n\n議事録ありがとうございます。2ページ目の予算の数字だけ確認させてください。\n\n田中"},
 		{at: c.daysAgo(1, 18, 42), from: "Build Bot <ci@builds.example.com>", subject: "Build #1287 passed: main", noDate: true, unread: true, labels: updates,
 			text: "All 214 checks passed on main (commit 3f9c2ab).\nDuration: 6m 12s"},
-		{at: c.daysAgo(1, 15, 5), from: calendar, unread: true, withHTML: true, labels: []string{labelImportant, labelUpdates, labelInbox},
+		{at: c.daysAgo(11, 15, 5), from: calendar, unread: true, withHTML: true, labels: []string{labelImportant, labelUpdates, labelInbox},
 			subject: "Invitation: Annual planning offsite for the product, design, engineering and customer success teams, " +
 				"with agenda, travel arrangements, hotel booking instructions and pre-reading materials @ Thu Dec 4 9am - 5pm (JST) (hanako.yamada@example.jp)",
 			text: "You have been invited to the annual planning offsite.\nWhen: Thursday 9am - 5pm (JST)\nWhere: Conference Hall B\nJoining info and agenda are attached."},
-		{at: c.daysAgo(1, 10, 12), from: emily, subject: quarterlyReport, thread: "quarterly", labels: important,
+		{at: c.daysAgo(10, 10, 12), from: emily, subject: quarterlyReport, thread: "quarterly", labels: important,
 			text: "Hi Hanako,\n\nPlease find the Q3 numbers below. Let me know if anything looks off before Friday.\n\nEmily"},
 		{at: c.daysAgo(1, 3, 33), from: "Prize Center <winner@prizes.example.com>", subject: "You have WON a $1,000 gift card!!!", unread: true, labels: []string{labelSpam},
 			text: "Congratulations!!! Click here to claim your prize before it expires."},
@@ -176,10 +179,11 @@ func hanakoSeeds(c seedClock) []seedMessage {
 // legacyCharsetSeeds are unread mail whose Subject and sender's name come as
 // RFC 2047 encoded words in the charsets older mailers and mailing lists
 // still send, some cut inside a character as careless mailers do, and one
-// with a charset label nobody can decode (shown as it came).
+// with a charset label nobody can decode (shown as it came). They are a week
+// or two old, below the first screen of the inbox.
 func legacyCharsetSeeds(c seedClock) []seedMessage {
 	seed := func(days int, from, subject string, sentAs legacyCharset) seedMessage {
-		return seedMessage{at: c.daysAgo(days, 8+len(subject)%9, len(from)%60), from: from, subject: subject, unread: true,
+		return seedMessage{at: c.daysAgo(8+days, 8+len(subject)%9, len(from)%60), from: from, subject: subject, unread: true,
 			labels: []string{labelUpdates, labelInbox}, sentAs: sentAs, text: subject}
 	}
 	return []seedMessage{
@@ -194,7 +198,7 @@ func legacyCharsetSeeds(c seedClock) []seedMessage {
 		seed(4, "Łukasz Wójcik <lukasz@example.pl>", "Spotkanie w środę", legacyCharset{name: "ISO-8859-2", q: true}),
 		seed(5, "Zoë Lefèvre <zoe@example.fr>", "Réunion: 5 € le café", legacyCharset{name: "windows-1252", q: true}),
 		seed(5, "渡辺 結衣 <yui.watanabe@example.ne.jp>", "日本語の件名が二つの語に分かれる", legacyCharset{name: "UTF-8", split: 8}),
-		{at: c.daysAgo(5, 7, 30), from: "Old Mailer <postmaster@legacy.example.com>", subject: unknownCharsetSubject, unread: true,
+		{at: c.daysAgo(8+5, 7, 30), from: "Old Mailer <postmaster@legacy.example.com>", subject: unknownCharsetSubject, unread: true,
 			labels: []string{labelUpdates, labelInbox}, text: "Sent through a relay that could not tell the charset."},
 	}
 }
