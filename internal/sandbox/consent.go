@@ -1,9 +1,6 @@
 package sandbox
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -412,61 +409,4 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authR
 		params.Set("id_token", s.idToken(r, account, returned, request.nonce, accessToken))
 	}
 	http.Redirect(w, r, withFragment(request.redirectURI, params), status)
-}
-
-// googleSessionCookie names the sandbox's stand-in for Google's own sign-in
-// cookie: which accounts this browser is signed in to. It is what lets
-// prompt=none answer without a page.
-const googleSessionCookie = "SANDBOX_GOOGLE_SESSION"
-
-// googleSession returns the accounts the browser is signed in to, in the
-// order they signed in (authuser is the index). A cookie that does not
-// verify counts as signed out.
-func (s *Server) googleSession(r *http.Request) []string {
-	cookie, err := r.Cookie(googleSessionCookie)
-	if err != nil {
-		return nil
-	}
-	payload, mac, ok := strings.Cut(cookie.Value, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(s.sessionMAC(payload))) {
-		return nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil
-	}
-	var accounts []string
-	for _, address := range strings.Fields(string(raw)) {
-		if account, seeded := s.seededAccount(address); seeded && !slices.Contains(accounts, account) {
-			accounts = append(accounts, account)
-		}
-	}
-	return accounts
-}
-
-// signInToGoogle adds account to the browser's sandbox Google session and
-// returns its authuser index.
-func (s *Server) signInToGoogle(w http.ResponseWriter, r *http.Request, account string) int {
-	accounts := s.googleSession(r)
-	index := slices.Index(accounts, account)
-	if index < 0 {
-		accounts = append(accounts, account)
-		index = len(accounts) - 1
-	}
-	payload := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(accounts, " ")))
-	http.SetCookie(w, &http.Cookie{
-		Name:     googleSessionCookie,
-		Value:    payload + "." + s.sessionMAC(payload),
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   r.TLS != nil,
-		SameSite: http.SameSiteLaxMode,
-	})
-	return index
-}
-
-func (s *Server) sessionMAC(payload string) string {
-	mac := hmac.New(sha256.New, s.pageTokenKey)
-	mac.Write([]byte("google-session\x00" + payload))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }

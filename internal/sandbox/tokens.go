@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
@@ -465,39 +464,4 @@ func (st *tokenStore) lookupAccess(token string, now time.Time) (bearer, bool) {
 		return bearer{}, false
 	}
 	return bearer{account: a.grant.account, scopes: a.scopes, expiry: a.expiry, offline: a.grant.refreshToken != ""}, true
-}
-
-// s256 is the PKCE S256 transform (RFC 7636 §4.2).
-func s256(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// validVerifier reports whether verifier is 43–128 unreserved characters
-// (RFC 7636 §4.1).
-func validVerifier(verifier string) bool {
-	if len(verifier) < 43 || len(verifier) > 128 {
-		return false
-	}
-	for _, c := range []byte(verifier) {
-		if !isUnreserved(c) {
-			return false
-		}
-	}
-	return true
-}
-
-func isUnreserved(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-// validChallenge reports whether challenge can be the output of S256: exactly
-// 32 bytes as unpadded base64url, i.e. 43 characters.
-func validChallenge(challenge string) bool {
-	if len(challenge) != 43 {
-		return false
-	}
-	decoded, err := base64.RawURLEncoding.Strict().DecodeString(challenge)
-	return err == nil && len(decoded) == sha256.Size
 }
