@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
@@ -202,5 +203,32 @@ func TestRefreshTokensPerAccountAndClientAreCapped(t *testing.T) {
 	}
 	if got := refresh(tokens[149].RefreshToken); got != http.StatusOK {
 		t.Errorf("refresh with the newest refresh token = %d; want 200", got)
+	}
+}
+
+// TestGmailTokenInTheURL: Google takes the access token in the
+// access_token query parameter as well as in the Authorization header;
+// strict mode takes it only in the header, since a URL ends up in logs.
+func TestGmailTokenInTheURL(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		edit func(*sandbox.Options)
+		want int
+	}{
+		{name: "Google-like", edit: googleLike, want: http.StatusOK},
+		{name: "strict", edit: func(*sandbox.Options) {}, want: http.StatusUnauthorized},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			f := newFixture(t, mode.edit)
+			token := f.sandbox.IssueToken(hanako).AccessToken
+			path := "/gmail/v1/users/me/profile?" + url.Values{"access_token": {token}}.Encode()
+			resp := f.get(t, path)
+			if resp.status != mode.want {
+				t.Fatalf("GET /gmail/v1/users/me/profile?access_token=… = %d; want %d\n%s", resp.status, mode.want, resp.body)
+			}
+			if mode.want == http.StatusOK && !bytes.Contains(resp.body, []byte(hanako)) {
+				t.Errorf("profile = %s; want %s's", resp.body, hanako)
+			}
+		})
 	}
 }
