@@ -37,9 +37,7 @@ type batchPart struct {
 // Google.
 func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		apiErr := errMethodNotAllowed(r.Method)
-		apiErr.header.Set("Allow", http.MethodPost)
-		writeAPIError(w, r, apiErr)
+		writeAPIError(w, r, errMethodNotAllowed(r.Method))
 		return
 	}
 	s.serveWithFaults(callBatch, w, r, func(w http.ResponseWriter, r *http.Request) {

@@ -1,106 +1,125 @@
-// Package sandbox is an offline, in-memory stand-in for the parts of Google
-// that the app talks to: the OAuth 2.0 authorization endpoint (with a consent
-// page), the token and revocation endpoints, a small userinfo endpoint, and the
-// read-only Gmail API (messages.list, messages.get, users.getProfile and the
-// Gmail batch endpoint).
+// Package sandbox is an offline, in-memory stand-in for Google's sign-in
+// and Gmail API: the OAuth 2.0 authorization endpoint (with its consent
+// page), the token, revocation, userinfo and tokeninfo endpoints, OpenID
+// Connect (discovery, signing keys, ID tokens), and the Gmail API methods
+// listed in its discovery document, with Google's batch endpoint. Three
+// made-up mailboxes are seeded: hanako.yamada@example.jp (130 messages, 75
+// unread, Japanese and English, every awkward header the app must survive),
+// alex@example.com (a Workspace account, hd=example.com) and
+// empty@example.com (no unread mail).
 //
-// It is the app's default when no Google client is configured and the fixture
-// for every other test, so it is deliberately strict: requests that Google
-// would refuse are refused here too, with Google's status codes and error
-// bodies, so that bugs surface offline rather than in production.
+// It is the app's Google in every test and in `make run`, and it serves
+// alone for any other client: `gmailoauth sandbox -h`. A Server is an
+// http.Handler; mount it on its own listener. Its paths are Google's,
+// under the server's origin, so a client only swaps hosts:
 //
-// A Server is an http.Handler; mount it on its own listener (its paths mirror
-// Google's, relative to the server's base URL):
-//
-//	auth:     base + AuthPath          (GET shows consent, POST is the decision)
-//	token:    base + TokenPath
-//	revoke:   base + RevokePath
-//	userinfo: base + UserinfoPath
-//	Gmail:    base + "/gmail/v1/users/{userId}/..."
-//	batch:    base + GmailBatchPath
+//	AuthPath            GET shows the consent page, POST takes its form
+//	TokenPath           code exchange and refresh
+//	RevokePath          revocation (of the whole authorization, as Google)
+//	UserinfoPath        OpenID userinfo
+//	TokeninfoPath       what an access or ID token is (param or Bearer)
+//	DiscoveryPath       OpenID Connect discovery; issuer is the origin
+//	CertsPath           the ID-token key as a JWK set
+//	PEMCertsPath        the same key as X.509 certificates
+//	GmailDiscoveryPath  the Gmail discovery document (also at /$discovery/rest)
+//	/gmail/v1/users/... the Gmail methods
+//	GmailBatchPath      batches (also at /batch)
 //
 // Tests and load generators steer it with SetLatency, InjectFaults,
-// SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount and
-// IssueToken, and observe it with Stats. Main serves it on its own, for
-// other clients: `gmailoauth sandbox -h`.
+// SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount,
+// IssueToken, Deliver and MarkRead, and observe it with Stats.
 //
-// # OAuth: as Google behaves
+// # Two modes
+//
+// By default the sandbox accepts what Google accepts, so that Google's own
+// client libraries (Go, Python, Node) work against it unchanged:
+// authorization without PKCE or with the plain method, every Gmail scope
+// it serves (readonly, modify, insert, labels, metadata, mail.google.com),
+// the implicit and id_token response types, a repeated parameter, token
+// parameters in the URL, a client secret sent both in Basic and the body
+// when both say the same, an access token in the access_token query
+// parameter, a full URL in a batch part's request line, and message IDs
+// in upper case.
+//
+// Options.Strict (the -strict flag) refuses each of these, because this
+// project's app must never send them; the app's own runs and tests turn it
+// on, so that the mistake fails offline instead of being tolerated:
+//   - PKCE with S256 is required: a code without it can be redeemed by
+//     whoever steals it (RFC 9700 §2.1.1).
+//   - response_type is code only: the implicit flow puts tokens in the
+//     browser's history (RFC 9700 §2.1.2).
+//   - Only the app's scopes exist (gmail.readonly, openid, email,
+//     profile): asking for more than it needs fails in tests.
+//   - A repeated parameter is refused at both endpoints (RFC 6749 §3.1).
+//   - The token endpoint takes parameters only in the body, and a client
+//     that authenticates twice is refused; Gmail takes the access token
+//     only in the Authorization header. A URL ends up in logs.
+//   - A batch part's request line holds only the path, as Google's batch
+//     guide says.
+//   - Message and thread IDs are lower-case hex, as Gmail writes them, so
+//     an ID mangled on its way through the client fails loudly.
+//
+// # Sign-in, as Google behaves
 //
 // The authorization endpoint shows Google's own error page (400, or 401
 // invalid_client for an unknown client) for a malformed request, an unknown
-// client or an unregistered redirect URI, and redirects back to the app
-// only with what the person decides (access_denied) or the flow produces
-// (prompt=none's login_required, interaction_required, consent_required).
-// A successful callback carries code, state, scope, authuser, prompt and,
-// for the Workspace account alex@example.com, hd.
+// client or an unregistered redirect URI (compared byte for byte), and
+// redirects back only with what the person decides (access_denied) or the
+// flow produces (prompt=none's login_required, interaction_required,
+// consent_required). A callback carries code, state, scope (identity
+// scopes in their full names), authuser, prompt and, for the Workspace
+// account, hd. Grants persist per account and client: a refresh token comes
+// only with the first offline grant or with prompt=consent (at most 100 live
+// per account and client, the oldest revoked first); a later sign-in skips
+// the consent screen; include_granted_scopes=true returns every scope
+// granted before; revoking any token removes the whole authorization.
+// Choosing an account signs the browser in to the sandbox's Google session
+// (a cookie), which lets prompt=none answer without a page. With openid, the
+// code exchange and each refresh return an RS256 ID token (iss, azp, aud,
+// sub, hd, email, email_verified, at_hash, nonce, name, iat, exp).
 //
-// Grants persist per account and client as at Google: a refresh token comes
-// only with the first offline grant, or with prompt=consent; a later
-// sign-in skips the scope consent screen (the account chooser stays) and
-// gets an access token alone; include_granted_scopes=true returns every
-// scope granted before. Choosing an account signs the browser in to the
-// sandbox's Google session (a cookie), which is what lets prompt=none answer
-// with a code and no page; login_hint picks the account. Revoking any token
-// removes the whole authorization, so the next sign-in asks for consent and
-// gets a refresh token again. The token endpoint answers wrong client
-// credentials with 401 invalid_client however they are sent, a code
-// redeemed with another redirect URI with redirect_uri_mismatch, a missing
-// or unknown grant_type with unsupported_grant_type, gives expires_in 3599
-// for an hour, and uses Google's error_description texts.
+// The consent page is a plain form, so a script can answer it: POST to
+// AuthPath, from the same origin, with consent_id (the page's hidden
+// field), account (an address), scope (repeated, a subset of those asked
+// for; none means deny) and decision (allow or deny). Options.AutoApprove
+// (-auto-approve ACCOUNT) answers every request at once for one account,
+// with every scope asked for and no page: a client's CI signs in without a
+// browser. prompt=none keeps its meaning.
 //
-// Where the sandbox is stricter than Google, on purpose:
-//   - PKCE with S256 is required (Google accepts no PKCE, or plain): the app
-//     must never send a code exchange that a stolen code could complete.
-//   - Only the scopes the app may ask for are known (gmail.readonly, openid,
-//     email, profile); any other is invalid_scope, so asking for more than
-//     the app needs fails in tests.
-//   - Repeated parameters are refused (RFC 6749 §3.1), at both endpoints.
-//   - The token endpoint takes parameters only in the body, and refuses a
-//     client that authenticates twice (Basic and a secret in the body).
-//   - An authorization request's query is limited to 8 KiB (414 beyond),
-//     and at most 1,000 consent pages and 1,000 unredeemed codes are held,
-//     the oldest dropped first; expired ones are swept at the next store
-//     or lookup. The sandbox shares the app's process, so a flood of
-//     requests must not grow it.
-//   - The consent screen and the account chooser are one page when the
-//     browser has no sandbox Google session and no login_hint, since the
-//     person has not said who they are yet.
-//
-// # Gmail API: as Google behaves
+// # Gmail, as Google behaves
 //
 // Errors carry Google's JSON body, status and reason: 401 authError, 403
-// insufficientPermissions for a token without the Gmail scope, 404 "Requested
-// entity was not found." for a message ID that names no message, 400
-// "Invalid id value" for one that cannot be an ID. Fault injection adds what
-// only load produces: 403 rateLimitExceeded and userRateLimitExceeded in
-// domain usageLimits, as Gmail's "Resolve errors" guide shows them (Fault
-// with Reason, FaultRates.P403), and 429 RESOURCE_EXHAUSTED, "Too many
-// concurrent requests for user." The batch endpoint takes the layout of
-// Google's batch guide byte for byte (LF or CRLF line ends, no HTTP version
-// on the request line, no blank line after a body-less request), applies
-// the outer request's headers and query parameters to every part that does
-// not set its own, answers each part under "response-" plus its Content-ID,
-// and refuses more than 100 parts. Google's guide warns that parts may be
-// answered in any order; ShuffleBatchResponses makes the sandbox do so.
+// insufficientPermissions (a read-only token calling a write method, or a
+// method the token's scopes do not cover), 404 "Requested entity was not
+// found.", 400 "Invalid id value", 400 for an unknown query parameter.
+// Search (q) takes Gmail's operators (from:, to:, subject:, label:, is:,
+// in:, category:, has:attachment, after:, before:, older_than:,
+// newer_than:, OR, braces, -, quotes, free text). fields= trims a response
+// as Google's partial responses do. Writes (modify, insert) change the
+// mailbox and its history. The batch endpoint takes the layout of Google's
+// batch guide byte for byte, applies the outer request's headers to every
+// part, answers each part under "response-" plus its Content-ID, and
+// refuses more than 100 parts; ShuffleBatchResponses answers out of order,
+// as Google may. Fault injection adds what only load produces: 403
+// rateLimitExceeded and userRateLimitExceeded, 429 "Too many concurrent
+// requests for user.", 500, slow and cut-off answers. Each call logs one
+// line with its method and quota units. The token, userinfo, tokeninfo,
+// discovery and Gmail endpoints answer CORS preflights, for browser apps.
 //
-// Where the Gmail API is stricter than Google, on purpose:
-//   - It is read-only: any method but GET and HEAD is 405, and in a batch
-//     400, since a write from an app that only reads is a bug.
-//   - Message IDs are lower-case hex of at most 16 digits (a 64-bit number,
-//     as every ID Gmail hands out); anything else is 400 "Invalid id value",
-//     so an ID mangled on its way through the client fails loudly.
-//   - A batch part whose request line holds a full or scheme-relative URL,
-//     or another protocol than HTTP/1, is refused with 400: the guide
-//     forbids full URLs, and refusing them keeps a client from relying on
-//     Google tolerating one.
-//   - Page tokens work only with the query they came from, and edited or
-//     forged ones are 400 "Invalid pageToken".
-//   - An access token in the URL (access_token=) is refused: Google accepts
-//     it, but a token in a URL ends up in logs.
-//   - A batch body is limited to 4 MiB; 100 metadata requests need a few KiB.
+// # Bounds
 //
-// Where it is simpler than Google: a search (q) honours only label-like
-// terms (is:, in:, label:, category:, negated with -) and ignores the rest,
-// such as from: or free text; the mailboxes are fixed at New, so
-// historyId never moves.
+// The sandbox shares the app's process, so no request may grow it without
+// limit: an authorization query is at most 8 KiB (414 beyond); at most 1,000
+// consent pages and 1,000 unredeemed codes are held, the oldest dropped
+// first; a form is at most 64 KiB; a batch body and an inserted message at
+// most 4 MiB; a mailbox remembers its last 1,000 changes (an older
+// startHistoryId is 404, as at Google when history has expired).
+//
+// # Where it differs from Google
+//
+// It sends no mail and serves no drafts, attachments or settings (501,
+// or 403 for a token that could not call them anyway); the metadata scope
+// reads what the readonly scope reads; fields= writes keys in alphabetical
+// order; dates in a search are Pacific Standard Time all year; the ID
+// token has no picture claim; CORS allows any origin.
 package sandbox

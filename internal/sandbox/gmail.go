@@ -249,18 +249,23 @@ func (s *Server) pageTokenMAC(offset int, fingerprint string) uint64 {
 	return binary.BigEndian.Uint64(mac.Sum(nil)) % 1_000_000_000_000_000
 }
 
-// validID reports whether id can be a Gmail message or thread ID: a
-// number, in hex, that fits a signed 64-bit integer. Gmail answers 400
-// "Invalid id value" for one that cannot (not hex, too long, or out of
-// range) and 404 for one that can but names nothing. Strict mode also
-// wants it as Gmail writes IDs, in lower case, so that an ID mangled on
-// its way through a client fails loudly.
-func (s *Server) validID(id string) bool {
+// parseID reads a Gmail message or thread ID: a number, in hex, that fits
+// a signed 64-bit integer. Gmail answers 400 "Invalid id value" for one that
+// cannot be an ID (not hex, too long, or out of range) and 404 for one that
+// can but names nothing. Upper-case hex digits name the same number, so
+// the ID is returned in lower case, as Gmail writes it; strict mode
+// refuses upper case instead, so that an ID mangled on its way through a
+// client fails loudly.
+func (s *Server) parseID(id string) (string, bool) {
 	_, err := strconv.ParseInt(id, 16, 64)
 	if err != nil || strings.HasPrefix(id, "-") || strings.HasPrefix(id, "+") {
-		return false
+		return "", false
 	}
-	return !s.strict || strings.ToLower(id) == id
+	lower := strings.ToLower(id)
+	if s.strict && lower != id {
+		return "", false
+	}
+	return lower, true
 }
 
 func writeAPIError(w http.ResponseWriter, r *http.Request, e *apiError) {

@@ -84,14 +84,15 @@ func errInvalidArgument(message string) *apiError {
 	return newAPIError(http.StatusBadRequest, "INVALID_ARGUMENT", "global", "invalidArgument", message)
 }
 
+// errMethodNotAllowed answers a batch sent with another method than POST.
 func errMethodNotAllowed(method string) *apiError {
-	message := "Method " + method + " is not allowed on this resource; the sandbox's Gmail API is read-only."
+	message := "Method " + method + " is not allowed on the batch endpoint; send a batch with POST."
 	return &apiError{
 		Code:    http.StatusMethodNotAllowed,
 		Message: message,
 		Errors:  []errorItem{{Message: message, Domain: "global", Reason: "methodNotAllowed"}},
 		Status:  "INVALID_ARGUMENT",
-		header:  http.Header{"Allow": {"GET"}},
+		header:  http.Header{"Allow": {"POST"}},
 	}
 }
 

@@ -232,3 +232,32 @@ func TestGmailTokenInTheURL(t *testing.T) {
 		})
 	}
 }
+
+// TestUpperCaseMessageIDs: an ID is a number in hex, so Google-like mode
+// finds the message whatever the case of its digits; strict mode refuses
+// upper case, which only a client that mangles IDs would send.
+func TestUpperCaseMessageIDs(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		edit func(*sandbox.Options)
+		want int
+	}{
+		{name: "Google-like", edit: googleLike, want: http.StatusOK},
+		{name: "strict", edit: func(*sandbox.Options) {}, want: http.StatusBadRequest},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			f := newFixture(t, mode.edit)
+			token := f.sandbox.IssueToken(hanako).AccessToken
+			m := f.findMessage(t, token, subjectIs("Lunch tomorrow?"))
+			for _, path := range []string{listPath + "/" + strings.ToUpper(m.ID), "/gmail/v1/users/me/threads/" + strings.ToUpper(m.ThreadID)} {
+				resp := f.gmail(t, token, path)
+				if resp.status != mode.want {
+					t.Errorf("GET %s = %d; want %d\n%s", path, resp.status, mode.want, resp.body)
+				}
+				if mode.want == http.StatusOK && !bytes.Contains(resp.body, []byte(`"`+m.ID+`"`)) {
+					t.Errorf("GET %s does not answer with the ID in lower case, %s:\n%s", path, m.ID, resp.body)
+				}
+			}
+		})
+	}
+}

@@ -104,8 +104,8 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, box *mailbox
 		writeAPIError(w, r, apiErr)
 		return
 	}
-	id := r.PathValue("id")
-	if !s.validID(id) {
+	id, ok := s.parseID(r.PathValue("id"))
+	if !ok {
 		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
 		return
 	}
@@ -167,8 +167,8 @@ func (s *Server) modifyMessage(w http.ResponseWriter, r *http.Request, box *mail
 			return
 		}
 	}
-	id := r.PathValue("id")
-	if !s.validID(id) {
+	id, ok := s.parseID(r.PathValue("id"))
+	if !ok {
 		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
 		return
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// GmailScope is the only Gmail scope the sandbox grants: read-only access.
+// GmailScope is Gmail's read-only scope, the one this project's app asks for.
 const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
 
 // Paths of the endpoints, relative to the sandbox's base URL. They mirror

@@ -70,8 +70,8 @@ func (s *Server) getThread(w http.ResponseWriter, r *http.Request, box *mailbox)
 		writeAPIError(w, r, errInvalidArgument("Invalid value at 'format': threads.get takes minimal, metadata or full"))
 		return
 	}
-	id := r.PathValue("id")
-	if !s.validID(id) {
+	id, ok := s.parseID(r.PathValue("id"))
+	if !ok {
 		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
 		return
 	}
