@@ -33,7 +33,7 @@ type fieldParser struct {
 
 func (p *fieldParser) fail() {
 	if p.err == nil {
-		p.err = fmt.Errorf("Invalid field selection %q at character %d", p.in, p.pos+1)
+		p.err = fmt.Errorf("field selection %q: unexpected character at %d", p.in, p.pos+1)
 	}
 }
 

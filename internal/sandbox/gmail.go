@@ -285,7 +285,7 @@ func writeAPIJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	if fields := r.URL.Query().Get("fields"); fields != "" && status < http.StatusBadRequest {
 		mask, err := parseFields(fields)
 		if err != nil {
-			writeAPIError(w, r, errInvalidArgument(err.Error()))
+			writeAPIError(w, r, errInvalidArgument("Invalid "+err.Error()))
 			return
 		}
 		v = mask.keep(v)
