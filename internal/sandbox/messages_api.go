@@ -35,16 +35,7 @@ type messageRef struct {
 // listMessages is users.messages.list.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, box *mailbox) {
 	query := r.URL.Query()
-	if apiErr := s.checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	pageSize, apiErr := pageSizeParam(query, defaultPageSize)
-	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	filter, apiErr := s.parseFilter(query)
+	filter, pageSize, apiErr := s.parseListQuery(query)
 	if apiErr != nil {
 		writeAPIError(w, r, apiErr)
 		return
@@ -70,12 +61,20 @@ func listFingerprint(box *mailbox, query url.Values) string {
 	return strings.Join([]string{box.address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}, "\x00")
 }
 
-// parseFilter turns labelIds, q and includeSpamTrash into a messageFilter.
-func (s *Server) parseFilter(query url.Values) (messageFilter, *apiError) {
+// parseListQuery reads the query of messages.list and threads.list: the
+// filter (labelIds, q, includeSpamTrash) and the page size (maxResults).
+func (s *Server) parseListQuery(query url.Values) (messageFilter, int, *apiError) {
 	var filter messageFilter
+	if apiErr := s.checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
+		return filter, 0, apiErr
+	}
+	pageSize, apiErr := pageSizeParam(query, defaultPageSize)
+	if apiErr != nil {
+		return filter, 0, apiErr
+	}
 	for _, label := range query["labelIds"] {
 		if !slices.Contains(systemLabels, label) {
-			return filter, errInvalidArgument("Invalid label: " + label)
+			return filter, 0, errInvalidArgument("Invalid label: " + label)
 		}
 		filter.labels = append(filter.labels, label)
 	}
@@ -84,12 +83,12 @@ func (s *Server) parseFilter(query url.Values) (messageFilter, *apiError) {
 	case "true":
 		filter.includeSpamTrash = true
 	default:
-		return filter, errInvalidArgument(fmt.Sprintf("Invalid value at 'include_spam_trash' (TYPE_BOOL), %q", query.Get("includeSpamTrash")))
+		return filter, 0, errInvalidArgument(fmt.Sprintf("Invalid value at 'include_spam_trash' (TYPE_BOOL), %q", query.Get("includeSpamTrash")))
 	}
 	if q := query.Get("q"); q != "" {
 		filter.q, filter.scope = parseQuery(q, searchContext{now: s.now()})
 	}
-	return filter, nil
+	return filter, pageSize, nil
 }
 
 // getMessage is users.messages.get.

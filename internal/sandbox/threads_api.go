@@ -15,16 +15,7 @@ type threadRef struct {
 // matches, the thread of the newest match first.
 func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, box *mailbox) {
 	query := r.URL.Query()
-	if apiErr := s.checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	pageSize, apiErr := pageSizeParam(query, defaultPageSize)
-	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	filter, apiErr := s.parseFilter(query)
+	filter, pageSize, apiErr := s.parseListQuery(query)
 	if apiErr != nil {
 		writeAPIError(w, r, apiErr)
 		return
