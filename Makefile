@@ -12,7 +12,7 @@ FUZZTIME ?= 1m
 run: build
 	@set -m 2>/dev/null; bin/gmailoauth
 
-## test: every unit, integration and (when Chromium is found) browser test, with the race detector, and Google's clients against the sandbox
+## test: every unit, integration and (when Chromium is found) browser test, with the race detector, and Google's Go client against the sandbox
 test:
 # The browser is looked for as the browser tests look: $CHROMIUM (a path, or
 # a name on PATH), else chromium on PATH, else Debian's /usr/bin/chromium.
@@ -37,11 +37,11 @@ test:
 help:
 	@awk '/^## / { sub(/^## /, ""); name = $$0; sub(/:.*/, "", name); text = $$0; sub(/^[^:]*: /, "", text); printf "  make %-16s %s\n", name, text }' $(MAKEFILE_LIST)
 
-## contract-google: the contract suite (internal/contract) against real Google; needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (see the README), else it says so and skips
+## contract-google: the contract suite (internal/contract) against real Google; needs GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN (see docs/google.md), else it says so and skips
 contract-google:
 	$(GO) test -count=1 -v ./internal/contract/ -args -google
 
-## bench: side by side in one run, each in its own process: the sandbox, a bare net/http handler, the app now and at BASELINE (wrk load; see README "Performance")
+## bench: side by side in one run, each in its own process: the sandbox, a bare net/http handler, the app now and at BASELINE (wrk load; see docs/performance.md)
 # BASELINE is the commit the performance issue measured; the bench builds it
 # from git into a temporary directory. GMAIL_LATENCY is what the sandbox adds
 # to every Gmail call in the latency benchmarks.
