@@ -249,23 +249,21 @@ func (s *Server) pageTokenMAC(offset int, fingerprint string) uint64 {
 	return binary.BigEndian.Uint64(mac.Sum(nil)) % 1_000_000_000_000_000
 }
 
-// parseID reads a Gmail message or thread ID: a number, in hex, that fits
-// a signed 64-bit integer. Gmail answers 400 "Invalid id value" for one that
-// cannot be an ID (not hex, too long, or out of range) and 404 for one that
-// can but names nothing. Upper-case hex digits name the same number, so
+// pathID reads the Gmail message or thread ID in the path: a number, in
+// hex, that fits a signed 64-bit integer. Gmail answers 400 "Invalid id
+// value" for one that cannot be an ID (not hex, too long, or out of range)
+// and 404 for one that can but names nothing. Upper-case hex digits name the same number, so
 // the ID is returned in lower case, as Gmail writes it; strict mode
 // refuses upper case instead, so that an ID mangled on its way through a
 // client fails loudly.
-func (s *Server) parseID(id string) (string, bool) {
+func (s *Server) pathID(r *http.Request) (string, *apiError) {
+	id := r.PathValue("id")
 	_, err := strconv.ParseInt(id, 16, 64)
-	if err != nil || strings.HasPrefix(id, "-") || strings.HasPrefix(id, "+") {
-		return "", false
-	}
 	lower := strings.ToLower(id)
-	if s.strict && lower != id {
-		return "", false
+	if err != nil || strings.HasPrefix(id, "-") || strings.HasPrefix(id, "+") || s.strict && lower != id {
+		return "", errInvalidArgument("Invalid id value")
 	}
-	return lower, true
+	return lower, nil
 }
 
 func writeAPIError(w http.ResponseWriter, r *http.Request, e *apiError) {

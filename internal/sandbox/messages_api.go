@@ -103,9 +103,9 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, box *mailbox
 		writeAPIError(w, r, apiErr)
 		return
 	}
-	id, ok := s.parseID(r.PathValue("id"))
-	if !ok {
-		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
+	id, apiErr := s.pathID(r)
+	if apiErr != nil {
+		writeAPIError(w, r, apiErr)
 		return
 	}
 	box.mu.RLock()
@@ -166,9 +166,9 @@ func (s *Server) modifyMessage(w http.ResponseWriter, r *http.Request, box *mail
 			return
 		}
 	}
-	id, ok := s.parseID(r.PathValue("id"))
-	if !ok {
-		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
+	id, apiErr := s.pathID(r)
+	if apiErr != nil {
+		writeAPIError(w, r, apiErr)
 		return
 	}
 	box.mu.Lock()

@@ -61,9 +61,9 @@ func (s *Server) getThread(w http.ResponseWriter, r *http.Request, box *mailbox)
 		writeAPIError(w, r, errInvalidArgument("Invalid value at 'format': threads.get takes minimal, metadata or full"))
 		return
 	}
-	id, ok := s.parseID(r.PathValue("id"))
-	if !ok {
-		writeAPIError(w, r, errInvalidArgument("Invalid id value"))
+	id, apiErr := s.pathID(r)
+	if apiErr != nil {
+		writeAPIError(w, r, apiErr)
 		return
 	}
 	box.mu.RLock()
