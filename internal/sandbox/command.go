@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,7 +88,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServe
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	base := "http://" + listener.Addr().String()
+	base := "http://" + reachable(listener.Addr().(*net.TCPAddr))
 	server := newServer(sb, opts.Logger)
 	done := make(chan error, 1)
 	go func() { done <- server.Serve(listener) }()
@@ -149,6 +150,16 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// reachable is the address a client on this machine dials for a listener
+// at addr: a listener on every interface (-addr :8081) answers on
+// 127.0.0.1, while [::]:8081 in printed settings would be of no use.
+func reachable(addr *net.TCPAddr) string {
+	if addr.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port))
+	}
+	return addr.String()
 }
 
 // stringList is a repeatable string flag.

@@ -182,6 +182,18 @@ func parseResponseType(raw string) (responseType, bool) {
 	return "", false
 }
 
+// answer is where the person goes back to the app with params: the
+// redirect URI with params in its query for the code flow, in its fragment
+// for the implicit flow, errors included (RFC 6749 §4.1.2 and §4.2.2), so
+// that tokens never reach a server and a page script finds what it waits
+// for where it looks.
+func (request authRequest) answer(params url.Values) string {
+	if request.responseType == responseCode {
+		return withParams(request.redirectURI, params)
+	}
+	return withFragment(request.redirectURI, params)
+}
+
 func (t responseType) has(part string) bool {
 	return slices.Contains(strings.Fields(string(t)), part)
 }
@@ -243,7 +255,7 @@ func (s *Server) authorizeSilently(w http.ResponseWriter, r *http.Request, reque
 // produced (RFC 6749 §4.1.2.1).
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, request authRequest, code string) {
 	s.log.Info("sandbox: authorization refused", "error", code)
-	http.Redirect(w, r, withParams(request.redirectURI, url.Values{
+	http.Redirect(w, r, request.answer(url.Values{
 		"error": {code},
 		"state": optional(request.state),
 	}), http.StatusFound)
@@ -354,7 +366,7 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, request authRequest) {
 	s.log.Info("sandbox: consent denied")
-	http.Redirect(w, r, withParams(request.redirectURI, url.Values{
+	http.Redirect(w, r, request.answer(url.Values{
 		"error": {"access_denied"},
 		"state": optional(request.state),
 	}), http.StatusSeeOther)
@@ -393,7 +405,7 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authR
 			grant:           grant,
 			forceConsent:    request.forceConsent,
 		}, now))
-		http.Redirect(w, r, withParams(request.redirectURI, params), status)
+		http.Redirect(w, r, request.answer(params), status)
 		return
 	}
 	var accessToken string
@@ -408,5 +420,5 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authR
 	if request.responseType.has("id_token") {
 		params.Set("id_token", s.idToken(r, account, returned, request.nonce, accessToken))
 	}
-	http.Redirect(w, r, withFragment(request.redirectURI, params), status)
+	http.Redirect(w, r, request.answer(params), status)
 }

@@ -76,7 +76,8 @@
 // Choosing an account signs the browser in to the sandbox's Google session
 // (a cookie), which lets prompt=none answer without a page. With openid, the
 // code exchange and each refresh return an RS256 ID token (iss, azp, aud,
-// sub, hd, email, email_verified, at_hash, nonce, name, iat, exp).
+// sub, hd, email, email_verified, at_hash, name, iat, exp, and from the
+// code exchange the request's nonce).
 //
 // The consent page is a plain form, so a script can answer it: POST to
 // AuthPath, from the same origin, with consent_id (the page's hidden
@@ -110,8 +111,10 @@
 //
 // The sandbox shares the app's process, so no request may grow it without
 // limit: an authorization query is at most 8 KiB (414 beyond); at most 1,000
-// consent pages and 1,000 unredeemed codes are held, the oldest dropped
-// first; a form is at most 64 KiB; a batch body and an inserted message at
+// consent pages and 1,000 codes (redeemed ones stay until they expire, to
+// catch a replay) are held, the oldest dropped first; an account keeps 100
+// refresh tokens and 1,000 access tokens for a client, the oldest revoked;
+// a form is at most 64 KiB; a batch body and an inserted message at
 // most 4 MiB; a mailbox remembers its last 1,000 changes (an older
 // startHistoryId is 404, as at Google when history has expired).
 //

@@ -33,8 +33,10 @@ func TestGoogleLikeAndStrictAuthorization(t *testing.T) {
 		{name: "PKCE with S256", wantGoogle: http.StatusOK, wantStrict: http.StatusOK},
 		{name: "no PKCE, as Google's web-server quickstarts", edit: without("code_challenge", "code_challenge_method"),
 			token: without("code_verifier"), wantGoogle: http.StatusOK, wantStrict: http.StatusBadRequest},
+		// A verifier for a code issued without a challenge is a PKCE
+		// downgrade (RFC 9700 §2.1.1): Google answers invalid_grant.
 		{name: "no PKCE, a verifier sent anyway", edit: without("code_challenge", "code_challenge_method"),
-			wantGoogle: http.StatusOK, wantStrict: http.StatusBadRequest},
+			wantGoogle: http.StatusBadRequest, wantStrict: http.StatusBadRequest},
 		{name: "PKCE plain", edit: func(p url.Values) { p.Set("code_challenge", verifier); p.Set("code_challenge_method", "plain") },
 			wantGoogle: http.StatusOK, wantStrict: http.StatusBadRequest},
 		{name: "PKCE plain by default", edit: func(p url.Values) { p.Set("code_challenge", verifier); p.Del("code_challenge_method") },
@@ -145,6 +147,19 @@ func TestImplicitFlow(t *testing.T) {
 		t.Error("the implicit flow gave a refresh token")
 	}
 
+	// Errors go back in the fragment too, where a page script looks.
+	deny := allowForm(f.consentID(t, params), hanako)
+	deny.Set("decision", "deny")
+	if back := f.postForm(t, sandbox.AuthPath, deny).location(t); back.RawQuery != "" || !strings.Contains(back.Fragment, "error=access_denied") {
+		t.Errorf("implicit flow, consent denied: back to %s; want error=access_denied in the fragment only", back)
+	}
+	silent := newFixture(t, googleLike)
+	params.Set("prompt", "none")
+	if back := silent.authorize(t, params).location(t); back.RawQuery != "" || !strings.Contains(back.Fragment, "error=login_required") {
+		t.Errorf("implicit flow, prompt=none not signed in: back to %s; want error=login_required in the fragment only", back)
+	}
+	params.Del("prompt")
+
 	strict := newFixture(t)
 	if got := strict.authorize(t, params).status; got != http.StatusBadRequest {
 		t.Errorf("strict: response_type=token = %d; want 400", got)
@@ -182,9 +197,10 @@ func TestAutoApprove(t *testing.T) {
 	}
 }
 
-// TestRefreshTokensPerAccountAndClientAreCapped: each prompt=consent grant
-// makes a refresh token; as at Google, the account keeps the newest 100
-// for a client, and the oldest stop working.
+// TestRefreshTokensPerAccountAndClientAreCapped: each offline grant (here
+// from IssueToken; a prompt=consent sign-in makes one the same way) holds
+// a refresh token; as at Google, the account keeps the newest 100 for a
+// client, and the oldest stop working.
 func TestRefreshTokensPerAccountAndClientAreCapped(t *testing.T) {
 	f := newFixture(t)
 	var tokens []sandbox.Token
@@ -203,6 +219,28 @@ func TestRefreshTokensPerAccountAndClientAreCapped(t *testing.T) {
 	}
 	if got := refresh(tokens[149].RefreshToken); got != http.StatusOK {
 		t.Errorf("refresh with the newest refresh token = %d; want 200", got)
+	}
+}
+
+// TestAccessTokensPerAccountAndClientAreCapped: however many access
+// tokens a client mints, by refreshing or by the implicit flow, an account
+// keeps the newest 1,000 for it, so no stranger can fill the sandbox's
+// memory with them.
+func TestAccessTokensPerAccountAndClientAreCapped(t *testing.T) {
+	f := newFixture(t)
+	first := f.sandbox.IssueToken(hanako)
+	var newest tokenResponse
+	for range 1000 {
+		resp := f.postForm(t, sandbox.TokenPath, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken},
+			"client_id": {clientID}, "client_secret": {clientSecret}})
+		wantStatus(t, resp, http.StatusOK)
+		resp.decode(t, &newest)
+	}
+	if got := f.gmail(t, first.AccessToken, "/gmail/v1/users/me/profile").status; got != http.StatusUnauthorized {
+		t.Errorf("profile with the first of 1,001 access tokens = %d; want 401, dropped for newer ones", got)
+	}
+	if got := f.gmail(t, newest.AccessToken, "/gmail/v1/users/me/profile").status; got != http.StatusOK {
+		t.Errorf("profile with the newest access token = %d; want 200", got)
 	}
 }
 

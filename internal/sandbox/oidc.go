@@ -154,9 +154,14 @@ func (s *Server) verifyIDToken(token string, now time.Time) (idClaims, bool) {
 }
 
 // serveDiscovery is /.well-known/openid-configuration, Google's document
-// with the sandbox's endpoints.
+// with the sandbox's endpoints. Strict mode advertises only what it takes,
+// so that a client choosing from the document is not then refused.
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	base := issuer(r)
+	responseTypes, challengeMethods := []string{"code", "token", "id_token", "id_token token"}, []string{"plain", "S256"}
+	if s.strict {
+		responseTypes, challengeMethods = []string{"code"}, []string{"S256"}
+	}
 	writePublicJSON(w, r, map[string]any{
 		"issuer":                                base,
 		"authorization_endpoint":                base + AuthPath,
@@ -164,14 +169,14 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"userinfo_endpoint":                     base + UserinfoPath,
 		"revocation_endpoint":                   base + RevokePath,
 		"jwks_uri":                              base + CertsPath,
-		"response_types_supported":              []string{"code", "token", "id_token", "id_token token"},
+		"response_types_supported":              responseTypes,
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"scopes_supported":                      []string{"openid", "email", "profile"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
 		"claims_supported": []string{"aud", "email", "email_verified", "exp", "family_name", "given_name",
 			"iat", "iss", "name", "sub"},
-		"code_challenge_methods_supported": []string{"plain", "S256"},
+		"code_challenge_methods_supported": challengeMethods,
 		"grant_types_supported":            []string{"authorization_code", "refresh_token"},
 	})
 }
@@ -206,6 +211,9 @@ func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
 // serveTokeninfo is Google's tokeninfo endpoint: what an access token or an
 // ID token stands for, every value a string, as Google writes them.
 func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
+	// Its parameters come in the query or in a posted form, read to
+	// maxFormBytes as every other form is.
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: err.Error()})
 		return

@@ -33,6 +33,27 @@ func TestSignInWithGoogle(t *testing.T) {
 	if discovery.Issuer != f.url || discovery.TokenEndpoint != f.url+sandbox.TokenPath || discovery.JWKSURI != f.url+sandbox.CertsPath {
 		t.Fatalf("discovery = %s; want the sandbox's own issuer and endpoints", doc.body)
 	}
+	// Strict mode advertises only what it takes.
+	for _, mode := range []struct {
+		name                           string
+		fixture                        *fixture
+		responseTypes, challengeMethod string
+	}{
+		{"Google-like", f, "code,token,id_token,id_token token", "plain,S256"},
+		{"strict", newFixture(t), "code", "S256"},
+	} {
+		var supported struct {
+			ResponseTypes    []string `json:"response_types_supported"`
+			ChallengeMethods []string `json:"code_challenge_methods_supported"`
+		}
+		mode.fixture.get(t, sandbox.DiscoveryPath).decode(t, &supported)
+		if got := strings.Join(supported.ResponseTypes, ","); got != mode.responseTypes {
+			t.Errorf("%s: response_types_supported = %s; want %s", mode.name, got, mode.responseTypes)
+		}
+		if got := strings.Join(supported.ChallengeMethods, ","); got != mode.challengeMethod {
+			t.Errorf("%s: code_challenge_methods_supported = %s; want %s", mode.name, got, mode.challengeMethod)
+		}
+	}
 
 	params := authParams()
 	params.Set("scope", "openid email profile")
@@ -87,6 +108,11 @@ func TestSignInWithGoogle(t *testing.T) {
 	byHeader.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
 	info = f.do(t, byHeader)
 	wantStatus(t, info, http.StatusOK)
+	// A posted form is read to 64 KiB, as every form the sandbox takes.
+	big := url.Values{"access_token": {tokens.AccessToken}, "padding": {strings.Repeat("x", 100<<10)}}
+	if got := f.postForm(t, sandbox.TokeninfoPath, big).status; got != http.StatusBadRequest {
+		t.Errorf("tokeninfo with a 100 KiB form = %d; want 400", got)
+	}
 
 	// The same key as X.509 certificates, by key ID, as Google's v1 certs.
 	var certs map[string]string

@@ -26,10 +26,11 @@ const (
 // tokens at amortised constant cost.
 const minPruneThreshold = 1024
 
-// Bounds on what strangers can make the sandbox hold. Pending consent pages
-// and unredeemed codes each cost at most maxAuthQueryBytes plus a few
-// hundred bytes, so the two stores together stay under about 20 MiB however
-// many requests arrive; the oldest entry makes room for a new one.
+// Bounds on what strangers can make the sandbox hold. Pending consent
+// pages and codes (redeemed ones are kept until they expire, to catch a
+// replay) each cost at most maxAuthQueryBytes plus a few hundred bytes, so
+// the two stores together stay under about 20 MiB however many requests
+// arrive; the oldest entry makes room for a new one.
 const (
 	maxPendingConsents = 1000
 	maxPendingCodes    = 1000
@@ -111,22 +112,30 @@ type accessToken struct {
 }
 
 // authorization is what an account has granted a client, as Google keeps
-// it between sign-ins: the scopes, and whether a refresh token was ever
-// issued. Google issues one only with the first offline grant (or when the
+// it between sign-ins: the scopes, and the grants that hold a refresh
+// token. Google issues one only with the first offline grant (or when the
 // request says prompt=consent), so a second sign-in gets an access token
 // alone.
 type authorization struct {
-	scopes        []string
-	refreshIssued bool
+	scopes []string
 	// refreshed are its grants that hold a refresh token, oldest first,
 	// at most maxRefreshTokens.
 	refreshed []*grant
+	// accessTokens are the access tokens minted under it, oldest first, at
+	// most maxAccessTokens (some may have expired and been pruned).
+	accessTokens []string
 }
 
 // maxRefreshTokens is how many refresh tokens an account keeps for one
 // client: Google documents a limit of 100, past which each new one
 // invalidates the oldest without warning.
 const maxRefreshTokens = 100
+
+// maxAccessTokens is how many access tokens an account keeps for one
+// client; a new one past it ends the oldest. Google documents no such
+// limit, but without one anyone who can reach the sandbox could fill its
+// memory with implicit-flow or refreshed tokens within their hour.
+const maxAccessTokens = 1000
 
 // tokenStore keeps every piece of OAuth state in memory.
 type tokenStore struct {
@@ -234,6 +243,11 @@ func (st *tokenStore) redeemCode(value, clientID, redirectURI, verifier string, 
 	if redirectURI != code.redirectURI {
 		return issuedToken{}, &oauthError{status: http.StatusBadRequest, code: "redirect_uri_mismatch", description: "Bad Request"}
 	}
+	if code.challenge == "" && verifier != "" {
+		// A verifier for a code issued without a challenge is how a PKCE
+		// downgrade shows itself (RFC 9700 §2.1.1); Google refuses it too.
+		return issuedToken{}, invalidGrant("code_verifier or verifier is not needed.")
+	}
 	if code.challenge != "" {
 		if verifier == "" {
 			return issuedToken{}, invalidGrant("Missing code verifier.")
@@ -247,7 +261,7 @@ func (st *tokenStore) redeemCode(value, clientID, redirectURI, verifier string, 
 		}
 	}
 	request := code.grant
-	if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil && auth.refreshIssued && !code.forceConsent {
+	if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil && len(auth.refreshed) > 0 && !code.forceConsent {
 		request.offline = false
 	}
 	g, issued := st.newGrant(request, now)
@@ -332,7 +346,6 @@ func (st *tokenStore) newGrant(request grantRequest, now time.Time) (*grant, iss
 		g.refreshToken = randomToken(refreshTokenPrefix)
 		st.refresh[g.refreshToken] = g
 		if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil {
-			auth.refreshIssued = true
 			auth.refreshed = append(auth.refreshed, g)
 			if len(auth.refreshed) > maxRefreshTokens {
 				st.revokeGrant(auth.refreshed[0])
@@ -351,6 +364,17 @@ func (st *tokenStore) newAccessToken(g *grant, scopes []string, now time.Time) i
 	expiry := now.Add(st.accessTTL)
 	st.access[value] = &accessToken{grant: g, scopes: scopes, expiry: expiry}
 	g.accessTokens[value] = struct{}{}
+	if auth := st.authorizations[authorizationKey(g.account, g.clientID)]; auth != nil {
+		auth.accessTokens = append(auth.accessTokens, value)
+		if len(auth.accessTokens) > maxAccessTokens {
+			oldest := auth.accessTokens[0]
+			if a, ok := st.access[oldest]; ok {
+				delete(st.access, oldest)
+				delete(a.grant.accessTokens, oldest)
+			}
+			auth.accessTokens = auth.accessTokens[1:]
+		}
+	}
 	return issuedToken{
 		account: g.account,
 		Token:   Token{AccessToken: value, Expiry: expiry, Scope: strings.Join(scopes, " ")},
