@@ -216,4 +216,13 @@ func TestCORS(t *testing.T) {
 	if resp.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 		t.Errorf("GET profile from another origin: Access-Control-Allow-Origin = %q", resp.header.Get("Access-Control-Allow-Origin"))
 	}
+	// An error is readable too: a page must see why its exchange failed.
+	exchange, _ := http.NewRequest(http.MethodPost, f.url+sandbox.TokenPath, strings.NewReader(exchangeForm("not-a-code").Encode()))
+	exchange.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	exchange.Header.Set("Origin", "https://app.example.com")
+	resp = f.do(t, exchange)
+	wantStatus(t, resp, http.StatusBadRequest)
+	if resp.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("POST token from another origin, refused: Access-Control-Allow-Origin = %q", resp.header.Get("Access-Control-Allow-Origin"))
+	}
 }
