@@ -295,12 +295,11 @@ func (s *Server) MarkRead(account, id string) bool {
 
 // seeded returns the mailbox of a seeded account.
 func (s *Server) seeded(account string) (*mailbox, bool) {
-	for _, address := range s.accounts {
-		if strings.EqualFold(address, account) {
-			return s.mailbox(address), true
-		}
+	address, ok := s.seededAccount(account)
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return s.mailbox(address), true
 }
 
 // mailbox returns account's mailbox, making an empty one for an account
