@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -153,12 +154,11 @@ func TestImplicitFlow(t *testing.T) {
 	if back := f.postForm(t, sandbox.AuthPath, deny).location(t); back.RawQuery != "" || !strings.Contains(back.Fragment, "error=access_denied") {
 		t.Errorf("implicit flow, consent denied: back to %s; want error=access_denied in the fragment only", back)
 	}
-	silent := newFixture(t, googleLike)
-	params.Set("prompt", "none")
-	if back := silent.authorize(t, params).location(t); back.RawQuery != "" || !strings.Contains(back.Fragment, "error=login_required") {
+	silent := url.Values(maps.Clone(params))
+	silent.Set("prompt", "none")
+	if back := newFixture(t, googleLike).authorize(t, silent).location(t); back.RawQuery != "" || !strings.Contains(back.Fragment, "error=login_required") {
 		t.Errorf("implicit flow, prompt=none not signed in: back to %s; want error=login_required in the fragment only", back)
 	}
-	params.Del("prompt")
 
 	strict := newFixture(t)
 	if got := strict.authorize(t, params).status; got != http.StatusBadRequest {

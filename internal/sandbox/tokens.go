@@ -190,8 +190,7 @@ func (st *tokenStore) maybePrune(now time.Time) {
 	}
 	for token, a := range st.access {
 		if !now.Before(a.expiry) {
-			delete(st.access, token)
-			delete(a.grant.accessTokens, token)
+			st.dropAccess(token)
 		}
 	}
 	st.pruneAt = max(minPruneThreshold, 2*len(st.access))
@@ -367,11 +366,7 @@ func (st *tokenStore) newAccessToken(g *grant, scopes []string, now time.Time) i
 	if auth := st.authorizations[authorizationKey(g.account, g.clientID)]; auth != nil {
 		auth.accessTokens = append(auth.accessTokens, value)
 		if len(auth.accessTokens) > maxAccessTokens {
-			oldest := auth.accessTokens[0]
-			if a, ok := st.access[oldest]; ok {
-				delete(st.access, oldest)
-				delete(a.grant.accessTokens, oldest)
-			}
+			st.dropAccess(auth.accessTokens[0])
 			auth.accessTokens = auth.accessTokens[1:]
 		}
 	}
@@ -381,6 +376,15 @@ func (st *tokenStore) newAccessToken(g *grant, scopes []string, now time.Time) i
 		// Google says 3599 for its one-hour tokens: a second less than
 		// they live, so a client never counts on the last moment.
 		expiresIn: max(st.accessTTL-time.Second, 0),
+	}
+}
+
+// dropAccess forgets one access token, if it is still held. Callers hold
+// st.mu.
+func (st *tokenStore) dropAccess(token string) {
+	if a, ok := st.access[token]; ok {
+		delete(st.access, token)
+		delete(a.grant.accessTokens, token)
 	}
 }
 
