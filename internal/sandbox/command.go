@@ -40,7 +40,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServe
 	flags.Var(&redirectURIs, "redirect-uri", "a registered redirect URI, compared byte for byte; repeat for more (default http://127.0.0.1:5000/callback)")
 	flags.DurationVar(&opts.AccessTokenTTL, "access-token-ttl", DefaultAccessTokenTTL, "lifetime of access tokens")
 	flags.DurationVar(&opts.CodeTTL, "code-ttl", DefaultCodeTTL, "lifetime of authorization codes and consent pages")
-	flags.DurationVar(&latency, "latency", 0, "delay added to every Gmail call and batch part")
+	flags.DurationVar(&latency, "latency", 0, "delay added to every request an app server sends: token, revoke, each Gmail call, a batch as a whole")
 	flags.Float64Var(&rates.P500, "fail-500", 0, "share of Gmail calls answered 500 (0 to 1)")
 	flags.Float64Var(&rates.P429, "fail-429", 0, "share of Gmail calls answered 429 Too many concurrent requests")
 	flags.Float64Var(&rates.P403, "fail-403", 0, "share of Gmail calls answered 403 userRateLimitExceeded")

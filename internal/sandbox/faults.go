@@ -154,8 +154,18 @@ func (s *Server) serveWithFaults(kind string, w http.ResponseWriter, r *http.Req
 	}
 }
 
-func (s *Server) currentLatency() time.Duration {
-	return time.Duration(s.latency.Load())
+// overNetwork makes next, an endpoint a client's server calls (token,
+// revocation, a Gmail call, a batch as a whole), wait the latency set by
+// SetLatency before it answers, as if Google were a network away. Pages a
+// browser opens are served at once: the latency stands for the network
+// between an app's server and Google, not the person's.
+func (s *Server) overNetwork(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := sleepContext(r.Context(), time.Duration(s.latency.Load())); err != nil {
+			return // the client is gone; nobody reads an answer
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // sleepContext waits for d or until ctx is done, whichever comes first.

@@ -73,7 +73,7 @@ func (s *Server) gmailMethods() []gmailMethod {
 }
 
 // gmailMux routes Gmail API paths. Both the Gmail endpoints and the batch
-// parts go through it, so every call meets the same latency, faults,
+// parts go through it, so every call meets the same faults,
 // authentication and log line.
 func (s *Server) gmailMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -95,7 +95,7 @@ func (s *Server) gmailMux() *http.ServeMux {
 	return mux
 }
 
-// gmailCall wraps a Gmail method with the latency, fault injection,
+// gmailCall wraps a Gmail method with the fault injection,
 // authentication, scope and userId checks every call goes through, and
 // logs a line per call.
 func (s *Server) gmailCall(method gmailMethod) http.Handler {
@@ -104,10 +104,6 @@ func (s *Server) gmailCall(method gmailMethod) http.Handler {
 		defer func() {
 			s.log.Info("sandbox: gmail", "method", method.id, "http", r.Method, "path", r.URL.Path, "status", rec.status, "quota_units", method.units)
 		}()
-		if err := sleepContext(r.Context(), s.currentLatency()); err != nil {
-			writeAPIError(rec, r, errForStatus(http.StatusServiceUnavailable, ""))
-			return
-		}
 		s.serveWithFaults(method.kind, rec, r, func(w http.ResponseWriter, r *http.Request) {
 			who, apiErr := s.authenticateGmail(r)
 			if apiErr == nil {

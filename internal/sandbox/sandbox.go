@@ -243,17 +243,17 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /favicon.ico", serveStatic("static/favicon.ico", "image/x-icon"))
 	mux.HandleFunc("GET "+AuthPath, s.serveAuthorize)
 	mux.HandleFunc("POST "+AuthPath, s.serveConsentDecision)
-	mux.Handle(TokenPath, cors("POST", http.HandlerFunc(s.serveToken)))
-	mux.HandleFunc(RevokePath, s.serveRevoke)
+	mux.Handle(TokenPath, cors("POST", s.overNetwork(http.HandlerFunc(s.serveToken))))
+	mux.Handle(RevokePath, s.overNetwork(http.HandlerFunc(s.serveRevoke)))
 	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.serveUserinfo)))
 	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.serveTokeninfo)))
 	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.serveDiscovery)))
 	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.serveCerts)))
 	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.servePEMCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
-	gmail := cors(gmailMethods, s.countGmailCall(s.gmail))
+	gmail := cors(gmailMethods, s.countGmailCall(s.overNetwork(s.gmail)))
 	mux.Handle("/gmail/", gmail)
-	batch := cors("POST", s.countGmailCall(http.HandlerFunc(s.serveBatch)))
+	batch := cors("POST", s.countGmailCall(s.overNetwork(http.HandlerFunc(s.serveBatch))))
 	mux.Handle(GmailBatchPath, batch)
 	// The discovery document's batchPath is "batch", which clients built
 	// from it use.
@@ -295,10 +295,11 @@ func (s *Server) countGmailCall(next http.Handler) http.Handler {
 	})
 }
 
-// SetLatency adds d to every Gmail API call (list, get, profile) and to every
-// batch part. The batch envelope adds none and its parts run concurrently, so
-// a batch costs about one latency overall. Waiting stops early when the
-// request is cancelled.
+// SetLatency adds d to every request an app's server makes: the token and
+// revocation endpoints, each Gmail API call, and a batch as a whole (its
+// parts add none), as a network between the app and Google would. The pages
+// a browser opens add none. Waiting stops early when the request is
+// cancelled.
 func (s *Server) SetLatency(d time.Duration) {
 	s.latency.Store(int64(max(d, 0)))
 }
