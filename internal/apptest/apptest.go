@@ -48,6 +48,9 @@ type Options struct {
 	// dependencies before it is built.
 	Config func(*config.Config)
 	Deps   func(*app.Deps)
+	// WrapSandbox, when set, stands between the network and the sandbox,
+	// for tests that watch or hold what the app sends to Google.
+	WrapSandbox func(http.Handler) http.Handler
 }
 
 // Env is a sandbox Google and one or more app instances on loopback.
@@ -129,7 +132,11 @@ func Start(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("sandbox.New: %v", err)
 	}
-	env.Sandbox, env.SandboxURL, env.secret = sb, "http://"+serve(t, sb, opts.Logger), secret
+	var handler http.Handler = sb
+	if opts.WrapSandbox != nil {
+		handler = opts.WrapSandbox(sb)
+	}
+	env.Sandbox, env.SandboxURL, env.secret = sb, "http://"+serve(t, handler, opts.Logger), secret
 
 	for i := range env.Apps {
 		env.Restart(t, i, opts.SessionKeys)

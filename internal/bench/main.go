@@ -52,7 +52,9 @@ func main() {
 type settings struct {
 	app, baseline, dir, account string
 	duration, memoryDuration    time.Duration
+	signInLatency               time.Duration
 	rounds, connections         int
+	signInRuns                  int
 	memoryConnections           []int
 }
 
@@ -67,6 +69,8 @@ func parseSettings(args []string) (settings, error) {
 	fs.IntVar(&s.rounds, "rounds", 5, "throughput rounds; each runs every target once, and medians are reported")
 	fs.IntVar(&s.connections, "connections", 32, "concurrent connections of the throughput runs")
 	fs.DurationVar(&s.memoryDuration, "memory-duration", 30*time.Second, "length of each memory run")
+	fs.DurationVar(&s.signInLatency, "signin-latency", 200*time.Millisecond, "what the sign-in runs' sandbox adds to every request the app sends to it")
+	fs.IntVar(&s.signInRuns, "signins", 7, "sign-in runs per build; each is a first sign-in of a fresh process, then a second one")
 	memory := fs.String("memory-connections", "32,256", "connections of the memory runs, comma-separated; empty skips them")
 	if err := fs.Parse(args); err != nil {
 		return s, err
@@ -159,7 +163,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	signIns, err := b.signIns(ctx, stdout, redirects)
+	if err != nil {
+		return err
+	}
 	b.report(stdout, results, sizes, memory)
+	b.reportSignIns(stdout, signIns)
 	// Other work on the machine takes CPU from the servers and wrk alike,
 	// but not evenly: figures taken under a high load are worth repeating.
 	fmt.Fprintf(stdout, "load average at the end: %s (the machine has %d CPUs)\n", loadAverage(), runtime.NumCPU())
@@ -178,7 +187,23 @@ func loadAverage() string {
 // startApp starts app against the sandbox, signs in and views /home once,
 // so the metadata cache is warm.
 func (b *bench) startApp(ctx context.Context, app *appUnderTest) error {
-	sb := sandbox.EndpointsAt(b.sandbox.url)
+	if err := b.launch(ctx, app, b.sandbox.url); err != nil {
+		return err
+	}
+	var err error
+	if app.cookie, err = signIn(app.proc.url, b.account); err != nil {
+		return fmt.Errorf("app %s: sign in: %w", app.name, err)
+	}
+	if _, err := fetch(app.proc.url+"/home", app.cookie, false); err != nil {
+		return fmt.Errorf("app %s: %w", app.name, err)
+	}
+	return nil
+}
+
+// launch starts app's binary against the sandbox at sandboxURL, with
+// nothing cached.
+func (b *bench) launch(ctx context.Context, app *appUnderTest, sandboxURL string) error {
+	sb := sandbox.EndpointsAt(sandboxURL)
 	env := []string{
 		"ADDR=" + app.addr,
 		"GOOGLE_CLIENT_ID=" + sandbox.ClientID,
@@ -197,11 +222,5 @@ func (b *bench) startApp(ctx context.Context, app *appUnderTest) error {
 		return err // start stopped it; app.proc keeps the one before, if any
 	}
 	app.proc = proc
-	if app.cookie, err = signIn(app.proc.url, b.account); err != nil {
-		return fmt.Errorf("app %s: sign in: %w", app.name, err)
-	}
-	if _, err := fetch(app.proc.url+"/home", app.cookie, false); err != nil {
-		return fmt.Errorf("app %s: %w", app.name, err)
-	}
 	return nil
 }

@@ -67,20 +67,38 @@ func (b *bench) report(stdout io.Writer, results map[string][]measurement, sizes
 	}
 }
 
+// reportSignIns prints the medians of the sign-ins in Google's round trips.
+func (b *bench) reportSignIns(stdout io.Writer, results map[string]roundTrips) {
+	fmt.Fprintf(stdout, "\nsign-in, from /callback to the inbox's last byte, in round trips to Google (%v each; medians of %d)\n", b.signInLatency, b.signInRuns)
+	for _, name := range []string{"before", "after"} {
+		r, ok := results[name]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(stdout, "%-42s first %.2f (runs: %s), later %.2f (runs: %s)\n", name+" sign-in",
+			medianOf(r.first), formatAll(r.first), medianOf(r.later), formatAll(r.later))
+	}
+}
+
 func cpuMicros(m measurement) float64 { return micros(m.cpuPerRequest) }
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func median(ms []measurement, f func(measurement) float64) float64 {
-	if len(ms) == 0 {
-		return 0
-	}
 	values := make([]float64, len(ms))
 	for i, m := range ms {
 		values[i] = f(m)
 	}
-	slices.Sort(values)
-	return values[len(values)/2]
+	return medianOf(values)
+}
+
+// medianOf is the median of values, which it leaves in their order.
+func medianOf(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	sorted := slices.Sorted(slices.Values(values))
+	return sorted[len(sorted)/2]
 }
 
 func formatAll(values []float64) string {

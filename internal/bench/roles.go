@@ -26,6 +26,7 @@ func serveSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
 	secret := fs.String("secret", "", "the client secret of the app")
 	redirects := fs.String("redirect", "", "comma-separated redirect URIs of the apps")
+	latency := fs.Duration("latency", 0, "added to every request an app's server sends (sandbox.SetLatency)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,6 +39,7 @@ func serveSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sb.SetLatency(*latency)
 	var accepted atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /bench/connections", func(w http.ResponseWriter, r *http.Request) {

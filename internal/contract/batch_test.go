@@ -114,8 +114,12 @@ func TestBatchClientMatchesResponsesByContentID(t *testing.T) {
 	// parts in reverse order, which the guide allows.
 	metadata := golden(t, "message-metadata.json")
 	server := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == messagesPath {
+		switch r.URL.Path {
+		case messagesPath:
 			writeJSON(w, http.StatusOK, golden(t, "messages-list.json"))
+			return
+		case "/gmail/v1/users/me/profile": // a client that has no account yet asks beside the list
+			writeJSON(w, http.StatusOK, golden(t, "profile.json"))
 			return
 		}
 		body, err := io.ReadAll(r.Body)

@@ -22,13 +22,17 @@ const (
 
 // Profile returns the signed-in user's profile (GET users/me/profile).
 func (c *Client) Profile(ctx context.Context) (Profile, error) {
+	return c.profile(ctx, c.newSemaphore())
+}
+
+func (c *Client) profile(ctx context.Context, sem semaphore) (Profile, error) {
 	var raw struct {
 		EmailAddress  string      `json:"emailAddress"`
 		MessagesTotal int         `json:"messagesTotal"`
 		ThreadsTotal  int         `json:"threadsTotal"`
 		HistoryID     looseString `json:"historyId"`
 	}
-	if err := c.getJSON(ctx, c.newSemaphore(), "users.getProfile", profilePath, nil, &raw); err != nil {
+	if err := c.getJSON(ctx, sem, "users.getProfile", profilePath, nil, &raw); err != nil {
 		return Profile{}, fmt.Errorf("gmail profile: %w", err)
 	}
 	return Profile{

@@ -3,6 +3,7 @@ package gmail
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -110,22 +111,44 @@ func TestCacheHitAvoidsMetadataCalls(t *testing.T) {
 	}
 }
 
-func TestCacheDisabledForEmptyAccount(t *testing.T) {
-	g := newSandboxGmail(t)
-	account := g.account(t, 0, 2)
-	cache := NewCache(1 << 20)
-	svc, _ := newTestService(t, g.server, Config{Cache: cache})
-	client := svc.Client(g.httpClient(account), "")
-
-	for range 2 {
-		if _, err := client.Unread(t.Context(), "", 2); err != nil {
-			t.Fatalf("Unread() err = %v; want nil", err)
-		}
-	}
-
-	// Each Unread lists, then fetches both messages in one batch.
-	if got := g.Stats(); got.GmailCalls != 4 || got.BatchParts != 4 || cache.Len() != 0 {
-		t.Errorf("Unread() twice made %d Gmail calls, %d batch parts, cached %d; want 4, 4 and 0", got.GmailCalls, got.BatchParts, cache.Len())
+// TestUnreadLearnsTheAccountBesideTheList: a Client made without an
+// account (the first view after a sign-in) asks Gmail's profile beside the
+// list and keys the cache by its answer, so the next view finds the
+// metadata cached; when the profile call fails, nothing is cached, since
+// no key would keep one account's entries from another's.
+func TestUnreadLearnsTheAccountBesideTheList(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		profileDown bool
+		wantAccount bool
+		wantParts   int64 // batch parts of the second Unread
+	}{
+		{name: "profile answers", wantAccount: true, wantParts: 0},
+		{name: "profile fails", profileDown: true, wantParts: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newSandboxGmail(t)
+			account := g.account(t, 0, 2)
+			cache := NewCache(1 << 20)
+			svc, _ := newTestService(t, g.server, Config{Cache: cache, MaxAttempts: 1})
+			if tt.profileDown {
+				g.InjectFaults(sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable})
+			}
+			page, err := svc.Client(g.httpClient(account), "").Unread(t.Context(), "", 2)
+			if err != nil {
+				t.Fatalf("Unread() err = %v; want nil", err)
+			}
+			if got := page.Account == account; got != tt.wantAccount {
+				t.Errorf("Unread().Account = %q; want %q: %v", page.Account, account, tt.wantAccount)
+			}
+			g.ResetStats()
+			if _, err := svc.Client(g.httpClient(account), page.Account).Unread(t.Context(), "", 2); err != nil {
+				t.Fatalf("second Unread() err = %v; want nil", err)
+			}
+			if got := g.Stats().BatchParts; got != tt.wantParts {
+				t.Errorf("second Unread() fetched %d messages' metadata; want %d", got, tt.wantParts)
+			}
+		})
 	}
 }
 

@@ -21,6 +21,9 @@ type Page struct {
 	Messages           []Summary // in Gmail's list order
 	NextPageToken      string
 	ResultSizeEstimate int
+	// Account is the mailbox's address: the Client's, or, for a Client
+	// made without one, what Gmail's profile said; "" when that failed.
+	Account string
 }
 
 // Summary is what the inbox page shows of one message. All text is plain,
@@ -48,21 +51,31 @@ type Summary struct {
 // Summary.Err set: only the list failing fails the page, except that Gmail
 // rejecting the token (ErrUnauthorized) fails it too, because every further
 // call would need a new sign-in.
+//
+// A Client made without an account (the first view after a sign-in) asks
+// Gmail's profile whose mailbox it is beside the list, not before it: the
+// list does not need the answer, only the cache does, so the sign-in costs
+// no round trip more. The profile failing leaves Page.Account empty and the
+// page uncached. When the list fails, the Page returned with the error
+// holds the Account alone, so an error page can still say who is signed in.
 func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Page, error) {
 	if pageSize <= 0 {
 		pageSize = defaultPageSize
 	}
 	pageSize = min(pageSize, maxPageSize)
 	sem := c.newSemaphore()
+	whose := c.whose(ctx, sem)
 	list, err := c.list(ctx, sem, ListOptions{Query: "is:unread", MaxResults: pageSize, PageToken: pageToken})
+	c.account = whose()
 	if err != nil {
-		return Page{}, fmt.Errorf("gmail unread: %w", err)
+		return Page{Account: c.account}, fmt.Errorf("gmail unread: %w", err)
 	}
 
 	page := Page{
 		Messages:           make([]Summary, len(list.Messages)),
 		NextPageToken:      list.NextPageToken,
 		ResultSizeEstimate: list.ResultSizeEstimate,
+		Account:            c.account,
 	}
 	var missing []string
 	seen := make(map[string]bool, len(list.Messages))
@@ -95,6 +108,31 @@ func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Pa
 		c.store(summary)
 	}
 	return page, nil
+}
+
+// whose starts asking Gmail's profile for the account when c has none, and
+// returns the function that waits for the answer: the address, or "" when
+// the call failed. Nothing it started is running when that function
+// returns.
+func (c *Client) whose(ctx context.Context, sem semaphore) func() string {
+	if c.account != "" {
+		return func() string { return c.account }
+	}
+	var profile Profile
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		profile, err = c.profile(ctx, sem)
+	}()
+	return func() string {
+		<-done
+		if err != nil {
+			c.svc.cfg.Logger.Warn("gmail profile", "err", err)
+			return ""
+		}
+		return profile.EmailAddress
+	}
 }
 
 // fetchMetadata fetches the metadata of ids with the configured strategy.

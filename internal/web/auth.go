@@ -86,10 +86,12 @@ func (s *Server) handleCallback() http.Handler {
 		var failure *problem
 		pending, ok := data.takeAttempt(query.Get("state"), s.now())
 		switch {
-		case !ok && data.Token != nil && !data.Token.due(s.now()):
-			// Another tab's sign-in finished first, and its cookie holds
-			// no attempt of this one's, started at the same moment: the
-			// person is signed in, which is what they came for. The code
+		case !ok && data.Token != nil:
+			// The browser is signed in, but its cookie holds no attempt of
+			// this state: two tabs that started a sign-in or a renewal at
+			// the same moment sent the same cookie, and the browser kept
+			// the other's. The person is signed in, which is what they came
+			// for; the inbox renews the token itself if it is due. The code
 			// is not used: its state cannot be checked.
 			s.log.Info("callback with unknown state, already signed in")
 			http.Redirect(w, r, "/home", http.StatusSeeOther)
@@ -98,6 +100,14 @@ func (s *Server) handleCallback() http.Handler {
 			s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
 			failure = &problemBadState
 			s.metrics.SignIn(outcome(failure))
+		case pending.Silent && !data.holds(pending.Account):
+			// A renewal that comes back after another tab signed in as
+			// someone else, or signed out: the session is no longer the
+			// one it was for. Its code is not exchanged, so no token is
+			// minted that would then have to be dropped or revoked, and
+			// the session stays as the later tab left it.
+			s.log.Info("silent re-authorization came back to a session that has moved on")
+			s.metrics.SilentRenewal("stale")
 		case pending.Silent:
 			destination, failure = s.finishRenewal(r.Context(), &data, query, pending)
 		default:
@@ -125,11 +135,18 @@ func (s *Server) handleCallback() http.Handler {
 
 // finishSignIn goes on with a callback whose state named a pending attempt:
 // Google's error, or the code exchanged with the attempt's verifier, the
-// grant checked, Gmail asked whose token it is, and the token kept in data.
-// It returns the page to show when the sign-in failed. A silent
-// re-authorization must come back for the account the session already
-// shows: login_hint is only a hint, and a token of another account kept
-// under this one's name would show that account's mail as this one's.
+// grant checked, and the token kept in data. It returns the page to show
+// when the sign-in failed.
+//
+// A first sign-in leaves the question whose mailbox this is to the inbox,
+// which asks Gmail beside its list (gmail.Client.Unread), so the person
+// waits one round trip less. Two cases must know the account now, before
+// the token goes into the session. A silent re-authorization must come back
+// for the account it was started for: login_hint is only a hint, and a
+// token of another account kept under this one's name would show that
+// account's mail as this one's. And a sign-in that replaces another
+// account's hands that account's grant back, or a copy of the old cookie
+// would still read its mail after the person signed out.
 func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) *problem {
 	if e := query.Get("error"); e != "" {
 		if e == "access_denied" {
@@ -157,18 +174,24 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		s.revoke(ctx, tok) // a failure is logged; the page is about the scope
 		return &problemScopeMissing
 	}
-	account, tok, err := s.account(ctx, tok)
-	if pending.Silent {
+	account := ""
+	if pending.Silent || data.Token != nil {
+		account, tok, err = s.account(ctx, tok)
 		switch {
-		case err != nil:
+		case pending.Silent && err != nil:
 			return &problemGoogleDown
-		case data.Account != "" && !strings.EqualFold(account, data.Account):
+		case pending.Silent && pending.Account != "" && !strings.EqualFold(account, pending.Account):
 			// An empty Account is a sign-in whose Gmail lookup failed: there
 			// is no name on the page to contradict, so the renewal names it.
 			// The other account's token was never asked for: hand it back.
 			s.log.Warn("silent re-authorization answered for another account")
 			s.revoke(ctx, tok) // a failure is logged; the page is the same
 			return &problemSignInRefused
+		case !pending.Silent && err == nil && data.Account != "" && !strings.EqualFold(account, data.Account):
+			// The same account's grant is the new token's too: revoking it
+			// would end both, so only another account's is handed back.
+			s.log.Info("sign-in replaces another account's")
+			s.revoke(ctx, data.Token.oauthToken()) // a failure is logged; the new sign-in goes on
 		}
 	}
 	data.signIn(s.stamped(tok), account, s.now())
@@ -226,7 +249,7 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 		return
 	}
 	next := newAttempt(s.now())
-	next.Silent, next.Return = true, returnTo
+	next.Silent, next.Return, next.Account = true, returnTo, data.Account
 	options := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("prompt", "none")}
 	if data.Account != "" {
 		options = append(options, oauth2.SetAuthURLParam("login_hint", data.Account))
@@ -306,11 +329,9 @@ func grants(tok *oauth2.Token, scope string) bool {
 	return slices.Contains(strings.Fields(granted), scope)
 }
 
-// account asks Gmail whose mailbox this is, once per sign-in; the address
-// names the cache namespace and the header. On a first sign-in a failure
-// leaves it empty: the inbox still works, without the cache; a renewal
-// refuses it (finishSignIn). It returns the token as it is after
-// the call, refreshed if it was about to expire.
+// account asks Gmail whose mailbox tok reads, for the sign-ins that must
+// know before keeping it (finishSignIn). It returns the token as it is
+// after the call, refreshed if it was about to expire.
 func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth2.Token, error) {
 	client, source := s.gmailFor(ctx, tok, "")
 	profile, err := client.Profile(ctx)

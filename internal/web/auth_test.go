@@ -392,8 +392,10 @@ func TestSecondSignInStaysSignedIn(t *testing.T) {
 			env, app := start(t, apptest.Options{Now: clk.Now})
 			first := apptest.NewBrowser(t)
 			first.SignIn(t, app, hanako)
+			wantStatus(t, first.Get(t, app.URL+"/home"), http.StatusOK)
 			second := apptest.NewBrowser(t)
 			second.SignIn(t, app, hanako)
+			wantStatus(t, second.Get(t, app.URL+"/home"), http.StatusOK)
 			clk.Advance(tt.advance)
 			grants := env.Sandbox.Stats().RefreshGrants
 
@@ -560,9 +562,9 @@ func TestRenewalRefusesAnotherAccount(t *testing.T) {
 }
 
 // TestRenewalWhenGmailCannotSayWhose covers the Gmail profile call that
-// names a token's account failing, at the sign-in or at the renewal: a
-// sign-in that could not learn the account renews under the name Gmail then
-// gives; a renewal Gmail cannot check is an outage page, and the next view
+// names a token's account failing, at the sign-in's first view or at the
+// renewal: a sign-in that could not learn the account renews under the name
+// Gmail then gives; a renewal Gmail cannot check is an outage page, and the next view
 // tries again.
 func TestRenewalWhenGmailCannotSayWhose(t *testing.T) {
 	profileDown := repeat(sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}, 8) // more than the client's retries
@@ -586,6 +588,7 @@ func TestRenewalWhenGmailCannotSayWhose(t *testing.T) {
 				env.Sandbox.InjectFaults(profileDown...)
 			}
 			b.SignIn(t, app, hanako)
+			wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK) // where the sign-in lands, and asks whose
 			env.Sandbox.ClearFaults()
 			clk.Advance(2 * time.Hour)
 			if !tt.atSignIn {
@@ -615,10 +618,11 @@ func TestRenewalWhenGmailCannotSayWhose(t *testing.T) {
 func TestHeaderOffersSignOutWhenGmailDidNotSayWhose(t *testing.T) {
 	env, app := start(t, apptest.Options{})
 	b := apptest.NewBrowser(t)
-	env.Sandbox.InjectFaults(repeat(sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}, 8)...)
+	// Each view of the inbox asks again, and fails again: more faults
+	// than the client's retries of two views.
+	env.Sandbox.InjectFaults(repeat(sandbox.Fault{Call: "profile", Status: http.StatusServiceUnavailable}, 16)...)
 	b.SignIn(t, app, hanako)
-	env.Sandbox.ClearFaults()
-	for _, path := range []string{"/", "/home", "/no-such-page"} {
+	for _, path := range []string{"/", "/home", "/no-such-page", "/home"} {
 		header := apptest.Find(apptest.Parse(t, b.Get(t, app.URL+path).Body), "header")
 		nav := apptest.Find(header, "nav.account")
 		if nav == nil {

@@ -83,6 +83,12 @@ func (s *Server) handleHome() http.Handler {
 			rewrite = true
 			s.metrics.Refresh("ok")
 		}
+		// The first view after a sign-in learns whose mailbox it is beside
+		// the list; a view whose profile call failed leaves it for the next.
+		if data.Account == "" && unread.Account != "" {
+			data.Account = unread.Account
+			rewrite = true
+		}
 		if err != nil {
 			s.gmailFailed(w, r, data, rewrite, err)
 			return
@@ -126,7 +132,7 @@ func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessio
 		if rewrite && !s.saveSession(w, r, data) {
 			return
 		}
-		s.renderProblem(w, r, p)
+		s.showProblem(w, r, p, data)
 	}
 	var retrieve *oauth2.RetrieveError
 	switch {

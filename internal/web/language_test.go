@@ -82,6 +82,7 @@ func TestEveryPageInJapanese(t *testing.T) {
 	}
 
 	b.SignIn(t, app, hanako)
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK) // where the sign-in lands
 	signedIn := b.Get(t, app.URL+"/")
 	wantJapanese(t, signedIn, "OAuth サンプル")
 	if lede := apptest.Text(apptest.Find(apptest.Parse(t, signedIn.Body), "p.lede")); lede != hanako+" で接続しています。" {

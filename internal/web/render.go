@@ -212,12 +212,6 @@ type problemData struct {
 
 // renderProblem shows an error page in the shared layout.
 func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem) {
-	// An error page describes one moment, and may name who is signed in;
-	// no cache may keep it, whichever route it answers.
-	w.Header().Set("Cache-Control", "no-store")
-	if p.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
-	}
 	// The header shows who is signed in, as on every other page, so the
 	// person can still sign out from an error.
 	session, _ := s.sessions.load(r)
@@ -225,8 +219,14 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem
 }
 
 // showProblem renders p with session in the header, for a handler that
-// has just changed the session, as sign-out has.
+// has just changed the session, as sign-out and the inbox have.
 func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem, session sessionData) {
+	// An error page describes one moment, and may name who is signed in;
+	// no cache may keep it, whichever route it answers.
+	w.Header().Set("Cache-Control", "no-store")
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
+	}
 	data := problemData{layoutData: s.layout(r, p.Key, session), problem: p}
 	s.render(w, r, p.Status, s.pages.problem, data)
 }

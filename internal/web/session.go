@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -55,6 +56,9 @@ type attempt struct {
 	// Return is the app page to go back to after a silent attempt, made by
 	// the app from a validated inbox URL, never copied from a request.
 	Return string
+	// Account is the address a silent attempt renews: its answer is judged
+	// against it, not against whoever the session holds when it comes back.
+	Account string
 }
 
 // authToken is the part of an OAuth token worth keeping; the token type is
@@ -236,6 +240,12 @@ func (d *sessionData) signIn(tok *oauth2.Token, account string, now time.Time) {
 	d.Account = account
 	d.Notice = ""
 	d.SignedIn = now
+}
+
+// holds reports whether the session is still signed in as account, as it
+// was when a silent attempt for account started.
+func (d *sessionData) holds(account string) bool {
+	return d.Token != nil && strings.EqualFold(d.Account, account)
 }
 
 // signOut forgets the token, keeping pending attempts of other tabs; notice
