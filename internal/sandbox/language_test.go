@@ -36,7 +36,8 @@ func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
 		wantContains               []string
 	}{
 		{name: "consent in Japanese", path: consentPath, acceptLanguage: "ja-JP,ja;q=0.9", wantLang: "ja",
-			wantContains: []string{"アカウントの選択", "メールのメッセージと設定の表示", "許可", "キャンセル"}},
+			wantContains: []string{"アカウントの選択", "メールのメッセージと設定の表示", "許可", "キャンセル",
+				"このアカウントで初めて許可したときにリフレッシュトークンが発行され", "どちらを選んでも、"}},
 		{name: "consent in English", path: consentPath, acceptLanguage: "en-US", wantLang: "en",
 			wantContains: []string{"Choose an account", "View your email messages and settings", "Allow", "Deny"}},
 		{name: "consent without Accept-Language", path: consentPath, wantLang: "en", wantContains: []string{"Choose an account"}},

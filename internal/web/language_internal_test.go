@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,6 +61,28 @@ func TestNoticeText(t *testing.T) {
 	for _, tt := range tests {
 		if got := noticeText(tt.lang, tt.key); got != tt.want {
 			t.Errorf("noticeText(%s, %q) = %q; want %q", tt.lang, tt.key, got, tt.want)
+		}
+	}
+}
+
+// TestTextsNameThePageSize checks that the texts naming how many messages
+// a page shows name pageSize. They hold the number itself: the English
+// pager words name none, and a catalogue text takes the same arguments in
+// every language.
+func TestTextsNameThePageSize(t *testing.T) {
+	size := strconv.Itoa(pageSize)
+	for _, tt := range []struct {
+		lang i18n.Lang
+		key  string
+	}{
+		{lang: i18n.English, key: "index.step3"},
+		{lang: i18n.Japanese, key: "index.step3"},
+		{lang: i18n.Japanese, key: "inbox.newer"},
+		{lang: i18n.Japanese, key: "inbox.older"},
+	} {
+		text, err := catalogue.Text(tt.lang, tt.key)
+		if err != nil || !strings.Contains(text, size) {
+			t.Errorf("%s text of %q = %q, %v; want it to name the page size, %s", tt.lang, tt.key, text, err, size)
 		}
 	}
 }

@@ -48,6 +48,9 @@ func TestEveryPageInJapanese(t *testing.T) {
 	if got := apptest.Text(apptest.Find(apptest.Parse(t, start.Body), "title")); got != "OAuth サンプル" {
 		t.Errorf("GET / title = %q; want OAuth サンプル", got)
 	}
+	if banner := apptest.Text(apptest.Find(apptest.Parse(t, start.Body), "div.sandbox")); !strings.HasSuffix(banner, "サンドボックス版 Google が提供します。") {
+		t.Errorf("GET / sandbox banner = %q; want it to end サンドボックス版 Google が提供します。", banner)
+	}
 
 	for _, tt := range []struct {
 		name, method, path string
@@ -56,7 +59,7 @@ func TestEveryPageInJapanese(t *testing.T) {
 	}{
 		{name: "not found", method: http.MethodGet, path: "/no/such/page", wantStatus: http.StatusNotFound, wantH1: "ページが見つかりません"},
 		{name: "wrong method", method: http.MethodGet, path: "/logout", wantStatus: http.StatusMethodNotAllowed, wantH1: "この操作はできません"},
-		{name: "unknown sign-in state", method: http.MethodGet, path: "/callback?state=nope&code=x", wantStatus: http.StatusBadRequest, wantH1: "このログイン用リンクは無効です"},
+		{name: "unknown sign-in state", method: http.MethodGet, path: "/callback?state=nope&code=x", wantStatus: http.StatusBadRequest, wantH1: "このログインは無効か、期限切れです"},
 		{name: "missing static file", method: http.MethodGet, path: "/static/", wantStatus: http.StatusNotFound, wantH1: "ページが見つかりません"},
 	} {
 		req, err := http.NewRequest(tt.method, app.URL+tt.path, nil)
@@ -104,6 +107,17 @@ func TestEveryPageInJapanese(t *testing.T) {
 	}
 	if relative == 0 {
 		t.Errorf("no date on /home is written the Japanese way (N分前, N時間前, 昨日, M月D日)")
+	}
+	var olderLink string
+	if pager := apptest.Find(doc, "nav.pager"); pager != nil {
+		for _, a := range apptest.FindAll(pager, "a") {
+			if apptest.Attr(a, "rel") == "next" {
+				olderLink = apptest.Text(a)
+			}
+		}
+	}
+	if olderLink != "古い 50 件 →" {
+		t.Errorf("inbox pager: next link says %q; want 古い 50 件 →", olderLink)
 	}
 
 	// Rows are cached per language: the same rows, asked for in English, are
