@@ -165,6 +165,9 @@ func TestSignOut(t *testing.T) {
 
 	signIn(t, tb, env)
 	wantPage(t, "click Sign out", tb.click(`header form[action="/logout"] button`), app.URL+"/", http.StatusOK)
+	if got := tb.text("p.notice"); got != "You are signed out." {
+		t.Errorf("after Sign out: notice = %q; want You are signed out.", got)
+	}
 	if got := tb.text(`a[href="/oauth"]`); got != "Connect to Gmail" {
 		t.Errorf("after Sign out: GET / offers %q; want Connect to Gmail", got)
 	}
