@@ -94,9 +94,8 @@ type answeredBatch struct {
 // single messages, at most ⌈log2 BatchSize⌉ splits deep: only a message
 // whose own answer is too long fails for it, not every message of its batch
 // (and Unread remembers it for a while, so the next view does not ask for
-// it again). Each message gets one
-// answer, so a split spends no more of fetchBatch's attempts than a batch
-// that fits.
+// it again). Each message gets one answer, so a split spends no more of
+// fetchBatch's attempts than a batch that fits.
 func (c *Client) sendSplitting(ctx context.Context, sem semaphore, batches [][]string) []answeredBatch {
 	var answered []answeredBatch
 	var mu sync.Mutex

@@ -17,10 +17,9 @@ const cacheEntryOverhead = 256
 // account never sees another's. It holds metadata only, which does not
 // change; the unread flag does change and is not kept. For a while it also
 // remembers a message whose metadata failed in a way that asking again
-// would repeat (remember). Beside a summary it
-// keeps what the caller made of it (SetRendering), such as the message's
-// row of HTML, within the same byte ceiling and under the same key. It is
-// safe for concurrent use.
+// would repeat (remember). Beside a summary it keeps what the caller made
+// of it (SetRendering), such as the message's row of HTML, within the same
+// byte ceiling and under the same key. It is safe for concurrent use.
 //
 // Eviction is fair between accounts: an account holding more than its fair
 // share (the ceiling given to NewCache divided among the accounts cached) makes room by evicting

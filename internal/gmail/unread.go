@@ -52,9 +52,8 @@ type Summary struct {
 // A message whose metadata could not be fetched still appears, with
 // Summary.Err set; one whose answer alone was too long is not asked for
 // again for tooLongMemory (with a cache). Only the list failing fails the
-// page, except that Gmail
-// rejecting the token (ErrUnauthorized) fails it too, because every further
-// call would need a new sign-in.
+// page, except that Gmail rejecting the token (ErrUnauthorized) fails it
+// too, because every further call would need a new sign-in.
 func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Page, error) {
 	if pageSize <= 0 {
 		pageSize = defaultPageSize
