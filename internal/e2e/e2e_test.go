@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,7 @@ func TestSignInShowsUnreadMail(t *testing.T) {
 			cookie.Name, cookie.HTTPOnly, cookie.SameSite, cookie.Secure, cookie.Path)
 	}
 
+	wantArrowSpaced(t, tb, `nav.pager a[rel="next"]`)
 	older := tb.click(`nav.pager a[rel="next"]`)
 	if older.Status != http.StatusOK || !strings.HasPrefix(older.URL, app.URL+"/home?page=") {
 		t.Fatalf("click Older →: got %s (%d); want the second page of /home", older.URL, older.Status)
@@ -126,8 +128,35 @@ func TestSignInShowsUnreadMail(t *testing.T) {
 		t.Errorf("GET %s: last page links to older mail (%q)", tb.path(), got)
 	}
 
+	wantArrowSpaced(t, tb, `nav.pager a[rel="prev"]`)
 	wantPage(t, "click ← Newer", tb.click(`nav.pager a[rel="prev"]`), app.URL+"/home", http.StatusOK)
 	wantInbox(t, tb, account, pageSize)
+}
+
+// wantArrowSpaced checks that the pager link selector shows its arrow at
+// least a space's width from its label, as "Older →", not "Older→": a flex
+// container drops the white space at its items' edges, so the space in the
+// template is lost unless the style puts one back.
+func wantArrowSpaced(t *testing.T, tb *tab, selector string) {
+	t.Helper()
+	// The label is the link's text node, the arrow its aria-hidden span;
+	// the space is measured in the link's own font.
+	measured, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]float64](`(() => {
+		const link = document.querySelector(`+strconv.Quote(selector)+`);
+		const arrow = link.querySelector('span[aria-hidden="true"]');
+		const label = [...link.childNodes].find(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== '');
+		const box = node => { const r = document.createRange(); r.selectNodeContents(node); return r.getBoundingClientRect(); };
+		const a = box(arrow), l = box(label);
+		const canvas = document.createElement('canvas').getContext('2d');
+		canvas.font = getComputedStyle(link).font;
+		return [Math.max(a.left - l.right, l.left - a.right), canvas.measureText(' ').width];
+	})()`))
+	if err != nil {
+		t.Fatalf("%s: measure %s: %v", tb.name, selector, err)
+	}
+	if gap, space := measured[0], measured[1]; gap < space {
+		t.Errorf("GET %s: %s shows its arrow %.1f px from its label; want at least a space, %.1f px", tb.path(), selector, gap, space)
+	}
 }
 
 func TestDenyShowsDeclinedPage(t *testing.T) {
@@ -165,6 +194,9 @@ func TestSignOut(t *testing.T) {
 
 	signIn(t, tb, env)
 	wantPage(t, "click Sign out", tb.click(`header form[action="/logout"] button`), app.URL+"/", http.StatusOK)
+	if got := tb.text("p.notice"); got != "You are signed out." {
+		t.Errorf("after Sign out: notice = %q; want You are signed out.", got)
+	}
 	if got := tb.text(`a[href="/oauth"]`); got != "Connect to Gmail" {
 		t.Errorf("after Sign out: GET / offers %q; want Connect to Gmail", got)
 	}

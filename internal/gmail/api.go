@@ -18,7 +18,26 @@ const (
 	// maxMessageIDLength is far above Gmail's 16 hex digits; it only keeps a
 	// hostile list response from making us build huge URLs.
 	maxMessageIDLength = 256
+	// gmailDefaultPageSize is how many messages a list without maxResults
+	// answers ("This field defaults to 100", users.messages.list,
+	// https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list).
+	gmailDefaultPageSize = 100
+	// maxListEntryBytes bounds one {"id":…,"threadId":…} of a list answer
+	// with IDs of maxMessageIDLength, white space included; Gmail's take
+	// some 50 bytes.
+	maxListEntryBytes = 2*maxMessageIDLength + 64
+	// listEnvelopeBytes bounds the rest of a list answer: the page token,
+	// the estimate and the braces.
+	listEnvelopeBytes = 4 << 10
 )
+
+// listResponseBytes is the most a list answer of n messages can take; a
+// longer one is cut off there and fails as ErrBadResponse rather than be
+// read, decoded and held, up to MaxResponseBytes, for references the page
+// would drop.
+func listResponseBytes(n int) int64 {
+	return int64(n)*maxListEntryBytes + listEnvelopeBytes
+}
 
 // Profile returns the signed-in user's profile (GET users/me/profile).
 func (c *Client) Profile(ctx context.Context) (Profile, error) {
@@ -32,7 +51,7 @@ func (c *Client) profile(ctx context.Context, sem semaphore) (Profile, error) {
 		ThreadsTotal  int         `json:"threadsTotal"`
 		HistoryID     looseString `json:"historyId"`
 	}
-	if err := c.getJSON(ctx, sem, "users.getProfile", profilePath, nil, &raw); err != nil {
+	if err := c.getJSON(ctx, sem, apiCall{name: "users.getProfile", path: profilePath}, &raw); err != nil {
 		return Profile{}, fmt.Errorf("gmail profile: %w", err)
 	}
 	return Profile{
@@ -75,10 +94,21 @@ func (c *Client) list(ctx context.Context, sem semaphore, opts ListOptions) (Lis
 		NextPageToken      string `json:"nextPageToken"`
 		ResultSizeEstimate int    `json:"resultSizeEstimate"`
 	}
+	asked := opts.MaxResults
+	if asked <= 0 {
+		asked = gmailDefaultPageSize
+	}
 	// Room for a whole page, so decoding does not grow the slice step by step.
-	raw.Messages = make([]ref, 0, min(max(opts.MaxResults, 0), maxPageSize))
-	if err := c.getJSON(ctx, sem, "messages.list", messagesPath, query, &raw); err != nil {
+	raw.Messages = make([]ref, 0, min(asked, maxPageSize))
+	call := apiCall{name: "messages.list", path: messagesPath, query: query, maxBytes: listResponseBytes(asked)}
+	if err := c.getJSON(ctx, sem, call, &raw); err != nil {
 		return ListResult{}, err
+	}
+	// A list longer than the page asked for is no answer Gmail gives; each
+	// reference beyond it would cost a metadata call and a row.
+	if len(raw.Messages) > asked {
+		c.svc.cfg.Logger.Warn("gmail: list answered more messages than asked for", "asked", asked, "answered", len(raw.Messages))
+		raw.Messages = raw.Messages[:asked]
 	}
 	result := ListResult{
 		Messages:           make([]MessageRef, 0, len(raw.Messages)),
@@ -110,7 +140,7 @@ func (c *Client) get(ctx context.Context, sem semaphore, id string, query url.Va
 		return Message{}, fmt.Errorf("invalid message id: %w", ErrNotFound)
 	}
 	var raw messageJSON
-	if err := c.getJSON(ctx, sem, "messages.get", messagesPath+"/"+id, query, &raw); err != nil {
+	if err := c.getJSON(ctx, sem, apiCall{name: "messages.get", path: messagesPath + "/" + id, query: query}, &raw); err != nil {
 		return Message{}, err
 	}
 	return raw.message(id)

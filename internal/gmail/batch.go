@@ -93,9 +93,9 @@ type answeredBatch struct {
 // is over MaxResponseBytes is sent again as two halves, and so on down to
 // single messages, at most ⌈log2 BatchSize⌉ splits deep: only a message
 // whose own answer is too long fails for it, not every message of its batch
-// on every view, since failures are not cached. Each message gets one
-// answer, so a split spends no more of fetchBatch's attempts than a batch
-// that fits.
+// (and Unread remembers it for a while, so the next view does not ask for
+// it again). Each message gets one answer, so a split spends no more of
+// fetchBatch's attempts than a batch that fits.
 func (c *Client) sendSplitting(ctx context.Context, sem semaphore, batches [][]string) []answeredBatch {
 	var answered []answeredBatch
 	var mu sync.Mutex

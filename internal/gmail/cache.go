@@ -3,6 +3,7 @@ package gmail
 import (
 	"container/list"
 	"sync"
+	"time"
 
 	"gmailoauth/internal/metrics"
 )
@@ -14,10 +15,11 @@ const cacheEntryOverhead = 256
 // Cache is a size-bounded LRU cache of message Summaries, shared by the
 // Clients of a Service. Entries are keyed by (account, message ID), so one
 // account never sees another's. It holds metadata only, which does not
-// change; the unread flag does change and is not kept. Beside a summary it
-// keeps what the caller made of it (SetRendering), such as the message's
-// row of HTML, within the same byte ceiling and under the same key. It is
-// safe for concurrent use.
+// change; the unread flag does change and is not kept. For a while it also
+// remembers a message whose metadata failed in a way that asking again
+// would repeat (remember). Beside a summary it keeps what the caller made
+// of it (SetRendering), such as the message's row of HTML, within the same
+// byte ceiling and under the same key. It is safe for concurrent use.
 //
 // Eviction is fair between accounts: an account holding more than its fair
 // share (the ceiling given to NewCache divided among the accounts cached) makes room by evicting
@@ -51,7 +53,8 @@ type cacheEntry struct {
 	key        cacheKey
 	own        *list.Element // in its account's recency
 	summary    Summary
-	size       int64 // the summary's and every rendering's
+	until      time.Time // when a remembered failure (summary.Err set) is forgotten
+	size       int64     // the summary's and every rendering's
 	renderings map[string]rendering
 }
 
@@ -72,12 +75,17 @@ func NewCache(maxBytes int64) *Cache {
 	}
 }
 
-// Get returns account's cached summary of message id and marks it recently
-// used.
-func (c *Cache) Get(account, id string) (Summary, bool) {
+// Get returns account's cached summary of message id, or the failure
+// remembered for it (Err set) until its time is up at now, and marks it
+// recently used.
+func (c *Cache) Get(account, id string, now time.Time) (Summary, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	element, ok := c.entries[cacheKey{account: account, id: id}]
+	if ok && element.Value.(*cacheEntry).forgotten(now) {
+		c.remove(element)
+		ok = false
+	}
 	if !ok {
 		c.misses++
 		return Summary{}, false
@@ -87,11 +95,34 @@ func (c *Cache) Get(account, id string) (Summary, bool) {
 	return element.Value.(*cacheEntry).summary, true
 }
 
+// forgotten reports whether e is a remembered failure whose time is up at
+// now.
+func (e *cacheEntry) forgotten(now time.Time) bool {
+	return e.summary.Err != nil && !now.Before(e.until)
+}
+
 // Put caches s for account, evicting entries past the ceiling as the Cache
 // describes. Summaries with Err set, without an ID, for account "" or
 // larger than the ceiling on their own are not cached.
 func (c *Cache) Put(account string, s Summary) {
-	if account == "" || s.ID == "" || s.Err != nil {
+	if s.Err != nil {
+		return
+	}
+	c.put(account, s, time.Time{})
+}
+
+// remember keeps failed, a summary with Err set, for account until then,
+// as Put keeps a summary: Get serves it meanwhile, so the message is not
+// asked for again.
+func (c *Cache) remember(account string, failed Summary, until time.Time) {
+	if failed.Err == nil {
+		return
+	}
+	c.put(account, failed, until)
+}
+
+func (c *Cache) put(account string, s Summary, until time.Time) {
+	if account == "" || s.ID == "" {
 		return
 	}
 	key := cacheKey{account: account, id: s.ID}
@@ -105,7 +136,7 @@ func (c *Cache) Put(account string, s Summary) {
 	if size > c.maxBytes {
 		return
 	}
-	entry := &cacheEntry{key: key, summary: s}
+	entry := &cacheEntry{key: key, summary: s, until: until}
 	element := c.recency.PushFront(entry)
 	c.entries[key] = element
 	owner := c.accounts[account]

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/sandbox"
 )
@@ -38,10 +39,10 @@ func TestCacheNeverCrossesAccounts(t *testing.T) {
 	}
 	for i, account := range accounts {
 		id, other := want[account].Messages[0].ID, accounts[1-i]
-		if got, ok := cache.Get(account, id); !ok || got.Subject != want[account].Messages[0].Subject {
+		if got, ok := cache.Get(account, id, time.Now()); !ok || got.Subject != want[account].Messages[0].Subject {
 			t.Errorf("cache.Get(%s, %s) = %q, %v; want %q, true", account, id, got.Subject, ok, want[account].Messages[0].Subject)
 		}
-		if got, ok := cache.Get(other, id); ok {
+		if got, ok := cache.Get(other, id, time.Now()); ok {
 			t.Errorf("cache.Get(%s, %s of %s) = %q, true; want nothing", other, id, account, got.Subject)
 		}
 	}
@@ -180,7 +181,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 			steps: func(cache *Cache) {
 				cache.Put(accountA, summaryOfSize("m1", 100))
 				cache.Put(accountA, summaryOfSize("m2", 100))
-				cache.Get(accountA, "m1")
+				cache.Get(accountA, "m1", time.Now())
 				cache.Put(accountA, summaryOfSize("m3", 100))
 			},
 			want: []string{"m1", "m3"},
@@ -238,7 +239,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 
 			var got []string
 			for _, id := range []string{"m1", "m2", "m3", "big", "huge", "failed", ""} {
-				if _, ok := cache.Get(accountA, id); ok {
+				if _, ok := cache.Get(accountA, id, time.Now()); ok {
 					got = append(got, id)
 				}
 			}
@@ -260,7 +261,7 @@ func TestCacheIsSafeForConcurrentUse(t *testing.T) {
 			for i := range 200 {
 				id := fmt.Sprintf("m%d", (worker*7+i)%50)
 				cache.Put(accountA, summaryOfSize(id, i%30))
-				cache.Get(accountA, id)
+				cache.Get(accountA, id, time.Now())
 				cache.Len()
 			}
 		})
@@ -371,13 +372,13 @@ func TestCacheSharesFairlyBetweenAccounts(t *testing.T) {
 	for _, account := range []string{accountB, accountC} {
 		for i := range 5 {
 			id := fmt.Sprintf("%c%04d", account[0], i)
-			if _, ok := cache.Get(account, id); !ok {
+			if _, ok := cache.Get(account, id, time.Now()); !ok {
 				t.Errorf("%s's %s was evicted by %s paging; want it kept", account, id, accountA)
 			}
 		}
 	}
 	// A still gets the room nobody else uses, and its newest pages.
-	if _, ok := cache.Get(accountA, "m0999"); !ok || cache.Len() < 29 {
+	if _, ok := cache.Get(accountA, "m0999", time.Now()); !ok || cache.Len() < 29 {
 		t.Errorf("after paging: A's newest cached %v, %d entries; want true and the cache about full (≥ 29)", ok, cache.Len())
 	}
 	if cache.Bytes() > cache.maxBytes {
@@ -389,7 +390,7 @@ func TestCacheSharesFairlyBetweenAccounts(t *testing.T) {
 	for i := range 8 {
 		cache.Put(accountC, summaryOfSize(fmt.Sprintf("c%04d", 5+i), 100))
 	}
-	if _, ok := cache.Get(accountB, "b0000"); !ok {
+	if _, ok := cache.Get(accountB, "b0000", time.Now()); !ok {
 		t.Errorf("B's b0000 evicted while A held more than its share")
 	}
 }

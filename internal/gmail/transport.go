@@ -44,6 +44,10 @@ type apiCall struct {
 	query       url.Values
 	body        []byte
 	contentType string
+	// maxBytes, when set, is the most bytes read of the answer, below
+	// MaxResponseBytes: for a call whose answer has a size the request
+	// bounds.
+	maxBytes int64
 }
 
 // errTooLong is a response body over MaxResponseBytes.
@@ -101,6 +105,9 @@ func (c *Client) send(ctx context.Context, sem semaphore, call apiCall) (apiResp
 	c.svc.cfg.Metrics.GmailCall(call.name, resp.StatusCode, c.svc.cfg.Now().Sub(start))
 
 	limit := c.svc.cfg.MaxResponseBytes
+	if call.maxBytes > 0 {
+		limit = min(limit, call.maxBytes)
+	}
 	data, err := readAll(resp.Body, resp.ContentLength, limit+1)
 	if err != nil {
 		return apiResponse{}, transportError(ctx, fmt.Errorf("reading body: %w", err))
@@ -200,11 +207,12 @@ func backoffLimit(failures int) time.Duration {
 	return limit
 }
 
-// getJSON GETs path with retries and decodes the JSON body into dst; op
-// is the Gmail API method it calls, for logs and metrics.
-func (c *Client) getJSON(ctx context.Context, sem semaphore, op, path string, query url.Values, dst any) error {
-	return c.retry(ctx, op, func() error {
-		resp, err := c.send(ctx, sem, apiCall{name: op, method: http.MethodGet, path: path, query: query})
+// getJSON makes call, a GET, with retries and decodes the JSON body into
+// dst.
+func (c *Client) getJSON(ctx context.Context, sem semaphore, call apiCall, dst any) error {
+	call.method = http.MethodGet
+	return c.retry(ctx, call.name, func() error {
+		resp, err := c.send(ctx, sem, call)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,11 @@ import (
 const (
 	defaultPageSize = 50
 	maxPageSize     = 500 // Gmail's largest maxResults
+	// tooLongMemory is how long a message whose metadata answer alone is
+	// over MaxResponseBytes is shown as unavailable without asking again:
+	// asking would cost as much and fail the same way, on every view. It is
+	// short, so that an answer that fits again soon shows soon.
+	tooLongMemory = 10 * time.Minute
 )
 
 // Page is one page of the unread inbox, ready to render.
@@ -48,9 +53,10 @@ type Summary struct {
 // pageSize ≤ 0 means 50; more than 500 means 500.
 //
 // A message whose metadata could not be fetched still appears, with
-// Summary.Err set: only the list failing fails the page, except that Gmail
-// rejecting the token (ErrUnauthorized) fails it too, because every further
-// call would need a new sign-in.
+// Summary.Err set; one whose answer alone was too long is not asked for
+// again for tooLongMemory (with a cache). Only the list failing fails the
+// page, except that Gmail rejecting the token (ErrUnauthorized) fails it
+// too, because every further call would need a new sign-in.
 //
 // A Client made without an account (the first view after a sign-in) asks
 // Gmail's profile whose mailbox it is beside the list, not before it: the
@@ -100,7 +106,11 @@ func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Pa
 			if errors.Is(result.err, ErrUnauthorized) {
 				return Page{}, fmt.Errorf("gmail unread: metadata of %.64q: %w", ref.ID, result.err)
 			}
-			page.Messages[i] = Summary{ID: ref.ID, ThreadID: ref.ThreadID, Err: fmt.Errorf("gmail metadata of %.64q: %w", ref.ID, result.err)}
+			failed := Summary{ID: ref.ID, ThreadID: ref.ThreadID, Err: fmt.Errorf("gmail metadata of %.64q: %w", ref.ID, result.err)}
+			page.Messages[i] = failed
+			if errors.Is(result.err, errTooLong) {
+				c.remember(failed)
+			}
 			continue
 		}
 		summary := summarize(result.msg)
@@ -192,12 +202,21 @@ func summaryDate(msg Message) time.Time {
 	return msg.InternalDate
 }
 
-// cached returns the cached summary of message id for this Client's account.
+// cached returns the cached summary of message id for this Client's
+// account, or the failure remembered for it.
 func (c *Client) cached(id string) (Summary, bool) {
 	if c.svc.cfg.Cache == nil || c.account == "" {
 		return Summary{}, false
 	}
-	return c.svc.cfg.Cache.Get(c.account, id)
+	return c.svc.cfg.Cache.Get(c.account, id, c.svc.cfg.Now())
+}
+
+// remember keeps failed for tooLongMemory, for this Client's account.
+func (c *Client) remember(failed Summary) {
+	if c.svc.cfg.Cache == nil || c.account == "" {
+		return
+	}
+	c.svc.cfg.Cache.remember(c.account, failed, c.svc.cfg.Now().Add(tooLongMemory))
 }
 
 func (c *Client) store(summary Summary) {

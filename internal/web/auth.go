@@ -346,9 +346,10 @@ func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth
 }
 
 // handleLogout serves POST /logout: revoke the token at Google, forget the
-// session, back to the start. The person is signed out here whatever
-// Google says; when the revocation failed, a page says so and links to
-// Google's page where they can remove the app's access themselves.
+// session, back to the start, which says the person is signed out. The
+// person is signed out here whatever Google says; when the revocation
+// failed, a page says so instead and links to Google's page where they can
+// remove the app's access themselves.
 func (s *Server) handleLogout() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, _ := s.sessions.load(r)
@@ -359,9 +360,14 @@ func (s *Server) handleLogout() http.Handler {
 			cancel()
 			s.log.Info("signed out", "revoked", revokeErr == nil)
 		}
-		s.sessions.clear(w)
 		if revokeErr != nil {
+			s.sessions.clear(w)
 			s.showProblem(w, r, problemRevokeFailed, sessionData{})
+			return
+		}
+		// A new session holding only the start page's notice, as a declined
+		// sign-in leaves one.
+		if !s.saveSession(w, r, sessionData{Notice: noticeSignedOut}) {
 			return
 		}
 		http.Redirect(w, r, "/", http.StatusSeeOther)

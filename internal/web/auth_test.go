@@ -270,27 +270,47 @@ func TestTwoTabsRenewAtOnce(t *testing.T) {
 	wantStatus(t, b.Get(t, app.URL+older), http.StatusOK)
 }
 
+// TestLogout: sign-out revokes the grant at Google, forgets the session and
+// lands on the start page, which says so once, in the person's language,
+// the way it says that a sign-in was declined.
 func TestLogout(t *testing.T) {
-	env, app := start(t, apptest.Options{})
-	b := apptest.NewBrowser(t)
-	b.SignIn(t, app, hanako)
+	for _, tt := range []struct{ lang, want string }{
+		{lang: "en", want: "You are signed out."},
+		{lang: "ja", want: "ログアウトしました。"},
+	} {
+		t.Run(tt.lang, func(t *testing.T) {
+			keys := newKeys(t)
+			env, app := start(t, apptest.Options{SessionKeys: keys})
+			b := apptest.NewBrowser(t)
+			b.Language = tt.lang
+			b.SignIn(t, app, hanako)
 
-	wantStatus(t, b.Do(t, crossSitePost(t, app.URL+"/logout", nil)), http.StatusForbidden)
-	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
-	if got := env.Sandbox.Stats().RevokeCalls; got != 0 {
-		t.Fatalf("revocations after a cross-site POST = %d; want 0", got)
-	}
+			wantStatus(t, b.Do(t, crossSitePost(t, app.URL+"/logout", nil)), http.StatusForbidden)
+			wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+			if got := env.Sandbox.Stats().RevokeCalls; got != 0 {
+				t.Fatalf("revocations after a cross-site POST = %d; want 0", got)
+			}
 
-	resp := b.PostForm(t, app.URL+"/logout", app.URL, nil)
-	wantRedirect(t, resp, http.StatusSeeOther, "/")
-	if got := env.Sandbox.Stats().RevokeCalls; got != 1 {
-		t.Errorf("revocations = %d; want 1", got)
+			resp := b.PostForm(t, app.URL+"/logout", app.URL, nil)
+			wantRedirect(t, resp, http.StatusSeeOther, "/")
+			if got := env.Sandbox.Stats().RevokeCalls; got != 1 {
+				t.Errorf("revocations = %d; want 1", got)
+			}
+			// The cookie it leaves holds the notice and nothing else.
+			if cookies := resp.Cookies(); len(cookies) != 1 || cookies[0].MaxAge < 0 {
+				t.Errorf("logout cookies = %v; want a session with the notice", cookies)
+			} else if secrets, err := web.SessionSecrets(cookies[0].Name, cookies[0].Value, keys); err != nil || len(secrets) != 0 {
+				t.Errorf("session after logout holds %d secrets, %v; want none", len(secrets), err)
+			}
+			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
+			if got := startNotice(t, b, app); got != tt.want {
+				t.Errorf("start page after sign-out: notice = %q; want %q", got, tt.want)
+			}
+			if got := startNotice(t, b, app); got != "" {
+				t.Errorf("start page a second time: notice = %q; want none, it is shown once", got)
+			}
+		})
 	}
-	cleared := resp.Cookies()
-	if len(cleared) != 1 || cleared[0].MaxAge >= 0 {
-		t.Errorf("logout cookies = %v; want the session cookie deleted", cleared)
-	}
-	wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 }
 
 // Sign-out always signs out here; when Google could not be told, the page
@@ -321,13 +341,20 @@ func TestLogoutTellsWhenRevocationFails(t *testing.T) {
 				env.Sandbox.RevokeAccount(hanako)
 			}
 			resp := b.PostForm(t, app.URL+"/logout", app.URL, nil)
-			if cleared := resp.Cookies(); len(cleared) != 1 || cleared[0].MaxAge >= 0 {
-				t.Errorf("POST /logout cookies = %v; want the session cookie deleted", cleared)
-			}
 			wantRedirect(t, b.Get(t, app.URL+"/home"), http.StatusSeeOther, "/")
 			if !tt.wantFailure {
 				wantRedirect(t, resp, http.StatusSeeOther, "/")
+				if got := startNotice(t, b, app); got != "You are signed out." {
+					t.Errorf("start page after sign-out: notice = %q; want You are signed out.", got)
+				}
 				return
+			}
+			// The page says what happened; the start page says nothing more.
+			if cleared := resp.Cookies(); len(cleared) != 1 || cleared[0].MaxAge >= 0 {
+				t.Errorf("POST /logout cookies = %v; want the session cookie deleted", cleared)
+			}
+			if got := startNotice(t, b, app); got != "" {
+				t.Errorf("start page after a failed revocation: notice = %q; want none", got)
 			}
 			wantStatus(t, resp, http.StatusBadGateway)
 			doc := apptest.Parse(t, resp.Body)

@@ -73,12 +73,13 @@ func here(r *http.Request) string {
 	return "/"
 }
 
-// The one-time notices the start page shows after a sign-out the person
-// did not ask for, as catalogue keys; the session keeps the key.
+// The one-time notices the start page shows after a sign-out, asked for or
+// not, or a declined sign-in, as catalogue keys; the session keeps the key.
 const (
-	noticeExpired  = "notice.expired"
-	noticeLifetime = "notice.lifetime"
-	noticeDeclined = "notice.declined"
+	noticeExpired   = "notice.expired"
+	noticeLifetime  = "notice.lifetime"
+	noticeDeclined  = "notice.declined"
+	noticeSignedOut = "notice.signedOut"
 )
 
 // noticeText is the text of a notice in lang. A key the catalogue does not

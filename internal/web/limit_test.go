@@ -9,21 +9,17 @@ import (
 	"gmailoauth/internal/config"
 )
 
-// TestInboxViewsAreLimitedPerSession: a session's views of the inbox each
+// TestInboxViewsAreLimitedPerAccount: an account's views of the inbox each
 // call Gmail, so a script reloading it is answered 429, with Retry-After,
-// after a burst, and Gmail is not called; the session gets a view again
-// as time passes, and another session is not held back meanwhile.
-func TestInboxViewsAreLimitedPerSession(t *testing.T) {
+// after a burst, and Gmail is not called; the account gets a view again as
+// time passes, and another account is not held back meanwhile.
+func TestInboxViewsAreLimitedPerAccount(t *testing.T) {
 	clk := apptest.NewClock()
 	env, app := start(t, apptest.Options{Now: clk.Now}) // INBOX_LIMIT's default: 60 a minute
 	reloader, other := apptest.NewBrowser(t), apptest.NewBrowser(t)
 	reloader.SignIn(t, app, hanako)
-	other.SignIn(t, app, hanako)
-	for i := range 10 {
-		if resp := reloader.Get(t, app.URL+"/home"); resp.StatusCode != http.StatusOK {
-			t.Fatalf("view %d of a burst of 10: GET /home = %d; want 200", i+1, resp.StatusCode)
-		}
-	}
+	other.SignIn(t, app, alex)
+	useBurst(t, reloader, app)
 	calls := env.Sandbox.Stats().GmailCalls
 	refused := reloader.Get(t, app.URL+"/home")
 	wantStatus(t, refused, http.StatusTooManyRequests)
@@ -41,6 +37,49 @@ func TestInboxViewsAreLimitedPerSession(t *testing.T) {
 	clk.Advance(time.Second)
 	wantStatus(t, reloader.Get(t, app.URL+"/home"), http.StatusOK)
 	wantStatus(t, reloader.Get(t, app.URL+"/home"), http.StatusTooManyRequests)
+}
+
+// TestInboxLimitSurvivesSigningInAgain: a new sign-in of the same account,
+// in the same browser or another, buys no fresh burst: the count belongs
+// to the account, not to the session.
+func TestInboxLimitSurvivesSigningInAgain(t *testing.T) {
+	tests := []struct {
+		name  string
+		again func(t *testing.T, app *apptest.App, reloader *apptest.Browser) *apptest.Browser
+	}{
+		{name: "signed out and in again", again: func(t *testing.T, app *apptest.App, reloader *apptest.Browser) *apptest.Browser {
+			wantRedirect(t, reloader.PostForm(t, app.URL+"/logout", app.URL, nil), http.StatusSeeOther, "/")
+			reloader.SignIn(t, app, hanako)
+			return reloader
+		}},
+		{name: "signed in in another browser", again: func(t *testing.T, app *apptest.App, _ *apptest.Browser) *apptest.Browser {
+			fresh := apptest.NewBrowser(t)
+			fresh.SignIn(t, app, hanako)
+			return fresh
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, app := start(t, apptest.Options{Now: apptest.NewClock().Now})
+			reloader := apptest.NewBrowser(t)
+			reloader.SignIn(t, app, hanako)
+			useBurst(t, reloader, app)
+
+			again := tt.again(t, app, reloader)
+
+			wantStatus(t, again.Get(t, app.URL+"/home"), http.StatusTooManyRequests)
+		})
+	}
+}
+
+// useBurst views the inbox a burst's worth of times, each view let through.
+func useBurst(t *testing.T, b *apptest.Browser, app *apptest.App) {
+	t.Helper()
+	for i := range 10 {
+		if resp := b.Get(t, app.URL+"/home"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("view %d of a burst of 10: GET /home = %d; want 200", i+1, resp.StatusCode)
+		}
+	}
 }
 
 func TestInboxLimitZeroLimitsNothing(t *testing.T) {

@@ -33,6 +33,7 @@ var catalogue = i18n.Catalogue{
 		"notice.expired":          "Your Google sign-in has expired or was revoked. Connect again to see your mail.",
 		"notice.lifetime":         "You have been connected for %d days, as long as a session lasts. Connect again to see your mail.",
 		"notice.declined":         "You declined access, so nothing was shared. You can connect whenever you like.",
+		"notice.signedOut":        "You are signed out.",
 
 		"inbox.title":          "Unread mail",
 		"inbox.estimate":       "About %s unread",
@@ -132,6 +133,7 @@ var catalogue = i18n.Catalogue{
 		"notice.expired":          "Google のログインの有効期限が切れたか、アクセスが取り消されました。メールを見るには、もう一度接続してください。",
 		"notice.lifetime":         "接続から%d日が経ち、セッションの有効期間が終わりました。メールを見るには、もう一度接続してください。",
 		"notice.declined":         "Gmail の読み取りを許可しなかったため、何も共有されていません。いつでも改めて接続できます。",
+		"notice.signedOut":        "ログアウトしました。",
 
 		"inbox.title":          "未読メール",
 		"inbox.estimate":       "未読 約%s件",

@@ -49,7 +49,7 @@ type cachedList struct {
 // shows for another account or in another language. The relative dates are
 // worked out on every view, and what is kept serves only while it shows the
 // same ones; otherwise it is rendered again and replaces what was kept.
-// Failed messages are never kept: the next view tries them again.
+// Failed messages are never kept: a later view may bring their details.
 func (s *Server) list(account string, messages []gmail.Summary, now time.Time, lang i18n.Lang) (cachedList, int, error) {
 	if len(messages) == 0 {
 		return cachedList{}, 0, nil

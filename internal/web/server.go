@@ -42,7 +42,7 @@ type Options struct {
 	// a clone of http.DefaultTransport that keeps more idle connections.
 	GmailTransport http.RoundTripper
 	PageTimeout    time.Duration // all Gmail work for one page view
-	InboxLimit     int           // inbox views a minute per session; 0: no limit
+	InboxLimit     int           // inbox views a minute per Google account; 0: no limit
 
 	// MessageURL links a message to where a person can read it: Gmail on the
 	// web, or the sandbox's own viewer.
