@@ -17,10 +17,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,11 +40,19 @@ func TestBehindNginx(t *testing.T) {
 	httpsListener, httpListener := listenLoopback(t), listenLoopback(t)
 	public := "https://localhost:" + port(httpsListener)
 	env := apptest.Start(t, apptest.Options{Instances: 2, PublicURL: public})
-	// nginx reaches each instance through a server of the test's own, so
-	// that the test can take one instance down.
-	instances := []*httptest.Server{httptest.NewServer(env.Apps[0].Server), httptest.NewServer(env.Apps[1].Server)}
-	for _, instance := range instances {
-		t.Cleanup(instance.Close)
+	// nginx reaches each instance through a server of the test's own,
+	// which the test can stop, and which counts each request before the
+	// app answers it: a count read once a response is in is final.
+	var served [2]atomic.Int64
+	servedByEach := func() [2]int64 { return [2]int64{served[0].Load(), served[1].Load()} }
+	var instances [2]*httptest.Server
+	for i := range instances {
+		app := env.Apps[i].Server
+		instances[i] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served[i].Add(1)
+			app.ServeHTTP(w, r)
+		}))
+		t.Cleanup(instances[i].Close)
 	}
 	dir := t.TempDir()
 	roots := writeCertificate(t, dir)
@@ -97,17 +105,17 @@ func TestBehindNginx(t *testing.T) {
 
 	// Affinity: a signed-in person's views all go to one instance.
 	const views = 6
-	before := servedByEach(t, env)
+	before := servedByEach()
 	for range views {
 		wantStatus(t, b.Get(t, public+"/home"), http.StatusOK)
 	}
-	after := servedByEach(t, env)
+	after := servedByEach()
 	home := 0 // the person's instance
 	if after[1]-before[1] > after[0]-before[0] {
 		home = 1
 	}
 	if after[home]-before[home] != views || after[1-home] != before[1-home] {
-		t.Errorf("%d GET /home with one session: instances served %v more; want all %d by one of them", views, []float64{after[0] - before[0], after[1] - before[1]}, views)
+		t.Errorf("%d GET /home with one session: instances served %v more; want all %d by one of them", views, []int64{after[0] - before[0], after[1] - before[1]}, views)
 	}
 	// Without a session, requests are shared out: a first visit is not
 	// always the same instance's. That 30 of them, each with a random key,
@@ -115,12 +123,12 @@ func TestBehindNginx(t *testing.T) {
 	// even odds).
 	newcomer := browserFrom(t, roots, "127.0.0.1")
 	newcomer.Client.Jar = nil
-	before = servedByEach(t, env)
+	before = servedByEach()
 	for range 30 {
 		wantStatus(t, newcomer.Get(t, public+"/"), http.StatusOK)
 	}
-	if after = servedByEach(t, env); after[0] == before[0] || after[1] == before[1] {
-		t.Errorf("30 GET / without a session: instances served %v more; want both some", []float64{after[0] - before[0], after[1] - before[1]})
+	if after = servedByEach(); after[0] == before[0] || after[1] == before[1] {
+		t.Errorf("30 GET / without a session: instances served %v more; want both some", []int64{after[0] - before[0], after[1] - before[1]})
 	}
 
 	// nginx's limit on /oauth, per client address, counted from an address
@@ -149,6 +157,9 @@ func TestBehindNginx(t *testing.T) {
 	}
 	if limited != nil {
 		wantHSTS(limited)
+		if server := limited.Header.Get("Server"); server != "nginx" {
+			t.Errorf("GET /oauth past the limit: Server %q; want nginx without its version", server)
+		}
 		if got := limited.Header.Get("Retry-After"); got != strconv.Itoa(int(every/time.Second)) {
 			t.Errorf("GET /oauth past the limit: Retry-After %q; want %d", got, int(every/time.Second))
 		}
@@ -165,13 +176,13 @@ func TestBehindNginx(t *testing.T) {
 	// Failover: with the person's instance down, the other one serves
 	// them, signed in with the same SESSION_KEYS.
 	instances[home].Close()
-	before = servedByEach(t, env)
+	before = servedByEach()
 	inbox = b.Get(t, public+"/home")
 	wantStatus(t, inbox, http.StatusOK)
 	if n := len(apptest.FindAll(apptest.Parse(t, inbox.Body), "li.message")); n != 50 {
 		t.Errorf("inbox through nginx with instance %d down: %d messages; want 50", home+1, n)
 	}
-	if after = servedByEach(t, env); after[1-home] != before[1-home]+1 {
+	if after = servedByEach(); after[1-home] != before[1-home]+1 {
 		t.Errorf("GET /home with instance %d down: instance %d served %v; want 1", home+1, 2-home, after[1-home]-before[1-home])
 	}
 	wantRedirect(t, b.PostForm(t, public+"/logout", public, nil), http.StatusSeeOther, "/")
@@ -189,16 +200,6 @@ func browserFrom(t *testing.T, roots *x509.CertPool, ip string) *apptest.Browser
 		ForceAttemptHTTP2: true,
 	}
 	return b
-}
-
-// servedByEach is how many requests each instance of env has served.
-func servedByEach(t *testing.T, env *apptest.Env) []float64 {
-	t.Helper()
-	var served []float64
-	for _, app := range env.Apps {
-		served = append(served, requestsServed(t, app))
-	}
-	return served
 }
 
 // findNginx is Debian's nginx, or skips the test; REQUIRE_NGINX=1 (as CI
@@ -374,16 +375,4 @@ func writeCertificate(t *testing.T, dir string) *x509.CertPool {
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
 	return roots
-}
-
-// requestsServed is how many requests app's metrics count, of any route.
-// A label value may hold a brace: the start page's route is "GET /{$}".
-func requestsServed(t *testing.T, app *apptest.App) float64 {
-	t.Helper()
-	var total float64
-	for _, m := range regexp.MustCompile(`(?m)^gmailoauth_http_requests_total\{.*\} (\S+)$`).FindAllStringSubmatch(scrape(t, app), -1) {
-		n, _ := strconv.ParseFloat(m[1], 64)
-		total += n
-	}
-	return total
 }
