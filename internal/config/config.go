@@ -29,6 +29,10 @@ const (
 	DefaultGmailAPIURL = "https://gmail.googleapis.com"
 )
 
+// defaultSandboxAddr is where the built-in sandbox Google listens unless
+// SANDBOX_ADDR says otherwise.
+const defaultSandboxAddr = "127.0.0.1:5001"
+
 // CallbackPath is the route the app serves Google's redirect back at; a
 // REDIRECT_URL must end there.
 const CallbackPath = "/callback"
@@ -104,8 +108,8 @@ type setting struct {
 // getenv for each setting; a flag wins over its environment variable. For
 // -h it prints the usage to stderr and returns flag.ErrHelp; a flag it does
 // not know is an error of one line that points to -h. Neither the usage
-// nor an error ever shows a setting's value from the environment, since
-// some are secrets.
+// nor an error ever shows a secret: an error quotes only values that are
+// none, such as ADDR's.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	var raw struct {
 		addr, redirect, clientID, secret, credentials, keys         string
@@ -124,7 +128,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		{"GOOGLE_TOKEN_URL", "google-token-url", "token endpoint", &raw.tokenURL},
 		{"GOOGLE_REVOKE_URL", "google-revoke-url", "revocation endpoint", &raw.revokeURL},
 		{"GMAIL_API_URL", "gmail-api-url", "Gmail API base URL", &raw.gmailURL},
-		{"SANDBOX_ADDR", "sandbox-addr", "address of the built-in sandbox Google (default 127.0.0.1:5001)", &raw.sandboxAddr},
+		{"SANDBOX_ADDR", "sandbox-addr", "address of the built-in sandbox Google (default " + defaultSandboxAddr + ")", &raw.sandboxAddr},
 		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
 		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
 		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
@@ -169,7 +173,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		ClientID:        raw.clientID,
 		ClientSecret:    raw.secret,
 		CredentialsFile: raw.credentials,
-		SandboxAddr:     or(raw.sandboxAddr, "127.0.0.1:5001"),
+		SandboxAddr:     or(raw.sandboxAddr, defaultSandboxAddr),
 		LogFormat:       or(raw.format, "text"),
 		MetricsAddr:     raw.metricsAddr,
 	}
@@ -239,6 +243,14 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		if _, _, err := net.SplitHostPort(c.SandboxAddr); err != nil {
 			return Config{}, fmt.Errorf("SANDBOX_ADDR %q: want host:port", c.SandboxAddr)
 		}
+		// Said here, naming both, rather than as "address already in use"
+		// when the second listener fails.
+		for _, other := range []struct{ name, addr string }{{"ADDR", c.Addr}, {"METRICS_ADDR", c.MetricsAddr}} {
+			if c.SandboxAddr == other.addr {
+				return Config{}, fmt.Errorf("SANDBOX_ADDR and %s are the same, %q: the sandbox Google needs an address of its own; set SANDBOX_ADDR (default %s) to another host:port",
+					other.name, c.SandboxAddr, defaultSandboxAddr)
+			}
+		}
 	} else {
 		c.AuthURL = or(c.AuthURL, DefaultAuthURL)
 		c.TokenURL = or(c.TokenURL, DefaultTokenURL)
@@ -272,6 +284,9 @@ func (c Config) Warnings() []string {
 	var warnings []string
 	if c.CallTimeout > c.PageTimeout {
 		warnings = append(warnings, fmt.Sprintf("GMAIL_CALL_TIMEOUT %v is longer than GMAIL_PAGE_TIMEOUT %v: every call is cut off at the page's deadline first", c.CallTimeout, c.PageTimeout))
+	}
+	if c.MetricsAddr != "" && !loopback(c.MetricsAddr) {
+		warnings = append(warnings, fmt.Sprintf("METRICS_ADDR %s listens beyond loopback: anyone who reaches it can read the app's metrics, unless a firewall keeps them out", c.MetricsAddr))
 	}
 	if c.Sandbox {
 		_, addrPort, _ := net.SplitHostPort(c.Addr)
@@ -369,6 +384,17 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("not base64")
+}
+
+// loopback reports whether addr (host:port) listens on loopback only: a
+// loopback IP, or localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 func checkURL(name, value string) error {

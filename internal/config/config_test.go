@@ -144,6 +144,9 @@ func TestLoadRejectsBadSettings(t *testing.T) {
 		{"bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"bad timeout", map[string]string{"GMAIL_PAGE_TIMEOUT": "soon"}, "GMAIL_PAGE_TIMEOUT"},
 		{"negative drain delay", map[string]string{"DRAIN_DELAY": "-1s"}, "DRAIN_DELAY"},
+		{"addr the sandbox's by default", map[string]string{"ADDR": "127.0.0.1:5001"}, "SANDBOX_ADDR and ADDR are the same, \"127.0.0.1:5001\""},
+		{"sandbox addr the app's", map[string]string{"SANDBOX_ADDR": "127.0.0.1:5000"}, "SANDBOX_ADDR and ADDR are the same, \"127.0.0.1:5000\""},
+		{"sandbox addr the metrics'", map[string]string{"SANDBOX_ADDR": "127.0.0.1:9100", "METRICS_ADDR": "127.0.0.1:9100"}, "SANDBOX_ADDR and METRICS_ADDR are the same"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,6 +244,13 @@ func TestWarnings(t *testing.T) {
 		{name: "sandbox, redirect on ADDR's port by another name", env: map[string]string{"REDIRECT_URL": "http://localhost:5000/callback"}},
 		{name: "Google, redirect through a proxy", env: map[string]string{
 			"GOOGLE_CLIENT_ID": "id", "GOOGLE_CLIENT_SECRET": "secret", "REDIRECT_URL": "https://mail.example.com/callback"}},
+		{name: "metrics on loopback", env: map[string]string{"METRICS_ADDR": "127.0.0.1:9100"}},
+		{name: "metrics on localhost", env: map[string]string{"METRICS_ADDR": "localhost:9100"}},
+		{name: "metrics on IPv6 loopback", env: map[string]string{"METRICS_ADDR": "[::1]:9100"}},
+		{name: "metrics on every interface", env: map[string]string{"METRICS_ADDR": ":9100"},
+			want: []string{"METRICS_ADDR :9100 listens beyond loopback"}},
+		{name: "metrics on a network", env: map[string]string{"METRICS_ADDR": "10.0.0.5:9100"},
+			want: []string{"METRICS_ADDR 10.0.0.5:9100 listens beyond loopback"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
