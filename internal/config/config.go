@@ -132,7 +132,7 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
 		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
 		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
-		{"INBOX_LIMIT", "inbox-limit", "inbox views a minute one session may make, after a burst of 10; beyond, 429 (default 60; 0: no limit)", &raw.inboxLimit},
+		{"INBOX_LIMIT", "inbox-limit", "inbox views a minute one Google account may make, after a burst of 10; beyond, 429 (default 60; 0: no limit)", &raw.inboxLimit},
 		{"METRICS_ADDR", "metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from the app (default: none)", &raw.metricsAddr},
 		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests; a second signal cuts it short (default 0s)", &raw.drainDelay},
 	}
