@@ -88,6 +88,10 @@ func (s *Server) handleHome() http.Handler {
 		if data.Account == "" && unread.Account != "" {
 			data.Account = unread.Account
 			rewrite = true
+			// The view was let through on the sign-in's own count; it
+			// counts toward the account's too, so that signing in again
+			// buys this one view, not a fresh burst.
+			s.views.take(sessionKey(data), s.now())
 		}
 		if err != nil {
 			s.gmailFailed(w, r, data, rewrite, err)
