@@ -116,8 +116,8 @@ func TestEveryPageInJapanese(t *testing.T) {
 			}
 		}
 	}
-	if olderLink != "古い 50 件 →" {
-		t.Errorf("inbox pager: next link says %q; want 古い 50 件 →", olderLink)
+	if olderLink != "古い50件 →" {
+		t.Errorf("inbox pager: next link says %q; want 古い50件 →", olderLink)
 	}
 
 	// Rows are cached per language: the same rows, asked for in English, are
