@@ -94,6 +94,12 @@ func (s *Server) handleCallback() http.Handler {
 			// for; the inbox renews the token itself if it is due. The code
 			// is not used: its state cannot be checked.
 			s.log.Info("callback with unknown state, already signed in")
+			if data.Token.Refresh == "" && data.Token.due(s.now()) {
+				// The other tab's renewal has not come back yet: renew for
+				// this one too, which ends on the inbox by continueTo.
+				s.startRenewal(w, r, data, "/home", false)
+				return
+			}
 			http.Redirect(w, r, "/home", http.StatusSeeOther)
 			return
 		case !ok:
@@ -125,11 +131,14 @@ func (s *Server) handleCallback() http.Handler {
 		if !s.saveSession(w, r, data) {
 			return
 		}
-		if failure != nil {
+		switch {
+		case failure != nil:
 			s.renderProblem(w, r, *failure)
-			return
+		case destination == "/":
+			http.Redirect(w, r, destination, http.StatusSeeOther)
+		default:
+			s.continueTo(w, r, data, destination)
 		}
-		http.Redirect(w, r, destination, http.StatusSeeOther)
 	})
 }
 

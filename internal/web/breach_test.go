@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -167,4 +168,111 @@ func nextPermutation(w string) (string, bool) {
 	b[i], b[j] = b[j], b[i]
 	slices.Reverse(b[i+1:])
 	return string(b), true
+}
+
+// TestMailIsNoOracleForAnotherSite is a compression oracle on the mail, run
+// as the attacker of issue 24 ran it: they mail the person a guess at a
+// code that is in another of the person's mails, make the signed-in
+// browser load the inbox from a page of their own, and read each gzipped
+// response's size off the wire. Rows share one compressor, so on a page
+// with both mails the right guess would come out shorter. A load another
+// site starts carries the session cookie (Lax) but not the site cookie
+// (Strict), and must get no mail at all: the same answer whatever the
+// guess, and no call to Gmail.
+func TestMailIsNoOracleForAnotherSite(t *testing.T) {
+	env, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	b.SignIn(t, app, hanako)
+	const secret = "739164"
+	env.Sandbox.Deliver(hanako, sandbox.Delivery{From: "Bank <no-reply@bank.example>", Subject: "Your sign-in code", Text: "Your sign-in code is " + secret + "."})
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
+
+	appURL, _ := url.Parse(app.URL)
+	var session *http.Cookie
+	for _, c := range b.Jar.Cookies(appURL) {
+		if c.Name == "gmail_session" {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatal("no session cookie after the sign-in")
+	}
+	size := func(guess string) int {
+		t.Helper()
+		env.Sandbox.Deliver(hanako, sandbox.Delivery{From: "Attacker <a@attacker.example>", Subject: "Hello", Text: "Your sign-in code is " + guess + "."})
+		calls := env.Sandbox.Stats().GmailCalls
+		req, err := http.NewRequest(http.MethodGet, app.URL+"/home", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(session) // as a browser sends it on a navigation another site started
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+			t.Errorf("GET /home from another site = %d to %q; want 303 to / and no mail", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if got := env.Sandbox.Stats().GmailCalls - calls; got != 0 {
+			t.Errorf("GET /home from another site made %d Gmail calls; want 0", got)
+		}
+		return len(body)
+	}
+	right := size(secret)
+	var wrong []int
+	for _, guess := range []string{"913746", "641397", "397461", "164739", "476193"} {
+		wrong = append(wrong, size(guess))
+	}
+	if shortest := slices.Min(wrong); right < shortest {
+		t.Errorf("size with the right guess %s = %d bytes; with wrong ones %v: the right guess is told apart", secret, right, wrong)
+	}
+}
+
+// TestSignInFromGoogleContinuesOnTheAppsOwnPage: Google's redirect to the
+// callback is a request another site started, which the browser says in
+// Sec-Fetch-Site, and so would be a redirect from it to the inbox: the
+// callback answers with the start page, which sets the site cookie and
+// moves on to the inbox by a refresh of its own, and shows no mail itself.
+func TestSignInFromGoogleContinuesOnTheAppsOwnPage(t *testing.T) {
+	_, app := start(t, apptest.Options{})
+	b := apptest.NewBrowser(t)
+	consent := b.StartSignIn(t, app)
+	back := b.Decide(t, consent, "allow").Location(t)
+	req, err := http.NewRequest(http.MethodGet, back.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp := b.Do(t, req)
+	wantStatus(t, resp, http.StatusOK)
+	doc := apptest.Parse(t, resp.Body)
+	var refresh string
+	for _, meta := range apptest.FindAll(doc, "meta") {
+		if strings.EqualFold(apptest.Attr(meta, "http-equiv"), "refresh") {
+			refresh = apptest.Attr(meta, "content")
+		}
+	}
+	if refresh != "0; url=/home" {
+		t.Errorf("GET /callback from Google: refresh = %q; want \"0; url=/home\"", refresh)
+	}
+	if n := len(apptest.FindAll(doc, "li.message")); n != 0 {
+		t.Errorf("GET /callback from Google shows %d messages; want none on this page", n)
+	}
+	var site *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "gmail_site" {
+			site = c
+		}
+	}
+	if site == nil || site.SameSite != http.SameSiteStrictMode || !site.HttpOnly {
+		t.Errorf("GET /callback from Google: site cookie %v; want one, SameSite=Strict and HttpOnly", site)
+	}
+	wantStatus(t, b.Get(t, app.URL+"/home"), http.StatusOK)
 }

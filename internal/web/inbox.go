@@ -35,7 +35,9 @@ type inboxData struct {
 func (s *Server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
-		if data.Token == nil {
+		// A request another site started gets the start page, which
+		// offers the way in, and no mail (fromOwnPages).
+		if data.Token == nil || !s.sessions.fromOwnPages(r) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}

@@ -10,7 +10,8 @@ import (
 // indexData is the template data of the start page.
 type indexData struct {
 	layoutData
-	Notice string // a one-time notice
+	Notice  string // a one-time notice
+	Refresh string // an inbox page to move on to at once (continueTo), or ""
 }
 
 // handleIndex serves GET /: the start page with the "Connect to Gmail"
@@ -28,6 +29,11 @@ func (s *Server) handleIndex() http.Handler {
 		if data.Notice != "" {
 			page.Notice = noticeText(page.Lang, data.Notice)
 		}
+		if data.Token != nil && !s.sessions.fromOwnPages(r) {
+			// Its Open unread mail link then works, whatever site sent
+			// the browser here.
+			s.sessions.markOwnPages(w)
+		}
 		if data.Notice != "" || rewrite {
 			// The notice is shown once.
 			data.Notice = ""
@@ -37,6 +43,27 @@ func (s *Server) handleIndex() http.Handler {
 		}
 		s.render(w, r, http.StatusOK, s.pages.index, page)
 	})
+}
+
+// continueTo ends a sign-in or renewal that came back from Google: on to
+// destination, an inbox page, with the site cookie set (fromOwnPages).
+// A browser counts Google's redirect, and any redirect after it, as a
+// request another site started, and would not send the site cookie to the
+// inbox. So a request that says it came from another site
+// (Sec-Fetch-Site) gets the signed-in start page instead, which moves on
+// to destination at once by a refresh of its own, which the browser counts
+// as the app's, and offers the link should it not. A browser that does not
+// say where a request came from gets the redirect, and lands on the start
+// page when it keeps the site cookie back: one click more, never mail.
+func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, data sessionData, destination string) {
+	s.sessions.markOwnPages(w)
+	if r.Header.Get("Sec-Fetch-Site") != "cross-site" {
+		http.Redirect(w, r, destination, http.StatusSeeOther)
+		return
+	}
+	page := indexData{layoutData: s.layout(r, "", data)}
+	page.Refresh = destination
+	s.render(w, r, http.StatusOK, s.pages.index, page)
 }
 
 // handleStatic serves GET /static/…: the embedded stylesheet and images,

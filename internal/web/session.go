@@ -86,6 +86,7 @@ type sessionStore struct {
 	store  *sessions.CookieStore // its Options, and its codecs made JSON
 	legacy []securecookie.Codec  // the same keys, with gob
 	name   string
+	site   string // the site cookie's name (fromOwnPages)
 	now    func() time.Time
 }
 
@@ -104,7 +105,8 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 	store := sessions.NewCookieStore(keyPairs...)
 	// gorilla/sessions ≥ 1.3 defaults to SameSite=None, Secure and no
 	// HttpOnly; every attribute is set here on purpose. Lax, not Strict:
-	// Strict would drop the cookie on the redirect back from Google.
+	// Strict would drop the cookie on the redirect back from Google, where
+	// the callback needs it; the site cookie is the Strict one.
 	store.Options = &sessions.Options{
 		Path:     "/",
 		MaxAge:   sessionMaxAge,
@@ -126,11 +128,34 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 	}
 	// The __Host- prefix makes the browser refuse the cookie unless it is
 	// Secure, host-only and Path=/; it is only allowed over https.
-	name := "gmail_session"
+	name, site := "gmail_session", "gmail_site"
 	if secure {
-		name = "__Host-gmail_session"
+		name, site = "__Host-gmail_session", "__Host-gmail_site"
 	}
-	return &sessionStore{store: store, legacy: legacy, name: name, now: now}, nil
+	return &sessionStore{store: store, legacy: legacy, name: name, site: site, now: now}, nil
+}
+
+// The site cookie says nothing but that a request began on the app's own
+// pages: it is SameSite=Strict, so a browser sends it on a link followed,
+// or a form sent, from the app, or a URL typed, and never on a request
+// another site started. The inbox shows mail only to a request with it.
+// Otherwise another site could make a signed-in browser load the inbox
+// again and again beside a mail of its own, and read the gzipped sizes
+// off the wire: a compression oracle on the rest of the mail
+// (docs/security.md).
+
+// fromOwnPages reports whether r carries the site cookie.
+func (s *sessionStore) fromOwnPages(r *http.Request) bool {
+	_, err := r.Cookie(s.site)
+	return err == nil
+}
+
+// markOwnPages sets the site cookie, for as long as a session lasts.
+func (s *sessionStore) markOwnPages(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.site, Value: "1", Path: "/", MaxAge: sessionMaxAge,
+		HttpOnly: true, Secure: s.store.Options.Secure, SameSite: http.SameSiteStrictMode,
+	})
 }
 
 // load returns the browser's session. A cookie that does not decode (forged,
