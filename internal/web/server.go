@@ -1,6 +1,7 @@
 // Package web is the app a person sees: routes, handlers, the cookie session
 // and the HTML templates. It signs people in with Google (authorization code
-// with PKCE) and shows their unread Gmail through internal/gmail.
+// with PKCE) and shows their unread Gmail through internal/gmail. New builds
+// it from the configuration and its Deps, for main and the tests alike.
 package web
 
 import (
@@ -28,9 +29,9 @@ const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
 // Deps is what the app needs besides its configuration. NewDeps gives
 // production's; a test changes only what it must.
 type Deps struct {
-	Templates fs.FS // holds layout.html and the pages
-	Static    fs.FS // served under /static/
-	Logger    *slog.Logger
+	Templates fs.FS        // holds layout.html and the pages
+	Static    fs.FS        // served under /static/
+	Logger    *slog.Logger // the app's lines, the access log among them
 	Metrics   *metrics.Metrics
 	Now       func() time.Time
 	Location  *time.Location // time zone for dates on the page
