@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/sandbox"
+	"gmailoauth/internal/web"
 )
 
 //go:embed templates static
@@ -59,7 +59,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		}
 	}()
 	if len(args) > 0 && args[0] == "sandbox" {
-		return sandbox.Main(ctx, args[1:], stdout, stderr, app.NewHTTPServer)
+		return sandbox.Main(ctx, args[1:], stdout, stderr, web.NewHTTPServer)
 	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -92,11 +92,10 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		return done
 	}
 
-	deps, err := assetDeps()
+	deps, err := newDeps(log)
 	if err != nil {
 		return err
 	}
-	deps.Logger = log
 	var sandboxDone <-chan error
 	if cfg.Sandbox {
 		sandboxListener, err := listen("tcp", cfg.SandboxAddr)
@@ -109,13 +108,13 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 			return err
 		}
 		log.Warn("no GOOGLE_CLIENT_ID: running against the built-in sandbox Google, not real Gmail", "sandbox", deps.SandboxURL)
-		sandboxDone = serve(app.NewHTTPServer(sb, log), sandboxListener)
+		sandboxDone = serve(web.NewHTTPServer(sb, log), sandboxListener)
 	}
 	if cfg.RandomKeys {
 		log.Warn("SESSION_KEYS not set: using random keys, so sessions will not survive a restart")
 	}
 
-	a, err := app.New(cfg, deps)
+	app, err := web.New(cfg, deps)
 	if err != nil {
 		return err
 	}
@@ -127,12 +126,12 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		}
 		defer metricsListener.Close()
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.Metrics.Handler())
+		mux.Handle("GET /metrics", deps.Metrics.Handler())
 		log.Info("metrics", "url", "http://"+metricsListener.Addr().String()+"/metrics")
-		metricsDone = serve(app.NewHTTPServer(mux, log), metricsListener)
+		metricsDone = serve(web.NewHTTPServer(mux, log), metricsListener)
 	}
 	log.Info("listening", "url", "http://"+listener.Addr().String(), "redirect_url", cfg.RedirectURL)
-	appDone := serve(a.Server, listener)
+	appDone := serve(web.NewHTTPServer(app, log), listener)
 
 	select {
 	case err = <-appDone:
@@ -141,7 +140,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	case <-ctx.Done():
 		log.Info("shutting down")
 	}
-	a.Web.Drain()
+	app.Drain()
 	if err == nil && cfg.DrainDelay > 0 {
 		// Load balancers poll /readyz; give them time to see the 503.
 		log.Info("draining", "for", cfg.DrainDelay)
@@ -166,22 +165,23 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	return err
 }
 
-// assetDeps holds the embedded templates and static files.
-func assetDeps() (app.Deps, error) {
+// newDeps is production's dependencies around the embedded templates and
+// static files.
+func newDeps(log *slog.Logger) (web.Deps, error) {
 	templates, err := fs.Sub(assets, "templates")
 	if err != nil {
-		return app.Deps{}, err
+		return web.Deps{}, err
 	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
-		return app.Deps{}, err
+		return web.Deps{}, err
 	}
-	return app.Deps{Templates: templates, Static: static}, nil
+	return web.NewDeps(templates, static, log), nil
 }
 
 // useSandbox builds the stand-in Google served at base and points the app
 // at it: its client, and every endpoint the configuration left empty.
-func useSandbox(cfg *config.Config, deps *app.Deps, base string) (*sandbox.Server, error) {
+func useSandbox(cfg *config.Config, deps *web.Deps, base string) (*sandbox.Server, error) {
 	cfg.ClientID, cfg.ClientSecret = sandbox.ClientID, rand.Text()
 	sb, err := sandbox.New(sandbox.Options{
 		ClientID:     cfg.ClientID,

@@ -1,7 +1,8 @@
 // Package apptest runs the app and its sandbox Google on loopback for tests:
 // the web handler tests, the multi-instance test, the load test and the
 // browser tests all start the same pieces the same way, and the app is
-// built by app.New from a config.Load result, as main builds it.
+// built by web.New from a config.Load result and web.NewDeps, as main
+// builds it.
 package apptest
 
 import (
@@ -21,7 +22,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/metrics"
@@ -39,7 +39,6 @@ type Options struct {
 	PublicURL   string
 	SessionKeys [][]byte // default: one fresh pair
 	Cache       *gmail.Cache
-	Strategy    gmail.Strategy
 	PageTimeout time.Duration
 	CallTimeout time.Duration
 	Now         func() time.Time
@@ -47,7 +46,7 @@ type Options struct {
 	// Config and Deps, when set, change each instance's settings and
 	// dependencies before it is built.
 	Config func(*config.Config)
-	Deps   func(*app.Deps)
+	Deps   func(*web.Deps)
 	// WrapSandbox, when set, stands between the network and the sandbox,
 	// for tests that watch or hold what the app sends to Google.
 	WrapSandbox func(http.Handler) http.Handler
@@ -149,7 +148,7 @@ func Start(t testing.TB, opts Options) *Env {
 func serve(t testing.TB, h http.Handler, log *slog.Logger) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
-	srv.Config = app.NewHTTPServer(h, log)
+	srv.Config = web.NewHTTPServer(h, log)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
@@ -161,14 +160,14 @@ func serve(t testing.TB, h http.Handler, log *slog.Logger) string {
 func (e *Env) Restart(t testing.TB, i int, keys [][]byte) {
 	t.Helper()
 	a := e.Apps[i]
-	built := e.newServer(t, a, keys)
-	a.Server, a.Metrics = built.Web, built.Metrics
+	a.Server, a.Metrics = e.newServer(t, a, keys)
 	a.handler.set(a.Server)
 }
 
 // newServer builds the app as main does: settings through config.Load,
-// then app.New, with the sandbox's endpoints in place of Google's.
-func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *app.App {
+// production's dependencies from web.NewDeps, then web.New, with the
+// sandbox's endpoints in place of Google's.
+func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) (*web.Server, *metrics.Metrics) {
 	t.Helper()
 	var encoded []string
 	for _, key := range keys {
@@ -201,27 +200,26 @@ func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *app.App {
 	if e.opts.Config != nil {
 		e.opts.Config(&cfg)
 	}
-	deps := app.Deps{
-		Templates:  Templates(t),
-		Static:     Static(t),
-		Logger:     e.opts.Logger,
-		SandboxURL: e.SandboxURL,
-		MessageURL: func(account, id string) string {
-			return sandbox.MessageURL(e.SandboxURL, account, id)
-		},
-		Cache:    e.opts.Cache,
-		Now:      e.opts.Now,
-		Location: time.UTC,
-		Strategy: e.opts.Strategy,
+	deps := web.NewDeps(Templates(t), Static(t), e.opts.Logger)
+	deps.Location = time.UTC // dates on the page the same on every machine
+	deps.SandboxURL = e.SandboxURL
+	deps.MessageURL = func(account, id string) string {
+		return sandbox.MessageURL(e.SandboxURL, account, id)
+	}
+	if e.opts.Now != nil {
+		deps.Now = e.opts.Now
+	}
+	if e.opts.Cache != nil {
+		deps.Cache = e.opts.Cache
 	}
 	if e.opts.Deps != nil {
 		e.opts.Deps(&deps)
 	}
-	built, err := app.New(cfg, deps)
+	server, err := web.New(cfg, deps)
 	if err != nil {
-		t.Fatalf("app.New: %v", err)
+		t.Fatalf("web.New: %v", err)
 	}
-	return built
+	return server, deps.Metrics
 }
 
 // repoRoot is the module root, found from this file's location so tests in

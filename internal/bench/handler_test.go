@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/sandbox"
+	"gmailoauth/internal/web"
 )
 
 // TestMain lets the test binary serve as the sandbox in a process of its
@@ -138,12 +138,13 @@ func startHandler(b *testing.B, now func() time.Time) http.Handler {
 		b.Fatal(err)
 	}
 	logs := newLogFile(b)
-	a, err := app.New(cfg, app.Deps{Templates: apptest.Templates(b), Static: apptest.Static(b),
-		Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: now})
+	deps := web.NewDeps(apptest.Templates(b), apptest.Static(b), slog.New(slog.NewTextHandler(logs, nil)))
+	deps.Now = now
+	server, err := web.New(cfg, deps)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return a.Web
+	return server
 }
 
 // signInHandler signs in through the handler and the sandbox process and

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -29,9 +30,12 @@ const (
 	DefaultGmailAPIURL = "https://gmail.googleapis.com"
 )
 
-// defaultSandboxAddr is where the built-in sandbox Google listens unless
-// SANDBOX_ADDR says otherwise.
-const defaultSandboxAddr = "127.0.0.1:5001"
+// The default addresses, which errors name too; every other default is
+// written only in the list of settings.
+const (
+	defaultAddr        = "127.0.0.1:5000"
+	defaultSandboxAddr = "127.0.0.1:5001"
+)
 
 // CallbackPath is the route the app serves Google's redirect back at; a
 // REDIRECT_URL must end there.
@@ -74,8 +78,8 @@ type Config struct {
 	PageTimeout time.Duration
 	CallTimeout time.Duration
 
-	// InboxLimit is how many inbox views a minute one session may make,
-	// each a Gmail call, after a burst of a few; 0 is no limit.
+	// InboxLimit is how many inbox views a minute one Google account may
+	// make, each a Gmail call, after a burst of a few; 0 is no limit.
 	InboxLimit int
 
 	// DrainDelay is how long /readyz answers 503 after a stop signal before
@@ -98,12 +102,6 @@ a flag wins over its variable.
 
 `
 
-// setting ties one variable to its flag, so both spellings stay in one list.
-type setting struct {
-	env, flag, usage string
-	value            *string
-}
-
 // Load reads flags from args (without the program name) and falls back to
 // getenv for each setting; a flag wins over its environment variable. For
 // -h it prints the usage to stderr and returns flag.ErrHelp; a flag it does
@@ -111,48 +109,81 @@ type setting struct {
 // nor an error ever shows a secret: an error quotes only values that are
 // none, such as ADDR's.
 func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	var raw struct {
-		addr, redirect, clientID, secret, credentials, keys         string
-		authURL, tokenURL, revokeURL, gmailURL, sandboxAddr, format string
-		pageTimeout, callTimeout, drainDelay, metricsAddr           string
-		inboxLimit                                                  string
+	r, err := parse(args, getenv, stderr)
+	if err != nil || r.newKeys {
+		return Config{NewKeys: r.newKeys}, err
 	}
-	settings := []setting{
-		{"ADDR", "addr", "address to listen on (default 127.0.0.1:5000)", &raw.addr},
-		{"REDIRECT_URL", "redirect-url", "OAuth redirect URL registered with Google (default http://ADDR/callback)", &raw.redirect},
-		{"GOOGLE_CLIENT_ID", "google-client-id", "OAuth client ID; unset (with no credentials file) starts the sandbox", &raw.clientID},
-		{"GOOGLE_CLIENT_SECRET", "google-client-secret", "OAuth client secret (prefer the environment: flags show in ps)", &raw.secret},
-		{"GOOGLE_CREDENTIALS", "google-credentials", "path to the client_secret_….json downloaded from Google Cloud Console", &raw.credentials},
-		{"SESSION_KEYS", "session-keys", "comma-separated base64 keys in hash,encryption pairs, newest first", &raw.keys},
-		{"GOOGLE_AUTH_URL", "google-auth-url", "authorization endpoint", &raw.authURL},
-		{"GOOGLE_TOKEN_URL", "google-token-url", "token endpoint", &raw.tokenURL},
-		{"GOOGLE_REVOKE_URL", "google-revoke-url", "revocation endpoint", &raw.revokeURL},
-		{"GMAIL_API_URL", "gmail-api-url", "Gmail API base URL", &raw.gmailURL},
-		{"SANDBOX_ADDR", "sandbox-addr", "address of the built-in sandbox Google (default " + defaultSandboxAddr + ")", &raw.sandboxAddr},
-		{"LOG_FORMAT", "log-format", "log format: text or json (default text)", &raw.format},
-		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view (default 8s)", &raw.pageTimeout},
-		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call (default 4s)", &raw.callTimeout},
-		{"INBOX_LIMIT", "inbox-limit", "inbox views a minute one Google account may make, after a burst of 10; beyond, 429 (default 60; 0: no limit)", &raw.inboxLimit},
-		{"METRICS_ADDR", "metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from the app (default: none)", &raw.metricsAddr},
-		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests; a second signal cuts it short (default 0s)", &raw.drainDelay},
+	return r.validate()
+}
+
+// raw is each setting as given, by its flag or else its variable, or its
+// default when neither gives it; validate checks it into a Config.
+type raw struct {
+	addr, redirect, clientID, secret, credentials, keys           string
+	authURL, tokenURL, revokeURL, gmailURL, sandboxAddr, format   string
+	pageTimeout, callTimeout, inboxLimit, metricsAddr, drainDelay string
+	newKeys                                                       bool
+}
+
+// setting ties one variable to its flag and its default, so all three stay
+// in one list.
+type setting struct {
+	env, flag, usage, fallback string
+	value                      *string
+}
+
+// settings lists every setting, each read into a field of r.
+func (r *raw) settings() []setting {
+	return []setting{
+		{"ADDR", "addr", "address to listen on", defaultAddr, &r.addr},
+		{"REDIRECT_URL", "redirect-url", "OAuth redirect URL registered with Google (default http://ADDR/callback)", "", &r.redirect},
+		{"GOOGLE_CLIENT_ID", "google-client-id", "OAuth client ID; unset (with no credentials file) starts the sandbox", "", &r.clientID},
+		{"GOOGLE_CLIENT_SECRET", "google-client-secret", "OAuth client secret (prefer the environment: flags show in ps)", "", &r.secret},
+		{"GOOGLE_CREDENTIALS", "google-credentials", "path to the client_secret_….json downloaded from Google Cloud Console", "", &r.credentials},
+		{"SESSION_KEYS", "session-keys", "comma-separated base64 keys in hash,encryption pairs, newest first", "", &r.keys},
+		{"GOOGLE_AUTH_URL", "google-auth-url", "authorization endpoint", "", &r.authURL},
+		{"GOOGLE_TOKEN_URL", "google-token-url", "token endpoint", "", &r.tokenURL},
+		{"GOOGLE_REVOKE_URL", "google-revoke-url", "revocation endpoint", "", &r.revokeURL},
+		{"GMAIL_API_URL", "gmail-api-url", "Gmail API base URL", "", &r.gmailURL},
+		{"SANDBOX_ADDR", "sandbox-addr", "address of the built-in sandbox Google", defaultSandboxAddr, &r.sandboxAddr},
+		{"LOG_FORMAT", "log-format", "log format: text or json", "text", &r.format},
+		{"GMAIL_PAGE_TIMEOUT", "gmail-page-timeout", "deadline for all Gmail calls of one page view", "8s", &r.pageTimeout},
+		{"GMAIL_CALL_TIMEOUT", "gmail-call-timeout", "deadline for one Gmail HTTP call", "4s", &r.callTimeout},
+		{"INBOX_LIMIT", "inbox-limit", "inbox views a minute one Google account may make, after a burst of 10; beyond, 429; 0: no limit", "60", &r.inboxLimit},
+		{"METRICS_ADDR", "metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from the app (default: none)", "", &r.metricsAddr},
+		{"DRAIN_DELAY", "drain-delay", "after a stop signal, how long /readyz says 503 before the server stops taking requests; a second signal cuts it short", "0s", &r.drainDelay},
 	}
+}
+
+// parse reads args and the environment into raw values, each setting's
+// default in place of what neither gives.
+func parse(args []string, getenv func(string) string, stderr io.Writer) (raw, error) {
+	var r raw
+	settings := r.settings()
 	fs := flag.NewFlagSet("gmailoauth", flag.ContinueOnError)
 	// The flag package would print the whole usage with every mistake; the
 	// mistake alone is one line, and -h prints the usage.
 	fs.SetOutput(io.Discard)
 	// The environment is read after parsing, not given as the flags'
-	// defaults: the flag package prints defaults in its usage.
+	// defaults: the flag package would print a secret as a default.
 	for _, s := range settings {
-		fs.StringVar(s.value, s.flag, "", s.usage+" ["+s.env+"]")
+		help := s.usage
+		if s.fallback != "" {
+			help += " (default " + s.fallback + ")"
+		}
+		fs.StringVar(s.value, s.flag, "", help+" ["+s.env+"]")
 	}
-	newKeys := fs.Bool("new-session-keys", false, "print a fresh SESSION_KEYS value and exit")
+	fs.BoolVar(&r.newKeys, "new-session-keys", false, "print a fresh SESSION_KEYS value and exit")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stderr, usage)
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
-		return Config{}, err
+		return raw{}, err
 	} else if err != nil {
-		return Config{}, fmt.Errorf("%w; see -h", err)
+		return raw{}, fmt.Errorf("%w; see -h", err)
+	}
+	if fs.NArg() > 0 && !r.newKeys {
+		return raw{}, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -160,102 +191,129 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 		if !given[s.flag] {
 			*s.value = getenv(s.env)
 		}
+		*s.value = cmp.Or(*s.value, s.fallback)
 	}
-	if *newKeys {
-		return Config{NewKeys: true}, nil
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
-	}
+	return r, nil
+}
 
+// validate checks the raw values and turns them into a Config, in the
+// order a person reads the settings: addresses, limits, the client and
+// its endpoints, and the session keys.
+func (r raw) validate() (Config, error) {
 	c := Config{
-		Addr:            or(raw.addr, "127.0.0.1:5000"),
-		ClientID:        raw.clientID,
-		ClientSecret:    raw.secret,
-		CredentialsFile: raw.credentials,
-		SandboxAddr:     or(raw.sandboxAddr, defaultSandboxAddr),
-		LogFormat:       or(raw.format, "text"),
-		MetricsAddr:     raw.metricsAddr,
+		Addr:            r.addr,
+		ClientID:        r.clientID,
+		ClientSecret:    r.secret,
+		CredentialsFile: r.credentials,
+		AuthURL:         r.authURL,
+		TokenURL:        r.tokenURL,
+		RevokeURL:       r.revokeURL,
+		GmailAPIURL:     r.gmailURL,
+		SandboxAddr:     r.sandboxAddr,
+		LogFormat:       r.format,
+		MetricsAddr:     r.metricsAddr,
 	}
+	if err := c.checkAddresses(r.redirect); err != nil {
+		return Config{}, err
+	}
+	if err := c.checkLimits(r); err != nil {
+		return Config{}, err
+	}
+	if err := c.checkClient(); err != nil {
+		return Config{}, err
+	}
+	if r.keys == "" {
+		c.RandomKeys = true
+		c.SessionKeys = [][]byte{randomKey(32), randomKey(32)}
+		return c, nil
+	}
+	var err error
+	if c.SessionKeys, err = ParseSessionKeys(r.keys); err != nil {
+		return Config{}, fmt.Errorf("SESSION_KEYS: %w", err)
+	}
+	return c, nil
+}
+
+// checkAddresses checks ADDR and METRICS_ADDR and sets the redirect URL,
+// by default one on ADDR.
+func (c *Config) checkAddresses(redirect string) error {
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
-		return Config{}, fmt.Errorf("ADDR %q: want host:port", c.Addr)
+		return fmt.Errorf("ADDR %q: want host:port", c.Addr)
 	}
 	// The default redirect URL is built from ADDR, and Google refuses one
 	// without a host or with an unspecified address such as 0.0.0.0.
-	if ip := net.ParseIP(host); raw.redirect == "" && (host == "" || ip != nil && ip.IsUnspecified()) {
-		return Config{}, fmt.Errorf("ADDR %q has no host for the default REDIRECT_URL http://%s%s; set ADDR to e.g. 127.0.0.1:5000, or set REDIRECT_URL", c.Addr, c.Addr, CallbackPath)
+	if ip := net.ParseIP(host); redirect == "" && (host == "" || ip != nil && ip.IsUnspecified()) {
+		return fmt.Errorf("ADDR %q has no host for the default REDIRECT_URL http://%s%s; set ADDR to e.g. %s, or set REDIRECT_URL", c.Addr, c.Addr, CallbackPath, defaultAddr)
 	}
-	c.RedirectURL = or(raw.redirect, "http://"+c.Addr+CallbackPath)
+	c.RedirectURL = cmp.Or(redirect, "http://"+c.Addr+CallbackPath)
 	if err := checkURL("REDIRECT_URL", c.RedirectURL); err != nil {
-		return Config{}, err
+		return err
 	}
 	if u, _ := url.Parse(c.RedirectURL); u.Path != CallbackPath {
-		return Config{}, fmt.Errorf("REDIRECT_URL %q: the app serves the callback at %s; register %s://%s%s with Google and set REDIRECT_URL to it",
+		return fmt.Errorf("REDIRECT_URL %q: the app serves the callback at %s; register %s://%s%s with Google and set REDIRECT_URL to it",
 			c.RedirectURL, CallbackPath, u.Scheme, u.Host, CallbackPath)
 	}
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			return Config{}, fmt.Errorf("METRICS_ADDR %q: want host:port", c.MetricsAddr)
-		}
-		if c.MetricsAddr == c.Addr {
-			return Config{}, fmt.Errorf("METRICS_ADDR %q is ADDR: metrics are served apart from the app, never to the people using it", c.MetricsAddr)
-		}
+	if c.MetricsAddr == "" {
+		return nil
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return Config{}, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		return fmt.Errorf("METRICS_ADDR %q: want host:port", c.MetricsAddr)
 	}
-	if c.PageTimeout, err = duration("GMAIL_PAGE_TIMEOUT", raw.pageTimeout, 8*time.Second); err != nil {
-		return Config{}, err
+	if c.MetricsAddr == c.Addr {
+		return fmt.Errorf("METRICS_ADDR %q is ADDR: metrics are served apart from the app, never to the people using it", c.MetricsAddr)
 	}
-	if c.CallTimeout, err = duration("GMAIL_CALL_TIMEOUT", raw.callTimeout, 4*time.Second); err != nil {
-		return Config{}, err
-	}
-	c.InboxLimit = 60
-	if raw.inboxLimit != "" {
-		c.InboxLimit, err = strconv.Atoi(raw.inboxLimit)
-		if err != nil || c.InboxLimit < 0 {
-			return Config{}, fmt.Errorf("INBOX_LIMIT %q: want a number of views a minute, or 0 for no limit", raw.inboxLimit)
-		}
-	}
-	if raw.drainDelay != "" {
-		// Zero is a valid choice here: no load balancer to wait for.
-		c.DrainDelay, err = time.ParseDuration(raw.drainDelay)
-		if err != nil || c.DrainDelay < 0 {
-			return Config{}, fmt.Errorf("DRAIN_DELAY %q: want a duration such as 5s", raw.drainDelay)
-		}
-	}
+	return nil
+}
 
+// checkLimits checks the log format, the timeouts, the inbox limit and the
+// drain delay.
+func (c *Config) checkLimits(r raw) error {
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat)
+	}
+	var err error
+	if c.PageTimeout, err = positiveDuration("GMAIL_PAGE_TIMEOUT", r.pageTimeout); err != nil {
+		return err
+	}
+	if c.CallTimeout, err = positiveDuration("GMAIL_CALL_TIMEOUT", r.callTimeout); err != nil {
+		return err
+	}
+	if c.InboxLimit, err = strconv.Atoi(r.inboxLimit); err != nil || c.InboxLimit < 0 {
+		return fmt.Errorf("INBOX_LIMIT %q: want a number of views a minute, or 0 for no limit", r.inboxLimit)
+	}
+	// Zero is a valid drain delay: no load balancer to wait for.
+	if c.DrainDelay, err = time.ParseDuration(r.drainDelay); err != nil || c.DrainDelay < 0 {
+		return fmt.Errorf("DRAIN_DELAY %q: want a duration such as 5s", r.drainDelay)
+	}
+	return nil
+}
+
+// checkClient reads the credentials file, if any, decides between Google
+// and the sandbox, and checks the endpoints: Google's unless overridden,
+// and with the sandbox only those overridden.
+func (c *Config) checkClient() error {
 	if c.CredentialsFile != "" {
 		if err := c.readCredentials(); err != nil {
-			return Config{}, err
+			return err
 		}
 	}
 	c.Sandbox = c.ClientID == ""
 	if !c.Sandbox && c.ClientSecret == "" {
-		return Config{}, errors.New("GOOGLE_CLIENT_SECRET is not set (GOOGLE_CLIENT_ID is); set both, or GOOGLE_CREDENTIALS")
+		return errors.New("GOOGLE_CLIENT_SECRET is not set (GOOGLE_CLIENT_ID is); set both, or GOOGLE_CREDENTIALS")
 	}
 	if c.Sandbox && c.ClientSecret != "" {
-		return Config{}, errors.New("GOOGLE_CLIENT_ID is not set (GOOGLE_CLIENT_SECRET is); set both, or neither to run the built-in sandbox")
+		return errors.New("GOOGLE_CLIENT_ID is not set (GOOGLE_CLIENT_SECRET is); set both, or neither to run the built-in sandbox")
 	}
-	c.AuthURL, c.TokenURL, c.RevokeURL, c.GmailAPIURL = raw.authURL, raw.tokenURL, raw.revokeURL, raw.gmailURL
 	if c.Sandbox {
-		if _, _, err := net.SplitHostPort(c.SandboxAddr); err != nil {
-			return Config{}, fmt.Errorf("SANDBOX_ADDR %q: want host:port", c.SandboxAddr)
-		}
-		// Said here, naming both, rather than as "address already in use"
-		// when the second listener fails.
-		for _, other := range []struct{ name, addr string }{{"ADDR", c.Addr}, {"METRICS_ADDR", c.MetricsAddr}} {
-			if c.SandboxAddr == other.addr {
-				return Config{}, fmt.Errorf("SANDBOX_ADDR and %s are the same, %q: the sandbox Google needs an address of its own; set SANDBOX_ADDR (default %s) to another host:port",
-					other.name, c.SandboxAddr, defaultSandboxAddr)
-			}
+		if err := c.checkSandboxAddr(); err != nil {
+			return err
 		}
 	} else {
-		c.AuthURL = or(c.AuthURL, DefaultAuthURL)
-		c.TokenURL = or(c.TokenURL, DefaultTokenURL)
-		c.RevokeURL = or(c.RevokeURL, DefaultRevokeURL)
-		c.GmailAPIURL = or(c.GmailAPIURL, DefaultGmailAPIURL)
+		c.AuthURL = cmp.Or(c.AuthURL, DefaultAuthURL)
+		c.TokenURL = cmp.Or(c.TokenURL, DefaultTokenURL)
+		c.RevokeURL = cmp.Or(c.RevokeURL, DefaultRevokeURL)
+		c.GmailAPIURL = cmp.Or(c.GmailAPIURL, DefaultGmailAPIURL)
 	}
 	for _, u := range []struct{ name, value string }{
 		{"GOOGLE_AUTH_URL", c.AuthURL}, {"GOOGLE_TOKEN_URL", c.TokenURL},
@@ -265,17 +323,26 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (Config, 
 			continue // only with Sandbox: the sandbox's endpoint fills it
 		}
 		if err := checkURL(u.name, u.value); err != nil {
-			return Config{}, err
+			return err
 		}
 	}
+	return nil
+}
 
-	if raw.keys == "" {
-		c.RandomKeys = true
-		c.SessionKeys = [][]byte{randomKey(32), randomKey(32)}
-	} else if c.SessionKeys, err = ParseSessionKeys(raw.keys); err != nil {
-		return Config{}, fmt.Errorf("SESSION_KEYS: %w", err)
+// checkSandboxAddr checks SANDBOX_ADDR, and that it is apart from the
+// app's other addresses: said here, naming both, rather than as "address
+// already in use" when the second listener fails.
+func (c *Config) checkSandboxAddr() error {
+	if _, _, err := net.SplitHostPort(c.SandboxAddr); err != nil {
+		return fmt.Errorf("SANDBOX_ADDR %q: want host:port", c.SandboxAddr)
 	}
-	return c, nil
+	for _, other := range []struct{ name, addr string }{{"ADDR", c.Addr}, {"METRICS_ADDR", c.MetricsAddr}} {
+		if c.SandboxAddr == other.addr {
+			return fmt.Errorf("SANDBOX_ADDR and %s are the same, %q: the sandbox Google needs an address of its own; set SANDBOX_ADDR (default %s) to another host:port",
+				other.name, c.SandboxAddr, defaultSandboxAddr)
+		}
+	}
+	return nil
 }
 
 // Warnings are settings that are allowed but probably not meant, each
@@ -328,8 +395,8 @@ func (c *Config) readCredentials() error {
 	if file.Web == nil || file.Web.ClientID == "" || file.Web.ClientSecret == "" {
 		return fmt.Errorf("GOOGLE_CREDENTIALS %s: no \"web\" client with client_id and client_secret (create a Web application client)", c.CredentialsFile)
 	}
-	c.ClientID = or(c.ClientID, file.Web.ClientID)
-	c.ClientSecret = or(c.ClientSecret, file.Web.ClientSecret)
+	c.ClientID = cmp.Or(c.ClientID, file.Web.ClientID)
+	c.ClientSecret = cmp.Or(c.ClientSecret, file.Web.ClientSecret)
 	// Google answers redirect_uri_mismatch for an unregistered URI; saying so
 	// at start saves a confusing round trip through the browser.
 	if len(file.Web.RedirectURIs) > 0 && !slices.Contains(file.Web.RedirectURIs, c.RedirectURL) {
@@ -405,22 +472,14 @@ func checkURL(name, value string) error {
 	return nil
 }
 
-func duration(name, value string, fallback time.Duration) (time.Duration, error) {
-	if value == "" {
-		return fallback, nil
-	}
+// positiveDuration parses the duration a variable gives, which must be
+// longer than zero.
+func positiveDuration(name, value string) (time.Duration, error) {
 	d, err := time.ParseDuration(value)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s %q: want a positive duration such as 8s", name, value)
 	}
 	return d, nil
-}
-
-func or(value, fallback string) string {
-	if value != "" {
-		return value
-	}
-	return fallback
 }
 
 func randomKey(n int) []byte {

@@ -27,11 +27,11 @@ import (
 	"testing"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/sandbox"
+	"gmailoauth/internal/web"
 )
 
 var (
@@ -209,7 +209,7 @@ func runLoad(t *testing.T, runSeed uint64, rep *report) {
 		// The clock stands still, so a session's views would never come
 		// back to it: the per-session limit would turn the run into 429s.
 		Config: func(c *config.Config) { c.InboxLimit = 0 },
-		Deps: func(d *app.Deps) {
+		Deps: func(d *web.Deps) {
 			d.GmailTransport = gmailTransport
 			d.HTTPClient = &http.Client{Transport: tokenTransport, Timeout: 10 * time.Second}
 		},

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -273,7 +274,7 @@ func (s *Server) Deliver(account string, d Delivery) string {
 	box.mu.Lock()
 	defer box.mu.Unlock()
 	m := s.newMessage(box, seedMessage{
-		at: s.now(), from: cmpOr(d.From, "Sandbox Sender <sender@sandbox.example>"), to: d.To,
+		at: s.now(), from: cmp.Or(d.From, "Sandbox Sender <sender@sandbox.example>"), to: d.To,
 		subject: d.Subject, text: d.Text, unread: true, labels: []string{labelPersonal, labelInbox},
 	})
 	box.add(m)
@@ -331,13 +332,6 @@ func (s *Server) newMessage(box *mailbox, seed seedMessage) *message {
 	m.snippet = makeSnippet(seed.text)
 	m.raw = m.buildRaw()
 	return m
-}
-
-func cmpOr(value, fallback string) string {
-	if value != "" {
-		return value
-	}
-	return fallback
 }
 
 // labelCounts are a label's counts, as labels.get reports them.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/web"
 )
 
 // assetLinks returns the stylesheet and icon URLs a page links.
@@ -56,7 +56,7 @@ func getWith(t *testing.T, b *apptest.Browser, url, acceptEncoding string) *appt
 func TestStaticFilesAreNamedByContentAndKeptForever(t *testing.T) {
 	static := apptest.MapFS(t, apptest.Static(t))
 	_, app1 := start(t, apptest.Options{})
-	_, app2 := start(t, apptest.Options{Deps: func(d *app.Deps) {
+	_, app2 := start(t, apptest.Options{Deps: func(d *web.Deps) {
 		static["style.css"].Data = append(bytes.Clone(static["style.css"].Data), "\n/* changed */\n"...)
 		d.Static = static
 	}})

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
 	"gmailoauth/internal/sandbox"
@@ -687,7 +686,7 @@ func TestRefreshRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := apptest.NewClock()
 			var refusing atomic.Bool
-			env, app := start(t, apptest.Options{Now: clk.Now, Deps: func(d *app.Deps) {
+			env, app := start(t, apptest.Options{Now: clk.Now, Deps: func(d *web.Deps) {
 				if tt.refusal != nil {
 					refused := tt.refusal(http.DefaultTransport)
 					d.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {

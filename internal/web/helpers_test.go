@@ -7,7 +7,6 @@ import (
 
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
-	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/sandbox"
 )
 
@@ -78,15 +77,6 @@ func newKeys(t *testing.T) [][]byte {
 		t.Fatal(err)
 	}
 	return keys
-}
-
-func newGmailService(t *testing.T) *gmail.Service {
-	t.Helper()
-	service, err := gmail.NewService(gmail.Config{BaseURL: "http://127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return service
 }
 
 // signInElsewhere signs account in with a second browser, as after a

@@ -2,24 +2,25 @@ package web_test
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
-	"gmailoauth/internal/app"
 	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/config"
 	"gmailoauth/internal/web"
 )
 
 func TestBrokenTemplateFailsAtStart(t *testing.T) {
 	templates := apptest.MapFS(t, apptest.Templates(t))
 	templates["inbox.html"].Data = []byte(`{{define "main"}}{{range .Messages}}{{end}`)
-	opts := web.Options{
+	cfg := config.Config{
 		ClientID: "id", RedirectURL: "http://127.0.0.1/callback", AuthURL: "http://a", TokenURL: "http://t",
-		SessionKeys: newKeys(t), Templates: templates, Static: apptest.Static(t),
+		GmailAPIURL: "http://127.0.0.1:1", SessionKeys: newKeys(t),
 	}
-	opts.Gmail = newGmailService(t)
-	if _, err := web.New(opts); err == nil || !strings.Contains(err.Error(), "inbox.html") {
+	deps := web.NewDeps(templates, apptest.Static(t), slog.New(slog.DiscardHandler))
+	if _, err := web.New(cfg, deps); err == nil || !strings.Contains(err.Error(), "inbox.html") {
 		t.Errorf("web.New with a broken inbox.html: err = %v; want one naming inbox.html", err)
 	}
 }
@@ -29,7 +30,7 @@ func TestTemplateErrorIsACleanPage(t *testing.T) {
 	// The inbox, because the signed-out start page is rendered at start.
 	templates["inbox.html"].Data = bytes.Replace(templates["inbox.html"].Data,
 		[]byte(`{{define "main"}}`), []byte(`{{define "main"}}<p>half a page</p>{{.NoSuchField}}`), 1)
-	_, app := start(t, apptest.Options{Deps: func(d *app.Deps) { d.Templates = templates }})
+	_, app := start(t, apptest.Options{Deps: func(d *web.Deps) { d.Templates = templates }})
 	b := apptest.NewBrowser(t)
 	b.SignIn(t, app, hanako)
 	resp := b.Get(t, app.URL+"/home")

@@ -34,8 +34,7 @@ func TestInboxRelativeDatesAreFreshWithCachedRows(t *testing.T) {
 	}
 	// Both sandboxes seed the same mail, relative to the same clock.
 	_, cached := start(t, apptest.Options{Cache: gmail.NewCache(8 << 20), Now: now})
-	// A nil Cache would be app.New's default one; a cache of 0 bytes holds
-	// nothing.
+	// A nil Cache would be web.NewDeps's; a cache of 0 bytes holds nothing.
 	_, uncached := start(t, apptest.Options{Cache: gmail.NewCache(0), Now: now})
 	before := dates(cached)
 	// Less than the sandbox's hour-long access tokens: the views stay signed in.

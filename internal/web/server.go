@@ -1,6 +1,7 @@
 // Package web is the app a person sees: routes, handlers, the cookie session
 // and the HTML templates. It signs people in with Google (authorization code
-// with PKCE) and shows their unread Gmail through internal/gmail.
+// with PKCE) and shows their unread Gmail through internal/gmail. New builds
+// it from the configuration and its Deps, for main and the tests alike.
 package web
 
 import (
@@ -16,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"gmailoauth/internal/config"
 	"gmailoauth/internal/gmail"
 	"gmailoauth/internal/i18n"
 	"gmailoauth/internal/metrics"
@@ -24,44 +26,49 @@ import (
 // GmailScope is the one permission the app asks for: reading mail.
 const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
 
-// Options is what the app is built from; main fills it from the config.
-type Options struct {
-	ClientID, ClientSecret string
-	RedirectURL            string
-	AuthURL, TokenURL      string
-	RevokeURL              string
-
-	// SessionKeys are hash/encryption pairs, newest first.
-	SessionKeys [][]byte
-	// HTTPS is set when people reach the app over https: the session
-	// cookie is then Secure and every response carries HSTS.
-	HTTPS bool
-
-	Gmail *gmail.Service
-	// GmailTransport carries the calls to Gmail, under the token; nil means
-	// a clone of http.DefaultTransport that keeps more idle connections.
+// Deps is what the app needs besides its configuration. NewDeps gives
+// production's; a test changes only what it must.
+type Deps struct {
+	Templates fs.FS        // holds layout.html and the pages
+	Static    fs.FS        // served under /static/
+	Logger    *slog.Logger // the app's lines, the access log among them
+	Metrics   *metrics.Metrics
+	Now       func() time.Time
+	Location  *time.Location // time zone for dates on the page
+	// Cache holds message metadata across the views of everyone.
+	Cache *gmail.Cache
+	// GmailTransport carries the calls to Gmail, under the person's token;
+	// HTTPClient those to Google's token and revocation endpoints, and
+	// must have a timeout.
 	GmailTransport http.RoundTripper
-	PageTimeout    time.Duration // all Gmail work for one page view
-	InboxLimit     int           // inbox views a minute per Google account; 0: no limit
-
-	// MessageURL links a message to where a person can read it: Gmail on the
-	// web, or the sandbox's own viewer.
+	HTTPClient     *http.Client
+	// MessageURL links a message to where a person can read it: Gmail on
+	// the web, or the sandbox's own viewer.
 	MessageURL func(account, id string) string
-
 	// SandboxURL is set when the app talks to the built-in sandbox instead
 	// of Google; every page then says so.
 	SandboxURL string
+}
 
-	Templates fs.FS // holds layout.html and the pages
-	Static    fs.FS // served under /static/
+// cacheBytes is the size of the metadata cache of each instance.
+const cacheBytes = 32 << 20
 
-	// HTTPClient carries the calls to Google's token and revocation
-	// endpoints; it must have a timeout.
-	HTTPClient *http.Client
-	Logger     *slog.Logger // the app's lines, the access log among them
-	Metrics    *metrics.Metrics
-	Now        func() time.Time
-	Location   *time.Location // time zone for dates on the page
+// NewDeps returns production's dependencies around the app's files and
+// logger: Gmail on the web for reading a message, the local clock and
+// time zone, fresh metrics and cache.
+func NewDeps(templates, static fs.FS, log *slog.Logger) Deps {
+	return Deps{
+		Templates:      templates,
+		Static:         static,
+		Logger:         log,
+		Metrics:        metrics.New(),
+		Now:            time.Now,
+		Location:       time.Local,
+		Cache:          gmail.NewCache(cacheBytes),
+		GmailTransport: newGmailTransport(),
+		HTTPClient:     &http.Client{Timeout: 10 * time.Second},
+		MessageURL:     gmail.MessageURL,
+	}
 }
 
 // Server is the app's HTTP handler.
@@ -90,78 +97,69 @@ type Server struct {
 	boundary       []byte // between the parts of a page gzipped apart
 }
 
-// New checks opts, parses the templates and builds the routes. A broken
-// template fails here, at start, not in front of a person.
-func New(opts Options) (*Server, error) {
-	if opts.ClientID == "" || opts.RedirectURL == "" || opts.AuthURL == "" || opts.TokenURL == "" {
-		return nil, errors.New("web: client ID, redirect, authorization and token URLs are required")
+// New builds the app from its configuration: the Gmail client, the
+// session store, the parsed templates and the routes. A broken template
+// fails here, at start, not in front of a person.
+func New(cfg config.Config, deps Deps) (*Server, error) {
+	// Google's or the sandbox's, as main filled them in.
+	if cfg.AuthURL == "" || cfg.TokenURL == "" {
+		return nil, errors.New("web: authorization and token URLs are required")
 	}
-	if opts.Gmail == nil || opts.Templates == nil || opts.Static == nil {
-		return nil, errors.New("web: Gmail service, templates and static files are required")
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	sessions, err := newSessionStore(opts.SessionKeys, opts.HTTPS, now)
+	sessions, err := newSessionStore(cfg.SessionKeys, cfg.HTTPS(), deps.Now)
 	if err != nil {
 		return nil, err
+	}
+	deps.Metrics.WatchCache(deps.Cache.Stats)
+	service, err := gmail.NewService(gmail.Config{
+		BaseURL:     cfg.GmailAPIURL,
+		CallTimeout: cfg.CallTimeout,
+		Cache:       deps.Cache,
+		Logger:      deps.Logger.With("component", "gmail"),
+		Metrics:     deps.Metrics,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("GMAIL_API_URL: %w", err)
 	}
 	if err := catalogue.Check(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	files, err := loadAssets(opts.Static)
+	files, err := loadAssets(deps.Static)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	boundary := newBoundary()
-	pages, err := parsePages(opts.Templates, files, boundary)
+	pages, err := parsePages(deps.Templates, files, boundary)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &Server{
 		oauth: &oauth2.Config{
-			ClientID:     opts.ClientID,
-			ClientSecret: opts.ClientSecret,
-			RedirectURL:  opts.RedirectURL,
+			ClientID:     cfg.ClientID,
+			ClientSecret: cfg.ClientSecret,
+			RedirectURL:  cfg.RedirectURL,
 			Scopes:       []string{GmailScope},
 			// One client-authentication method, stated rather than
 			// auto-detected: auto-detection first sends a request that fails.
 			// Google documents client_secret_post.
-			Endpoint: oauth2.Endpoint{AuthURL: opts.AuthURL, TokenURL: opts.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+			Endpoint: oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 		},
-		revokeURL:      opts.RevokeURL,
+		revokeURL:      cfg.RevokeURL,
 		sessions:       sessions,
-		gmail:          opts.Gmail,
-		gmailTransport: opts.GmailTransport,
-		pageTimeout:    orDuration(opts.PageTimeout, 8*time.Second),
-		https:          opts.HTTPS,
-		messageURL:     opts.MessageURL,
-		sandboxURL:     opts.SandboxURL,
+		gmail:          service,
+		gmailTransport: deps.GmailTransport,
+		pageTimeout:    cfg.PageTimeout,
+		https:          cfg.HTTPS(),
+		messageURL:     deps.MessageURL,
+		sandboxURL:     deps.SandboxURL,
 		pages:          pages,
 		assets:         files,
-		httpClient:     opts.HTTPClient,
-		log:            opts.Logger,
-		metrics:        opts.Metrics,
-		views:          newViewLimiter(opts.InboxLimit),
-		now:            now,
-		location:       opts.Location,
+		httpClient:     deps.HTTPClient,
+		log:            deps.Logger,
+		metrics:        deps.Metrics,
+		views:          newViewLimiter(cfg.InboxLimit),
+		now:            deps.Now,
+		location:       deps.Location,
 		boundary:       boundary,
-	}
-	if s.gmailTransport == nil {
-		s.gmailTransport = newGmailTransport()
-	}
-	if s.httpClient == nil {
-		s.httpClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.location == nil {
-		s.location = time.Local
-	}
-	if s.messageURL == nil {
-		s.messageURL = func(string, string) string { return "" }
 	}
 	s.signedOutIndex = make(map[i18n.Lang]page, len(i18n.Langs))
 	for _, lang := range i18n.Langs {
@@ -174,6 +172,23 @@ func New(opts Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// NewHTTPServer sets the timeouts a server facing browsers needs; main
+// serves the sandbox and the metrics with it too. An idle connection holds
+// about 20 KB (8,000 held 155 MB more), so it is closed after 30 s: a
+// proxy's pool closes its own sooner (docs/nginx.conf: 20 s), and a browser
+// that comes back later opens another.
+func NewHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       30 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // maxIdleGmailConns is how many idle connections to Gmail are kept: one
@@ -208,11 +223,4 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // its timeout, for token and refresh calls.
 func (s *Server) oauthContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, s.httpClient)
-}
-
-func orDuration(d, fallback time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return fallback
 }

@@ -1,4 +1,4 @@
-package app_test
+package web_test
 
 import (
 	"net/http"
@@ -7,9 +7,10 @@ import (
 	"gmailoauth/internal/apptest"
 )
 
-// The harness builds the app through app.New with nothing overridden but
-// the clock, logger and sandbox, so its inbox goes through the metadata
-// cache as production's does: a repeat view fetches no metadata.
+// The harness builds the app through web.New with production's
+// dependencies (web.NewDeps) but for the logger, time zone and sandbox, so
+// its inbox goes through the metadata cache as production's does: a repeat
+// view fetches no metadata.
 func TestDefaultWiringCachesMetadata(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	app := env.Apps[0]
