@@ -202,10 +202,24 @@ func (s *Server) servePEMCerts(w http.ResponseWriter, r *http.Request) {
 }
 
 // writePublicJSON writes a document every client may read and cache for
-// an hour, as Google serves its discovery documents and keys.
+// an hour, as Google serves its discovery documents and keys. The
+// discovery documents name the sandbox by the Host the request reached it
+// at (see issuer), so a shared cache must keep one copy per Host: served
+// under another name, a cached copy would send a client to an origin it
+// did not ask for, and make go-oidc refuse the issuer. Vary: Host says so
+// on every public document, the keys too, rather than on each maker of one.
 func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	writeAPIJSON(w, r, http.StatusOK, v)
+	writeAPIJSON(varyByHost{w}, r, http.StatusOK, v)
+}
+
+// varyByHost adds Host to the Vary header as the answer is sent, after
+// writeAPIJSON has set the Vary that Google's API answers carry.
+type varyByHost struct{ http.ResponseWriter }
+
+func (w varyByHost) WriteHeader(status int) {
+	w.Header().Add("Vary", "Host")
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // serveTokeninfo is Google's tokeninfo endpoint: what an access token or an
