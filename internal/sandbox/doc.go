@@ -76,8 +76,9 @@
 // Choosing an account signs the browser in to the sandbox's Google session
 // (a cookie), which lets prompt=none answer without a page. With openid, the
 // code exchange and each refresh return an RS256 ID token (iss, azp, aud,
-// sub, hd, email, email_verified, at_hash, name, iat, exp, and from the
-// code exchange the request's nonce).
+// sub, hd, email, email_verified, at_hash, name, picture, iat, exp, and
+// from the code exchange the request's nonce); picture is an avatar the
+// sandbox draws, the initial its consent page shows.
 //
 // The consent page is a plain form, so a script can answer it: POST to
 // AuthPath, from the same origin, with consent_id (the page's hidden
@@ -123,6 +124,6 @@
 // It sends no mail and serves no drafts, attachments or settings (501,
 // or 403 for a token that could not call them anyway); the metadata scope
 // reads what the readonly scope reads; fields= writes keys in alphabetical
-// order; dates in a search are Pacific Standard Time all year; the ID
-// token has no picture claim; CORS allows any origin.
+// order; dates in a search are Pacific Standard Time all year; CORS allows
+// any origin.
 package sandbox

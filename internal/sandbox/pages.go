@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gmailoauth/internal/encword"
 	"gmailoauth/internal/i18n"
@@ -185,13 +184,12 @@ func (s *Server) accountChoices(loginHint string) []accountChoice {
 		box.mu.RLock()
 		messages := len(box.messages)
 		box.mu.RUnlock()
-		initial, _ := utf8.DecodeRuneInString(box.name)
-		digest := sha256.Sum256([]byte(address))
+		initial, tone := avatar(address, box.name)
 		choices[i] = accountChoice{
 			Address:  address,
 			Name:     box.name,
-			Initial:  string(initial),
-			Tone:     int(digest[0] % 6),
+			Initial:  initial,
+			Tone:     tone,
 			Selected: i == selected,
 			Messages: messages,
 			Unread:   s.UnreadCount(address),

@@ -153,7 +153,7 @@ func TestUserinfo(t *testing.T) {
 		wantClaims map[string]any
 	}{
 		{"email and profile", f.sandbox.IssueToken(hanako, "openid", "email", "profile").AccessToken, http.StatusOK,
-			map[string]any{"email": hanako, "email_verified": true, "name": "山田 花子", "given_name": "花子", "family_name": "山田"}},
+			map[string]any{"email": hanako, "email_verified": true, "name": "山田 花子", "given_name": "花子", "family_name": "山田", "picture": "/a/{sub}"}},
 		{"openid only", f.sandbox.IssueToken(alex, "openid").AccessToken, http.StatusOK, map[string]any{}},
 		{"Gmail only", f.sandbox.IssueToken(alex).AccessToken, http.StatusForbidden, nil},
 		{"no token", "", http.StatusUnauthorized, nil},
@@ -167,10 +167,14 @@ func TestUserinfo(t *testing.T) {
 			}
 			var claims map[string]any
 			resp.decode(t, &claims)
-			if sub, ok := claims["sub"].(string); !ok || len(sub) < 10 {
+			sub, ok := claims["sub"].(string)
+			if !ok || len(sub) < 10 {
 				t.Errorf("sub = %v; want a stable numeric ID", claims["sub"])
 			}
 			for name, want := range tt.wantClaims {
+				if name == "picture" { // the avatar, by sub, at the sandbox
+					want = f.url + strings.ReplaceAll(want.(string), "{sub}", sub)
+				}
 				if claims[name] != want {
 					t.Errorf("%s = %v; want %v", name, claims[name], want)
 				}

@@ -251,6 +251,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.serveCerts)))
 	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.servePEMCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
+	mux.HandleFunc(avatarPattern, s.serveAvatar)
 	gmail := cors(gmailMethods, s.countGmailCall(s.gmail))
 	mux.Handle("/gmail/", gmail)
 	batch := cors("POST", s.countGmailCall(http.HandlerFunc(s.serveBatch)))
