@@ -11,6 +11,8 @@ import (
 
 func TestSandboxPages(t *testing.T) {
 	f := newFixture(t)
+	// The message page shows mail to a browser signed in to the account.
+	f.signInToGoogle(t, hanako, alex)
 	token := f.sandbox.IssueToken(hanako).AccessToken
 	nakamura := f.findMessage(t, token, subjectIs("ご無沙汰しております")).ID
 	script := f.findMessage(t, token, subjectIs(`<script>alert("x")</script> Quarterly report`)).ID
@@ -50,7 +52,7 @@ func TestSandboxPages(t *testing.T) {
 			[]string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Quarterly report"}, []string{"<script>"}},
 		{"message of another account", "/mail/u/" + alex + "/message/" + nakamura, http.StatusNotFound, "text/html; charset=utf-8",
 			[]string{"not Google"}, nil},
-		{"unknown account", "/mail/u/nobody@example.com/message/" + nakamura, http.StatusNotFound, "text/html; charset=utf-8", nil, nil},
+		{"account not signed in", "/mail/u/nobody@example.com/message/" + nakamura, http.StatusFound, "text/html; charset=utf-8", nil, nil},
 		{"unknown page", "/no/such/page", http.StatusNotFound, "text/html; charset=utf-8", []string{"not_found"}, nil},
 	}
 	for _, tt := range tests {

@@ -252,6 +252,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.servePEMCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
 	mux.HandleFunc(avatarPattern, s.serveAvatar)
+	mux.HandleFunc("GET "+signInPath, s.serveSignIn)
+	mux.HandleFunc("POST "+signInPath, s.serveSignInDecision)
 	gmail := cors(gmailMethods, s.countGmailCall(s.gmail))
 	mux.Handle("/gmail/", gmail)
 	batch := cors("POST", s.countGmailCall(http.HandlerFunc(s.serveBatch)))
