@@ -12,7 +12,7 @@ FUZZTIME ?= 1m
 run: build
 	@set -m 2>/dev/null; bin/gmailoauth
 
-## test: every unit, integration and (when Chromium is found) browser test, with the race detector, and Google's Go client against the sandbox
+## test: every unit, integration and (when Chromium is found) browser test, with the race detector, and Google's Go and (when found) Python clients against the sandbox
 test:
 # The browser is looked for as the browser tests look: $CHROMIUM (a path, or
 # a name on PATH), else chromium on PATH, else Debian's /usr/bin/chromium.
@@ -30,8 +30,15 @@ test:
 	fi
 	$(GO) test -race -count=1 ./...
 # Google's own clients drive the standalone sandbox from a module of their
-# own, so they stay out of the app's module graph.
-	cd internal/sandbox/clienttest && $(GO) test -count=1 ./...
+# own, so they stay out of the app's module graph. The Python one runs with
+# the first of $PYTHON, python3 and Debian's /usr/bin/python3 (where apt puts
+# the modules, when python3 on PATH is another Python) that has them.
+	@python=$$(for p in $${PYTHON:-python3} /usr/bin/python3; do \
+		if "$$p" -c 'import googleapiclient, google_auth_oauthlib' 2>/dev/null; then echo "$$p"; break; fi; done); \
+	if [ -z "$$python" ]; then \
+		echo "make test: no python3 with Google's client: the Python client check (internal/sandbox/clienttest) will be SKIPPED; apt-get install python3-googleapi python3-google-auth-oauthlib to run it"; \
+	fi; \
+	cd internal/sandbox/clienttest && PYTHON="$$python" $(GO) test -count=1 ./...
 
 ## help: this list of targets
 help:

@@ -59,7 +59,7 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 		}
 	}()
 	if len(args) > 0 && args[0] == "sandbox" {
-		return sandbox.Main(ctx, args[1:], stdout, stderr, web.NewHTTPServer)
+		return sandbox.Main(ctx, args[1:], getenv, stdout, stderr, web.NewHTTPServer)
 	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -98,12 +98,13 @@ func run(stop <-chan os.Signal, args []string, getenv func(string) string, liste
 	}
 	var sandboxDone <-chan error
 	if cfg.Sandbox {
+		sandbox.WarnBeyondLoopback(log, "SANDBOX_ADDR", cfg.SandboxAddr)
 		sandboxListener, err := listen("tcp", cfg.SandboxAddr)
 		if err != nil {
 			return listenFailed("SANDBOX_ADDR", err)
 		}
 		defer sandboxListener.Close()
-		sb, err := useSandbox(&cfg, &deps, "http://"+sandboxListener.Addr().String())
+		sb, err := useSandbox(&cfg, &deps, sandbox.BaseURL(sandboxListener.Addr()))
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,17 +19,22 @@ import (
 // finish once Main's ctx is done.
 const commandShutdownTimeout = 5 * time.Second
 
+// defaultAddr is where the standalone sandbox listens unless -addr or
+// SANDBOX_ADDR says otherwise.
+const defaultAddr = "127.0.0.1:8081"
+
 // Main serves the sandbox on its own, for anyone building a Gmail client,
-// until ctx is done: `gmailoauth sandbox [flags]`. It binds before it
-// serves, through newServer (main gives it the app's, so the sandbox
-// keeps the app's timeouts), then prints the settings to configure a
-// client with, one NAME=value a line, on stdout; logs go to stderr.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServer func(http.Handler, *slog.Logger) *http.Server) error {
+// until ctx is done: `gmailoauth sandbox [flags]`. It listens on -addr,
+// else on getenv's SANDBOX_ADDR, as the app's own sandbox does. It binds
+// before it serves, through newServer (main gives it the app's, so the
+// sandbox keeps the app's timeouts), then prints the settings to configure
+// a client with, one NAME=value a line, on stdout; logs go to stderr.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, newServer func(http.Handler, *slog.Logger) *http.Server) error {
 	flags := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	// A mistake is one line; -h prints the usage.
 	flags.SetOutput(io.Discard)
 	var (
-		addr         = flags.String("addr", "127.0.0.1:8081", "address to listen on")
+		addr         = flags.String("addr", "", "address to listen on (default $SANDBOX_ADDR, else "+defaultAddr+")")
 		clientID     = flags.String("client-id", ClientID, "the one OAuth client the sandbox knows")
 		clientSecret = flags.String("client-secret", "", "its secret (default: random, printed at start)")
 		redirectURIs stringList
@@ -81,14 +87,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServe
 	sb.SetFaultRates(rates)
 	sb.ShuffleBatchResponses(shuffle)
 
-	if !loopback(*addr) {
-		opts.Logger.Warn("the sandbox listens beyond loopback: anyone who reaches it can sign in as its accounts and read their mail", "addr", *addr)
+	variable := "-addr"
+	if *addr == "" {
+		variable, *addr = "SANDBOX_ADDR", cmp.Or(getenv("SANDBOX_ADDR"), defaultAddr)
 	}
+	WarnBeyondLoopback(opts.Logger, variable, *addr)
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+		return fmt.Errorf("sandbox: %s: %w", variable, err)
 	}
-	base := "http://" + reachable(listener.Addr().(*net.TCPAddr))
+	base := BaseURL(listener.Addr())
 	server := newServer(sb, opts.Logger)
 	done := make(chan error, 1)
 	go func() { done <- server.Serve(listener) }()
@@ -103,6 +111,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, newServe
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), commandShutdownTimeout)
 		defer cancel()
 		err = server.Shutdown(shutdownCtx)
+		opts.Logger.Info("the sandbox Google has stopped", "url", base)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -141,25 +150,28 @@ GMAIL_API_URL=%[7]s
 	return err
 }
 
-// loopback reports whether addr (host:port) listens on loopback only: a
-// loopback IP, or localhost.
-func loopback(addr string) bool {
+// WarnBeyondLoopback warns on log, before a sandbox listens at addr (set
+// by variable), when addr is not loopback only (a loopback IP, or
+// localhost): anyone who reaches the sandbox can sign in as its accounts
+// and read their mail.
+func WarnBeyondLoopback(log *slog.Logger, variable, addr string) {
 	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
 	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
+	if err == nil && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return
+	}
+	log.Warn("the sandbox Google listens beyond loopback: anyone who reaches it can sign in as its accounts and read their mail", variable, addr)
 }
 
-// reachable is the address a client on this machine dials for a listener
-// at addr: a listener on every interface (-addr :8081) answers on
-// 127.0.0.1, while [::]:8081 in printed settings would be of no use.
-func reachable(addr *net.TCPAddr) string {
-	if addr.IP.IsUnspecified() {
-		return net.JoinHostPort("127.0.0.1", strconv.Itoa(addr.Port))
+// BaseURL is the URL a client on this machine dials for a sandbox
+// listening at addr: a listener on every interface (0.0.0.0:8081, [::]:8081
+// or :8081) answers on 127.0.0.1, while [::] in a client's settings would be
+// of no use.
+func BaseURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 	}
-	return addr.String()
+	return "http://" + addr.String()
 }
 
 // stringList is a repeatable string flag.

@@ -25,7 +25,7 @@ func startCommand(t *testing.T, args ...string) (map[string]string, func() error
 	out, stdout := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := sandbox.Main(ctx, args, stdout, io.Discard, quickTimeouts)
+		err := sandbox.Main(ctx, args, noEnv, stdout, io.Discard, quickTimeouts)
 		stdout.Close()
 		done <- err
 	}()
@@ -148,7 +148,7 @@ func TestCommandRefusesBadArguments(t *testing.T) {
 			// wrongly starts serving.
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel()
-			if err := sandbox.Main(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), io.Discard, io.Discard, quickTimeouts); err == nil {
+			if err := sandbox.Main(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), noEnv, io.Discard, io.Discard, quickTimeouts); err == nil {
 				t.Errorf("Main(%q) = nil; want an error", tt.args)
 			}
 		})
@@ -186,7 +186,7 @@ func TestCommandServesWithTheServerItIsGiven(t *testing.T) {
 // them; a mistake is one line that points to -h.
 func TestCommandUsageAndMistakes(t *testing.T) {
 	var usage strings.Builder
-	if err := sandbox.Main(t.Context(), []string{"-h"}, io.Discard, &usage, quickTimeouts); err != nil {
+	if err := sandbox.Main(t.Context(), []string{"-h"}, noEnv, io.Discard, &usage, quickTimeouts); err != nil {
 		t.Fatalf("Main(-h) = %v; want nil", err)
 	}
 	for _, flag := range []string{"-auto-approve", "-strict", "-redirect-uri"} {
@@ -195,7 +195,7 @@ func TestCommandUsageAndMistakes(t *testing.T) {
 		}
 	}
 	var printed strings.Builder
-	err := sandbox.Main(t.Context(), []string{"-client-secrte", "x"}, io.Discard, &printed, quickTimeouts)
+	err := sandbox.Main(t.Context(), []string{"-client-secrte", "x"}, noEnv, io.Discard, &printed, quickTimeouts)
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.HasSuffix(err.Error(), "see gmailoauth sandbox -h") || printed.Len() > 0 {
 		t.Errorf("Main(-client-secrte x) = %v, printing %q; want one line pointing to -h, and nothing printed", err, printed.String())
 	}
@@ -223,9 +223,63 @@ func TestCommandWarnsBeyondLoopback(t *testing.T) {
 		var logs strings.Builder
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		sandbox.Main(ctx, []string{"-addr", tt.addr}, io.Discard, &logs, quickTimeouts)
+		sandbox.Main(ctx, []string{"-addr", tt.addr}, noEnv, io.Discard, &logs, quickTimeouts)
 		if warned := strings.Contains(logs.String(), "beyond loopback"); warned != tt.wantWarn {
 			t.Errorf("-addr %s: warned %v; want %v\n%s", tt.addr, warned, tt.wantWarn, logs.String())
 		}
+	}
+}
+
+// noEnv is an environment with nothing set.
+func noEnv(string) string { return "" }
+
+// TestCommandListensOnSandboxAddr: without -addr, the standalone sandbox
+// listens where SANDBOX_ADDR says, as the app's own sandbox does; -addr
+// wins over it. The address is taken, so that trying it shows.
+func TestCommandListensOnSandboxAddr(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	env := func(name string) string {
+		if name == "SANDBOX_ADDR" {
+			return taken.Addr().String()
+		}
+		return ""
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = sandbox.Main(ctx, nil, env, io.Discard, io.Discard, quickTimeouts)
+	if err == nil || !strings.Contains(err.Error(), "SANDBOX_ADDR") || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Errorf("Main with SANDBOX_ADDR=%s, which is taken = %v; want an error naming SANDBOX_ADDR and the address", taken.Addr(), err)
+	}
+	if err := sandbox.Main(ctx, []string{"-addr", "127.0.0.1:0"}, env, io.Discard, io.Discard, quickTimeouts); err != nil {
+		t.Errorf("Main -addr 127.0.0.1:0 with SANDBOX_ADDR taken = %v; want -addr to win", err)
+	}
+}
+
+// TestCommandSaysItStopped: stopped (Ctrl-C cancels Main's context), the
+// sandbox says so in a line, rather than ending silently.
+func TestCommandSaysItStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var logs strings.Builder
+	out, stdout := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- sandbox.Main(ctx, []string{"-addr", "127.0.0.1:0"}, noEnv, stdout, &logs, quickTimeouts)
+		stdout.Close()
+	}()
+	// The settings are printed once it serves.
+	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+		t.Fatalf("sandbox printed nothing: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Main after cancel = %v; want nil", err)
+	}
+	if !strings.Contains(logs.String(), "stopped") {
+		t.Errorf("Main logged, stopping:\n%s\nwant a line saying it stopped", logs.String())
 	}
 }

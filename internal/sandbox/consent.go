@@ -302,6 +302,14 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: "The consent form could not be read.", Detail: err.Error()})
 		return
 	}
+	// The page sends each of these once; a form that repeats one is not
+	// the page's, and taking the first would let an added value decide.
+	for _, name := range []string{"consent_id", "account", "decision"} {
+		if len(form[name]) > 1 {
+			s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: "The consent form repeats " + name + "."})
+			return
+		}
+	}
 	request, ok := s.tokens.takeConsent(form.Get("consent_id"), s.now())
 	if !ok {
 		s.renderError(w, http.StatusBadRequest, errorPage{

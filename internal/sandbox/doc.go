@@ -76,16 +76,22 @@
 // Choosing an account signs the browser in to the sandbox's Google session
 // (a cookie), which lets prompt=none answer without a page. With openid, the
 // code exchange and each refresh return an RS256 ID token (iss, azp, aud,
-// sub, hd, email, email_verified, at_hash, name, iat, exp, and from the
-// code exchange the request's nonce).
+// sub, hd, email, email_verified, at_hash, name, picture, iat, exp, and
+// from the code exchange the request's nonce); picture is an avatar the
+// sandbox draws, the initial its consent page shows.
 //
 // The consent page is a plain form, so a script can answer it: POST to
 // AuthPath, from the same origin, with consent_id (the page's hidden
 // field), account (an address), scope (repeated, a subset of those asked
-// for; none means deny) and decision (allow or deny). Options.AutoApprove
+// for; none means deny) and decision (allow or deny); a form that repeats
+// consent_id, account or decision is refused. Options.AutoApprove
 // (-auto-approve ACCOUNT) answers every request at once for one account,
 // with every scope asked for and no page: a client's CI signs in without a
 // browser. prompt=none keeps its meaning.
+//
+// The message page (MessageURL) shows mail only to a browser signed in to
+// the account, as Gmail does; any other is sent to the sandbox's sign-in
+// page, an account chooser, and back.
 //
 // # Gmail, as Google behaves
 //
@@ -116,13 +122,15 @@
 // refresh tokens and 1,000 access tokens for a client, the oldest revoked;
 // a form is at most 64 KiB; a batch body and an inserted message at
 // most 4 MiB; a mailbox remembers its last 1,000 changes (an older
-// startHistoryId is 404, as at Google when history has expired).
+// startHistoryId is 404, as at Google when history has expired) and keeps
+// at most 10,000 messages and 16 MiB (an insert beyond is 403
+// storageQuotaExceeded).
 //
 // # Where it differs from Google
 //
 // It sends no mail and serves no drafts, attachments or settings (501,
 // or 403 for a token that could not call them anyway); the metadata scope
 // reads what the readonly scope reads; fields= writes keys in alphabetical
-// order; dates in a search are Pacific Standard Time all year; the ID
-// token has no picture claim; CORS allows any origin.
+// order; dates in a search are Pacific Standard Time all year; CORS allows
+// any origin.
 package sandbox

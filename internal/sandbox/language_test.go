@@ -26,6 +26,7 @@ func pageText(body []byte) string {
 // consent and message, in Japanese and English as Accept-Language asks.
 func TestPagesFollowTheBrowsersLanguage(t *testing.T) {
 	f := newFixture(t)
+	f.signInToGoogle(t, hanako) // for the message page
 	token := f.sandbox.IssueToken(hanako).AccessToken
 	nakamura := f.findMessage(t, token, subjectIs("ご無沙汰しております")).ID
 	consentPath := sandbox.AuthPath + "?" + authParams().Encode()

@@ -232,6 +232,10 @@ func (s *Server) insertMessage(w http.ResponseWriter, r *http.Request, box *mail
 		}
 	}
 	m.snippet = makeSnippet(m.text)
+	if apiErr := box.roomFor(m); apiErr != nil {
+		writeAPIError(w, r, apiErr)
+		return
+	}
 	box.add(m)
 	writeAPIJSON(w, r, http.StatusOK, m.resource(formatMinimal, nil))
 }

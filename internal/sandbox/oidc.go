@@ -86,6 +86,7 @@ type idClaims struct {
 	AccessHash    string `json:"at_hash,omitempty"`
 	Nonce         string `json:"nonce,omitempty"`
 	Name          string `json:"name,omitempty"`
+	Picture       string `json:"picture,omitempty"`
 	GivenName     string `json:"given_name,omitempty"`
 	FamilyName    string `json:"family_name,omitempty"`
 	IssuedAt      int64  `json:"iat"`
@@ -116,6 +117,7 @@ func (s *Server) idToken(r *http.Request, account string, scopes []string, nonce
 	}
 	if box, seeded := s.seeded(account); seeded && slices.Contains(scopes, ProfileScope) {
 		claims.Name, claims.GivenName, claims.FamilyName = box.name, box.givenName, box.familyName
+		claims.Picture = pictureURL(r, account)
 	}
 	key, kid := s.signer.get()
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": kid, "typ": "JWT"})
@@ -175,7 +177,7 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"scopes_supported":                      []string{"openid", "email", "profile"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
 		"claims_supported": []string{"aud", "email", "email_verified", "exp", "family_name", "given_name",
-			"iat", "iss", "name", "sub"},
+			"iat", "iss", "name", "picture", "sub"},
 		"code_challenge_methods_supported": challengeMethods,
 		"grant_types_supported":            []string{"authorization_code", "refresh_token"},
 	})
@@ -202,10 +204,24 @@ func (s *Server) servePEMCerts(w http.ResponseWriter, r *http.Request) {
 }
 
 // writePublicJSON writes a document every client may read and cache for
-// an hour, as Google serves its discovery documents and keys.
+// an hour, as Google serves its discovery documents and keys. The
+// discovery documents name the sandbox by the Host the request reached it
+// at (see issuer), so a shared cache must keep one copy per Host: served
+// under another name, a cached copy would send a client to an origin it
+// did not ask for, and make go-oidc refuse the issuer. Vary: Host says so
+// on every public document, the keys too, rather than on each maker of one.
 func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	writeAPIJSON(w, r, http.StatusOK, v)
+	writeAPIJSON(varyByHost{w}, r, http.StatusOK, v)
+}
+
+// varyByHost adds Host to the Vary header as the answer is sent, after
+// writeAPIJSON has set the Vary that Google's API answers carry.
+type varyByHost struct{ http.ResponseWriter }
+
+func (w varyByHost) WriteHeader(status int) {
+	w.Header().Add("Vary", "Host")
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // serveTokeninfo is Google's tokeninfo endpoint: what an access token or an
@@ -233,7 +249,7 @@ func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
 			"alg": "RS256", "kid": kid, "typ": "JWT",
 		}
 		for name, value := range map[string]string{"hd": claims.HostedDomain, "email": claims.Email, "nonce": claims.Nonce,
-			"at_hash": claims.AccessHash, "name": claims.Name, "given_name": claims.GivenName, "family_name": claims.FamilyName} {
+			"at_hash": claims.AccessHash, "name": claims.Name, "picture": claims.Picture, "given_name": claims.GivenName, "family_name": claims.FamilyName} {
 			if value != "" {
 				info[name] = value
 			}

@@ -226,3 +226,32 @@ func TestCORS(t *testing.T) {
 		t.Errorf("POST token from another origin, refused: Access-Control-Allow-Origin = %q", resp.header.Get("Access-Control-Allow-Origin"))
 	}
 }
+
+// TestCachedDocumentsVaryByHost: the discovery documents are built from
+// the Host the request names and cached publicly for an hour, so they say
+// Vary: Host (RFC 9111 §4.1) besides the Vary: Origin, X-Origin, Referer
+// of Google's API answers; a cache that ignored it would serve one name's
+// issuer to a client that asked another.
+func TestCachedDocumentsVaryByHost(t *testing.T) {
+	f := newFixture(t, googleLike)
+	for _, path := range []string{sandbox.DiscoveryPath, sandbox.GmailDiscoveryPath, sandbox.CertsPath} {
+		for _, host := range []string{"", "sandbox.test:8081"} {
+			req, err := http.NewRequest(http.MethodGet, f.url+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if host != "" {
+				req.Host = host
+			}
+			resp := f.do(t, req)
+			wantStatus(t, resp, http.StatusOK)
+			if host != "" && path != sandbox.CertsPath && !strings.Contains(string(resp.body), "http://"+host) {
+				t.Errorf("GET %s with Host %s names another origin:\n%.300s", path, host, resp.body)
+			}
+			vary := strings.Join(resp.header.Values("Vary"), ", ")
+			if !strings.Contains(resp.header.Get("Cache-Control"), "public") || !strings.Contains(vary, "Host") || !strings.Contains(vary, "Origin") {
+				t.Errorf("GET %s (Host %q): Cache-Control %q, Vary %q; want public, varying by Host and Origin", path, host, resp.header.Get("Cache-Control"), vary)
+			}
+		}
+	}
+}

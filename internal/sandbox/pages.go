@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gmailoauth/internal/encword"
 	"gmailoauth/internal/i18n"
@@ -26,8 +25,9 @@ var templateFiles embed.FS
 var staticFiles embed.FS
 
 // pages holds one parsed template set per page, each combining layout.html
-// with the page's own "content" block.
-var pages = parsePages("consent.html", "error.html", "index.html", "message.html")
+// (and accounts.html, the account chooser of the sign-in pages) with the
+// page's own "content" block.
+var pages = parsePages("consent.html", "error.html", "index.html", "message.html", "signin.html")
 
 func parsePages(names ...string) map[string]*template.Template {
 	if err := catalogue.Check(); err != nil {
@@ -35,7 +35,7 @@ func parsePages(names ...string) map[string]*template.Template {
 	}
 	funcs := catalogue.Funcs()
 	funcs["wrappable"] = wrappable
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/accounts.html"))
 	parsed := make(map[string]*template.Template, len(names))
 	for _, name := range names {
 		parsed[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name))
@@ -185,13 +185,12 @@ func (s *Server) accountChoices(loginHint string) []accountChoice {
 		box.mu.RLock()
 		messages := len(box.messages)
 		box.mu.RUnlock()
-		initial, _ := utf8.DecodeRuneInString(box.name)
-		digest := sha256.Sum256([]byte(address))
+		initial, tone := avatar(address, box.name)
 		choices[i] = accountChoice{
 			Address:  address,
 			Name:     box.name,
-			Initial:  string(initial),
-			Tone:     int(digest[0] % 6),
+			Initial:  initial,
+			Tone:     tone,
 			Selected: i == selected,
 			Messages: messages,
 			Unread:   s.UnreadCount(address),
@@ -263,11 +262,14 @@ type messagePage struct {
 }
 
 // serveMessagePage is the read-only "open in Gmail" view of one message.
-// {account} is an address or, as in Gmail's own URLs, an account index.
+// {account} is an address or, as in Gmail's own URLs, an index into the
+// accounts the browser is signed in to. As Gmail, it shows mail only to a
+// browser signed in to the account, and sends any other to sign in.
 func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
-	account := r.PathValue("account")
-	if index, err := strconv.Atoi(account); err == nil && index >= 0 && index < len(s.accounts) {
-		account = s.accounts[index]
+	account, signedIn := signedInAccount(s.googleSession(r), r.PathValue("account"))
+	if !signedIn {
+		s.sendToSignIn(w, r)
+		return
 	}
 	box, ok := s.seeded(account)
 	var m *message

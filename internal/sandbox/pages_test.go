@@ -11,6 +11,8 @@ import (
 
 func TestSandboxPages(t *testing.T) {
 	f := newFixture(t)
+	// The message page shows mail to a browser signed in to the account.
+	f.signInToGoogle(t, hanako, alex)
 	token := f.sandbox.IssueToken(hanako).AccessToken
 	nakamura := f.findMessage(t, token, subjectIs("ご無沙汰しております")).ID
 	script := f.findMessage(t, token, subjectIs(`<script>alert("x")</script> Quarterly report`)).ID
@@ -50,7 +52,7 @@ func TestSandboxPages(t *testing.T) {
 			[]string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Quarterly report"}, []string{"<script>"}},
 		{"message of another account", "/mail/u/" + alex + "/message/" + nakamura, http.StatusNotFound, "text/html; charset=utf-8",
 			[]string{"not Google"}, nil},
-		{"unknown account", "/mail/u/nobody@example.com/message/" + nakamura, http.StatusNotFound, "text/html; charset=utf-8", nil, nil},
+		{"account not signed in", "/mail/u/nobody@example.com/message/" + nakamura, http.StatusFound, "text/html; charset=utf-8", nil, nil},
 		{"unknown page", "/no/such/page", http.StatusNotFound, "text/html; charset=utf-8", []string{"not_found"}, nil},
 	}
 	for _, tt := range tests {
@@ -153,7 +155,7 @@ func TestUserinfo(t *testing.T) {
 		wantClaims map[string]any
 	}{
 		{"email and profile", f.sandbox.IssueToken(hanako, "openid", "email", "profile").AccessToken, http.StatusOK,
-			map[string]any{"email": hanako, "email_verified": true, "name": "山田 花子", "given_name": "花子", "family_name": "山田"}},
+			map[string]any{"email": hanako, "email_verified": true, "name": "山田 花子", "given_name": "花子", "family_name": "山田", "picture": "/a/{sub}"}},
 		{"openid only", f.sandbox.IssueToken(alex, "openid").AccessToken, http.StatusOK, map[string]any{}},
 		{"Gmail only", f.sandbox.IssueToken(alex).AccessToken, http.StatusForbidden, nil},
 		{"no token", "", http.StatusUnauthorized, nil},
@@ -167,10 +169,14 @@ func TestUserinfo(t *testing.T) {
 			}
 			var claims map[string]any
 			resp.decode(t, &claims)
-			if sub, ok := claims["sub"].(string); !ok || len(sub) < 10 {
+			sub, ok := claims["sub"].(string)
+			if !ok || len(sub) < 10 {
 				t.Errorf("sub = %v; want a stable numeric ID", claims["sub"])
 			}
 			for name, want := range tt.wantClaims {
+				if name == "picture" { // the avatar, by sub, at the sandbox
+					want = f.url + strings.ReplaceAll(want.(string), "{sub}", sub)
+				}
 				if claims[name] != want {
 					t.Errorf("%s = %v; want %v", name, claims[name], want)
 				}

@@ -204,6 +204,7 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	if slices.Contains(who.scopes, ProfileScope) {
 		if box, seeded := s.seeded(who.account); seeded {
 			claims["name"] = box.name
+			claims["picture"] = pictureURL(r, who.account)
 			claims["given_name"] = box.givenName
 			claims["family_name"] = box.familyName
 		}
