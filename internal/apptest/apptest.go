@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,6 +51,10 @@ type Options struct {
 	// WrapSandbox, when set, stands between the network and the sandbox,
 	// for tests that watch or hold what the app sends to Google.
 	WrapSandbox func(http.Handler) http.Handler
+	// SandboxHost, when set, is the name the app and browsers reach the
+	// sandbox by instead of 127.0.0.1: "localhost" puts Google on another
+	// site than the app, as in production, for a browser's SameSite rules.
+	SandboxHost string
 }
 
 // Env is a sandbox Google and one or more app instances on loopback.
@@ -135,7 +140,12 @@ func Start(t testing.TB, opts Options) *Env {
 	if opts.WrapSandbox != nil {
 		handler = opts.WrapSandbox(sb)
 	}
-	env.Sandbox, env.SandboxURL, env.secret = sb, "http://"+serve(t, handler, opts.Logger), secret
+	sandboxAddr := serve(t, handler, opts.Logger)
+	if opts.SandboxHost != "" {
+		_, port, _ := net.SplitHostPort(sandboxAddr)
+		sandboxAddr = net.JoinHostPort(opts.SandboxHost, port)
+	}
+	env.Sandbox, env.SandboxURL, env.secret = sb, "http://"+sandboxAddr, secret
 
 	for i := range env.Apps {
 		env.Restart(t, i, opts.SessionKeys)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -414,4 +415,50 @@ func TestConsoleWatchSeesProblems(t *testing.T) {
 			t.Errorf("no %q among the problems recorded: %q", want, kinds)
 		}
 	}
+}
+
+// TestAnotherSiteSeesNoMail checks, with Chromium's own SameSite rules,
+// what keeps mail from being a compression oracle (docs/security.md).
+// Google is on another site than the app here (localhost against
+// 127.0.0.1), as in production: the sign-in comes back through a request
+// another site started and must still end on the inbox; and a link from
+// another site to the inbox must end on the start page, with no mail.
+func TestAnotherSiteSeesNoMail(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{SandboxHost: "localhost"})
+	app := env.Apps[0]
+	account := env.Sandbox.Accounts()[0]
+	tb := openBrowser(t)
+
+	toConsent(t, tb, env)
+	// The callback's answer is the start page, which moves on by itself.
+	step := tb.click(`button[name="decision"][value="allow"]`)
+	if !strings.HasPrefix(step.URL, app.URL+"/callback?") || step.Status != http.StatusOK {
+		t.Fatalf("click Allow at a Google on another site: got %s (%d); want the callback's page that moves on to the inbox", step.URL, step.Status)
+	}
+	if _, err := chromedp.Run(tb.ctx, chromedp.WaitVisible(chromedp.CSS("ol.messages"))); err != nil {
+		t.Fatalf("after Allow at a Google on another site: %v (the tab is at %s)", err, tb.location())
+	}
+	if got := tb.path(); got != "/home" {
+		t.Errorf("after Allow at a Google on another site the tab is at %s; want /home", got)
+	}
+	wantInbox(t, tb, account, pageSize)
+
+	// A page of another site that links to the inbox.
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><html lang="en"><title>Elsewhere</title><a id="inbox" href="%s/home">your inbox</a></html>`, app.URL)
+	}))
+	t.Cleanup(attacker.Close)
+	_, port, _ := net.SplitHostPort(attacker.Listener.Addr().String())
+	tb.open("http://localhost:" + port + "/")
+	landed := tb.click("#inbox")
+	if landed.URL != app.URL+"/" || landed.Status != http.StatusOK {
+		t.Fatalf("a link from another site to /home led to %s (%d); want the start page, %s/ (200)", landed.URL, landed.Status, app.URL)
+	}
+	if n := tb.count("li.message"); n != 0 {
+		t.Errorf("a link from another site to /home shows %d messages; want none", n)
+	}
+	// From the start page, the app's own link shows the inbox again.
+	wantPage(t, "click Open unread mail", tb.click(`a[href="/home"]`), app.URL+"/home", http.StatusOK)
+	wantInbox(t, tb, account, pageSize)
 }
