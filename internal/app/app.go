@@ -40,12 +40,11 @@ type Deps struct {
 	SandboxURL string
 
 	// What tests replace: the metadata cache (default CacheBytes), the
-	// clock and time zone, how metadata is fetched, and the transports to
-	// Gmail and to Google's token endpoints.
+	// clock and time zone, and the transports to Gmail and to Google's
+	// token endpoints.
 	Cache          *gmail.Cache
 	Now            func() time.Time
 	Location       *time.Location
-	Strategy       gmail.Strategy
 	GmailTransport http.RoundTripper
 	HTTPClient     *http.Client
 }
@@ -77,7 +76,6 @@ func New(cfg config.Config, deps Deps) (*App, error) {
 		BaseURL:     cfg.GmailAPIURL,
 		CallTimeout: cfg.CallTimeout,
 		Cache:       cache,
-		Strategy:    deps.Strategy,
 		Logger:      log.With("component", "gmail"),
 		Metrics:     m,
 	})

@@ -39,7 +39,6 @@ type Options struct {
 	PublicURL   string
 	SessionKeys [][]byte // default: one fresh pair
 	Cache       *gmail.Cache
-	Strategy    gmail.Strategy
 	PageTimeout time.Duration
 	CallTimeout time.Duration
 	Now         func() time.Time
@@ -212,7 +211,6 @@ func (e *Env) newServer(t testing.TB, a *App, keys [][]byte) *app.App {
 		Cache:    e.opts.Cache,
 		Now:      e.opts.Now,
 		Location: time.UTC,
-		Strategy: e.opts.Strategy,
 	}
 	if e.opts.Deps != nil {
 		e.opts.Deps(&deps)

@@ -18,19 +18,17 @@ var gmailLatency = flag.Duration("gmail-latency", 50*time.Millisecond, "latency 
 
 // BenchmarkInbox measures one person's view of /home with 50 unread
 // messages: the first view (nothing cached) and a repeat view (metadata
-// cached), for both ways of fetching metadata. Besides ns/op it reports the
+// cached). Besides ns/op it reports the
 // median view as a multiple of one Gmail round trip and the most Gmail
 // calls that were in flight at once.
 func BenchmarkInbox(b *testing.B) {
-	for _, strategy := range []gmail.Strategy{gmail.Batch, gmail.Concurrent} {
-		b.Run("first-view/"+strategy.String(), func(b *testing.B) {
-			// A cache that holds nothing: every view is a first view.
-			benchmarkInbox(b, apptest.Options{Strategy: strategy, Cache: gmail.NewCache(0)})
-		})
-		b.Run("repeat-view/"+strategy.String(), func(b *testing.B) {
-			benchmarkInbox(b, apptest.Options{Strategy: strategy, Cache: gmail.NewCache(8 << 20)})
-		})
-	}
+	b.Run("first-view", func(b *testing.B) {
+		// A cache that holds nothing: every view is a first view.
+		benchmarkInbox(b, apptest.Options{Cache: gmail.NewCache(0)})
+	})
+	b.Run("repeat-view", func(b *testing.B) {
+		benchmarkInbox(b, apptest.Options{Cache: gmail.NewCache(8 << 20)})
+	})
 }
 
 func benchmarkInbox(b *testing.B, opts apptest.Options) {

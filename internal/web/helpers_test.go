@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
@@ -82,7 +83,7 @@ func newKeys(t *testing.T) [][]byte {
 
 func newGmailService(t *testing.T) *gmail.Service {
 	t.Helper()
-	service, err := gmail.NewService(gmail.Config{BaseURL: "http://127.0.0.1:1"})
+	service, err := gmail.NewService(gmail.Config{BaseURL: "http://127.0.0.1:1", CallTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
