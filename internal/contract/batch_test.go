@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -108,17 +109,22 @@ func (tg *target) postBatch(t *testing.T, accessToken, boundary string, body []b
 	return do(t, req)
 }
 
-func TestBatchClientMatchesResponsesByContentID(t *testing.T) {
-	// A stand-in Google that answers the app's batch in the layout of the
-	// guide's example response (LF line ends, Content-ID "<response-…>"),
-	// parts in reverse order, which the guide allows.
+// standInGoogle answers the app's calls as Google would: the list with
+// testdata/messages-list.json, the profile with profile.json (a client that
+// has no account yet asks beside the list), and the batch in the layout of
+// the guide's example response (LF line ends, Content-ID "<response-…>"),
+// parts in reverse order, which the guide allows, each part
+// message-metadata.json for the message asked, with subject(id) for its
+// subject. It checks that each part asks for what the app needs.
+func standInGoogle(t *testing.T, subject func(id string) string) *httptest.Server {
+	t.Helper()
 	metadata := golden(t, "message-metadata.json")
-	server := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
+	return httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case messagesPath:
 			writeJSON(w, http.StatusOK, golden(t, "messages-list.json"))
 			return
-		case "/gmail/v1/users/me/profile": // a client that has no account yet asks beside the list
+		case "/gmail/v1/users/me/profile":
 			writeJSON(w, http.StatusOK, golden(t, "profile.json"))
 			return
 		}
@@ -140,7 +146,7 @@ func TestBatchClientMatchesResponsesByContentID(t *testing.T) {
 				t.Errorf("batch part %s %q; want GET %s/{id}?%s with a Content-ID in <>", part.contentID, part.head, messagesPath, metadataQuery)
 			}
 			message := bytes.ReplaceAll(metadata, []byte("18c5d5f4a1b2c3d4"), []byte(id))
-			message = bytes.ReplaceAll(message, []byte("Figures for Friday"), []byte("Subject of "+id))
+			message = bytes.ReplaceAll(message, []byte("Figures for Friday"), []byte(subject(id)))
 			fmt.Fprintf(&answer, "--batch_foobarbaz\nContent-Type: application/http\nContent-ID: <response-%s\n\n"+
 				"HTTP/1.1 200 OK\nContent-Type: application/json; charset=UTF-8\nETag: \"etag/%s\"\n\n%s\n",
 				strings.TrimPrefix(part.contentID, "<"), id, message)
@@ -149,6 +155,10 @@ func TestBatchClientMatchesResponsesByContentID(t *testing.T) {
 		w.Header().Set("Content-Type", "multipart/mixed; boundary=batch_foobarbaz")
 		io.WriteString(w, answer.String())
 	})
+}
+
+func TestBatchClientMatchesResponsesByContentID(t *testing.T) {
+	server := standInGoogle(t, func(id string) string { return "Subject of " + id })
 	page, err := gmailClientFor(t, server.URL, nil).Unread(t.Context(), "", 2)
 	if err != nil {
 		t.Fatal(err)
@@ -228,20 +238,32 @@ func TestBatchAnswersMatchSingleCalls(t *testing.T) {
 		// Google may answer in any order; the sandbox must be told to.
 		tg.sandbox.ShuffleBatchResponses(true)
 	}
-	client := tg.gmailClient(t)
-	page, err := client.Unread(t.Context(), "", 10)
+	page, err := tg.gmailClient(t).Unread(t.Context(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Messages) < 2 {
 		t.Skipf("%s: %d unread messages; this test needs 2", tg.name, len(page.Messages))
 	}
+	token := tg.token(t).AccessToken
 	for _, m := range page.Messages {
-		single, err := client.Get(t.Context(), m.ID, gmail.GetOptions{Format: "metadata", MetadataHeaders: []string{"From", "Subject", "Date"}})
-		if err != nil || m.Err != nil {
-			t.Fatalf("%s: message %s: batch error %v, single call error %v", tg.name, m.ID, m.Err, err)
+		got := tg.gmailGet(t, token, messagesPath+"/"+m.ID+"?"+metadataQuery)
+		if got.status != http.StatusOK || m.Err != nil {
+			t.Fatalf("%s: message %s: batch error %v, single call %d\n%s", tg.name, m.ID, m.Err, got.status, got.body)
 		}
-		if want := gmail.DecodeHeader(single.Header("Subject")); m.Subject != want {
+		var single struct {
+			Payload struct {
+				Headers []struct{ Name, Value string } `json:"headers"`
+			} `json:"payload"`
+		}
+		decode(t, got.body, &single)
+		var subject string // the first Subject header, as the app reads it
+		for _, h := range slices.Backward(single.Payload.Headers) {
+			if strings.EqualFold(h.Name, "Subject") {
+				subject = h.Value
+			}
+		}
+		if want := gmail.DecodeHeader(subject); m.Subject != want {
 			t.Errorf("%s: message %s from the batch has subject %q; a single call says %q", tg.name, m.ID, m.Subject, want)
 		}
 	}

@@ -180,10 +180,11 @@ func (tg *target) gmailClient(t *testing.T) *gmail.Client {
 }
 
 // gmailClientFor is internal/gmail's client for the API at base, with no
-// retries so that an error comes back as Gmail sent it.
+// retries so that an error comes back as Gmail sent it, and a call timeout
+// far beyond Google's answers.
 func gmailClientFor(t *testing.T, base string, hc *http.Client) *gmail.Client {
 	t.Helper()
-	service, err := gmail.NewService(gmail.Config{BaseURL: base, MaxAttempts: 1})
+	service, err := gmail.NewService(gmail.Config{BaseURL: base, CallTimeout: time.Minute, MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,23 +105,30 @@ func TestMessagesList(t *testing.T) {
 	t.Run("the client decodes Google's answer", func(t *testing.T) {
 		var query url.Values
 		server := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != messagesPath {
+				// The metadata and the profile: without them a row has the
+				// list's IDs only.
+				http.NotFound(w, r)
+				return
+			}
 			query = r.URL.Query()
 			writeJSON(w, http.StatusOK, golden(t, "messages-list.json"))
 		})
-		got, err := gmailClientFor(t, server.URL, nil).List(t.Context(), gmail.ListOptions{Query: "is:unread", MaxResults: 2})
+		got, err := gmailClientFor(t, server.URL, nil).Unread(t.Context(), "", 2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := gmail.ListResult{
-			Messages: []gmail.MessageRef{
+		want := gmail.Page{
+			Messages: []gmail.Summary{
 				{ID: "18c5d5f4a1b2c3d4", ThreadID: "18c5d5f4a1b2c3d4"},
 				{ID: "18c5d0e9f8e7d6c5", ThreadID: "18c5c1a2b3c4d5e6"},
 			},
 			NextPageToken:      "09876543210987654321",
 			ResultSizeEstimate: 201,
 		}
-		if !slices.Equal(got.Messages, want.Messages) || got.NextPageToken != want.NextPageToken || got.ResultSizeEstimate != want.ResultSizeEstimate {
-			t.Errorf("List() = %+v; want %+v", got, want)
+		sameRefs := slices.EqualFunc(got.Messages, want.Messages, func(a, b gmail.Summary) bool { return a.ID == b.ID && a.ThreadID == b.ThreadID })
+		if !sameRefs || got.NextPageToken != want.NextPageToken || got.ResultSizeEstimate != want.ResultSizeEstimate {
+			t.Errorf("Unread() = %+v; want the messages, page token and estimate of %+v", got, want)
 		}
 		if query.Get("q") != "is:unread" || query.Get("maxResults") != "2" {
 			t.Errorf("the client asked %v; want q=is:unread and maxResults=2", query)
@@ -129,9 +136,9 @@ func TestMessagesList(t *testing.T) {
 	})
 	t.Run("the client decodes an empty answer", func(t *testing.T) {
 		server := serveGolden(t, http.StatusOK, golden(t, "messages-list-empty.json"))
-		got, err := gmailClientFor(t, server.URL, nil).List(t.Context(), gmail.ListOptions{Query: "is:unread"})
+		got, err := gmailClientFor(t, server.URL, nil).Unread(t.Context(), "", 0)
 		if err != nil || len(got.Messages) != 0 || got.NextPageToken != "" || got.ResultSizeEstimate != 0 {
-			t.Errorf("List() = %+v, %v; want no messages and no error", got, err)
+			t.Errorf("Unread() = %+v, %v; want no messages and no error", got, err)
 		}
 	})
 	t.Run("the target answers in Google's shape", func(t *testing.T) {
@@ -157,29 +164,21 @@ func TestMessageMetadata(t *testing.T) {
 	// testdata/message-metadata.json: a Message resource as
 	// users.messages.get returns it with format=metadata, getRef.
 	t.Run("the client decodes Google's answer", func(t *testing.T) {
-		var asked *url.URL
-		server := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
-			asked = r.URL
-			writeJSON(w, http.StatusOK, golden(t, "message-metadata.json"))
-		})
-		got, err := gmailClientFor(t, server.URL, nil).Get(t.Context(), "18c5d5f4a1b2c3d4",
-			gmail.GetOptions{Format: "metadata", MetadataHeaders: []string{"From", "Subject", "Date"}})
-		if err != nil {
-			t.Fatal(err)
+		// standInGoogle checks that the client asks for
+		// messagesPath/{id}?metadataQuery.
+		server := standInGoogle(t, func(string) string { return "Figures for Friday" })
+		page, err := gmailClientFor(t, server.URL, nil).Unread(t.Context(), "", 1)
+		if err != nil || len(page.Messages) != 1 {
+			t.Fatalf("Unread() = %+v, %v; want one message", page, err)
 		}
-		if asked.Path != messagesPath+"/18c5d5f4a1b2c3d4" || appQuery(asked.RawQuery) != metadataQuery {
-			t.Errorf("the client asked %s?%s; want %s/18c5d5f4a1b2c3d4?%s", asked.Path, asked.RawQuery, messagesPath, metadataQuery)
+		got := page.Messages[0]
+		if got.Err != nil || got.ID != "18c5d5f4a1b2c3d4" || got.ThreadID != "18c5d5f4a1b2c3d4" ||
+			got.From != (gmail.Address{Name: "Alex Example", Email: "alex@example.com"}) || got.Subject != "Figures for Friday" ||
+			!got.Date.Equal(time.Date(2023, 12, 14, 9, 41, 7, 0, time.FixedZone("", 9*60*60))) {
+			t.Errorf("Unread() message = %+v; want the golden message's ID, thread, sender, subject and date", got)
 		}
-		if got.ID != "18c5d5f4a1b2c3d4" || got.ThreadID != "18c5d5f4a1b2c3d4" || got.HistoryID != "2358077" || got.SizeEstimate != 5873 ||
-			!got.InternalDate.Equal(time.UnixMilli(1702514467000)) || !slices.Contains(got.LabelIDs, "UNREAD") {
-			t.Errorf("Get() = %+v; want the golden message's fields", got)
-		}
-		if got.Snippet != "Could you look at the figures before Friday&#39;s meeting? The &quot;Q3&quot; sheet is attached." {
-			t.Errorf("Snippet = %q; want it raw, HTML-escaped as Gmail sends it", got.Snippet)
-		}
-		if got.Header("from") != "Alex Example <alex@example.com>" || got.Header("Subject") != "Figures for Friday" ||
-			got.Header("Date") != "Thu, 14 Dec 2023 09:41:07 +0900" {
-			t.Errorf("Headers = %+v; want From, Subject and Date as sent", got.Headers)
+		if got.Snippet != "Could you look at the figures before Friday's meeting? The \"Q3\" sheet is attached." {
+			t.Errorf("Snippet = %q; want Gmail's HTML-escaped snippet unescaped once", got.Snippet)
 		}
 	})
 	t.Run("the target answers in Google's shape", func(t *testing.T) {

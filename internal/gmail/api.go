@@ -18,10 +18,6 @@ const (
 	// maxMessageIDLength is far above Gmail's 16 hex digits; it only keeps a
 	// hostile list response from making us build huge URLs.
 	maxMessageIDLength = 256
-	// gmailDefaultPageSize is how many messages a list without maxResults
-	// answers ("This field defaults to 100", users.messages.list,
-	// https://developers.google.com/gmail/api/reference/rest/v1/users.messages/list).
-	gmailDefaultPageSize = 100
 	// maxListEntryBytes bounds one {"id":…,"threadId":…} of a list answer
 	// with IDs of maxMessageIDLength, white space included; Gmail's take
 	// some 50 bytes.
@@ -62,106 +58,44 @@ func (c *Client) profile(ctx context.Context, sem semaphore) (Profile, error) {
 	}, nil
 }
 
-// List returns one page of message references (GET users/me/messages).
-func (c *Client) List(ctx context.Context, opts ListOptions) (ListResult, error) {
-	result, err := c.list(ctx, c.newSemaphore(), opts)
-	if err != nil {
-		return ListResult{}, fmt.Errorf("gmail list: %w", err)
-	}
-	return result, nil
-}
-
-func (c *Client) list(ctx context.Context, sem semaphore, opts ListOptions) (ListResult, error) {
-	query := url.Values{}
-	if opts.Query != "" {
-		query.Set("q", opts.Query)
-	}
-	for _, label := range opts.LabelIDs {
-		query.Add("labelIds", label)
-	}
-	if opts.MaxResults > 0 {
-		query.Set("maxResults", strconv.Itoa(opts.MaxResults))
-	}
-	if opts.PageToken != "" {
-		query.Set("pageToken", opts.PageToken)
-	}
-	type ref struct {
+// listPage is one page of the list of unread messages, as Gmail answers
+// it (users.messages.list); Messages is empty when nothing matched, because
+// Gmail then omits the field.
+type listPage struct {
+	Messages []struct {
 		ID       string `json:"id"`
 		ThreadID string `json:"threadId"`
+	} `json:"messages"`
+	NextPageToken      string `json:"nextPageToken"`
+	ResultSizeEstimate int    `json:"resultSizeEstimate"`
+}
+
+// listUnread returns the page of at most pageSize unread messages that
+// pageToken names ("": the first), with their thread IDs checked
+// (GET users/me/messages?q=is:unread).
+func (c *Client) listUnread(ctx context.Context, sem semaphore, pageToken string, pageSize int) (listPage, error) {
+	query := url.Values{"q": {"is:unread"}, "maxResults": {strconv.Itoa(pageSize)}}
+	if pageToken != "" {
+		query.Set("pageToken", pageToken)
 	}
-	var raw struct {
-		Messages           []ref  `json:"messages"`
-		NextPageToken      string `json:"nextPageToken"`
-		ResultSizeEstimate int    `json:"resultSizeEstimate"`
-	}
-	asked := opts.MaxResults
-	if asked <= 0 {
-		asked = gmailDefaultPageSize
-	}
-	// Room for a whole page, so decoding does not grow the slice step by step.
-	raw.Messages = make([]ref, 0, min(asked, maxPageSize))
-	call := apiCall{name: "messages.list", path: messagesPath, query: query, maxBytes: listResponseBytes(asked)}
-	if err := c.getJSON(ctx, sem, call, &raw); err != nil {
-		return ListResult{}, err
+	var page listPage
+	call := apiCall{name: "messages.list", path: messagesPath, query: query, maxBytes: listResponseBytes(pageSize)}
+	if err := c.getJSON(ctx, sem, call, &page); err != nil {
+		return listPage{}, err
 	}
 	// A list longer than the page asked for is no answer Gmail gives; each
 	// reference beyond it would cost a metadata call and a row.
-	if len(raw.Messages) > asked {
-		c.svc.cfg.Logger.Warn("gmail: list answered more messages than asked for", "asked", asked, "answered", len(raw.Messages))
-		raw.Messages = raw.Messages[:asked]
+	if len(page.Messages) > pageSize {
+		c.svc.cfg.Logger.Warn("gmail: list answered more messages than asked for", "asked", pageSize, "answered", len(page.Messages))
+		page.Messages = page.Messages[:pageSize]
 	}
-	result := ListResult{
-		Messages:           make([]MessageRef, 0, len(raw.Messages)),
-		NextPageToken:      raw.NextPageToken,
-		ResultSizeEstimate: raw.ResultSizeEstimate,
+	for i := range page.Messages {
+		page.Messages[i].ThreadID = checkedThreadID(page.Messages[i].ThreadID)
 	}
-	for _, ref := range raw.Messages {
-		result.Messages = append(result.Messages, MessageRef{ID: ref.ID, ThreadID: checkedThreadID(ref.ThreadID)})
-	}
-	return result, nil
-}
-
-// Get returns one message (GET users/me/messages/{id}). An id that cannot be
-// a Gmail message ID is ErrNotFound without a call.
-func (c *Client) Get(ctx context.Context, id string, opts GetOptions) (Message, error) {
-	query, err := getQuery(opts)
-	if err != nil {
-		return Message{}, fmt.Errorf("gmail get: %w", err)
-	}
-	msg, err := c.get(ctx, c.newSemaphore(), id, query)
-	if err != nil {
-		return Message{}, fmt.Errorf("gmail get: %w", err)
-	}
-	return msg, nil
-}
-
-func (c *Client) get(ctx context.Context, sem semaphore, id string, query url.Values) (Message, error) {
-	if !validMessageID(id) {
-		return Message{}, fmt.Errorf("invalid message id: %w", ErrNotFound)
-	}
-	var raw messageJSON
-	if err := c.getJSON(ctx, sem, apiCall{name: "messages.get", path: messagesPath + "/" + id, query: query}, &raw); err != nil {
-		return Message{}, err
-	}
-	return raw.message(id)
+	return page, nil
 }
 
 func (c *Client) newSemaphore() semaphore { return newSemaphore(c.svc.cfg.MaxInFlight) }
-
-func getQuery(opts GetOptions) (url.Values, error) {
-	query := url.Values{}
-	switch opts.Format {
-	case "":
-	case "minimal", "metadata", "full":
-		query.Set("format", opts.Format)
-	default:
-		return nil, fmt.Errorf("format %q: %w", opts.Format, ErrBadRequest)
-	}
-	for _, name := range opts.MetadataHeaders {
-		query.Add("metadataHeaders", name)
-	}
-	return query, nil
-}
 
 // metadataQuery asks for what a Summary shows: labels, snippet, dates and
 // the From, Subject and Date headers.

@@ -2,9 +2,10 @@ package gmail
 
 import (
 	"encoding/json"
-	"errors"
 	"maps"
+	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -18,18 +19,18 @@ func TestNewServiceValidatesConfig(t *testing.T) {
 		cfg     Config
 		wantErr bool
 	}{
-		{"defaults", Config{BaseURL: "https://gmail.googleapis.com"}, false},
-		{"trailing slash", Config{BaseURL: "http://127.0.0.1:8080/"}, false},
-		{"empty BaseURL", Config{}, true},
-		{"relative BaseURL", Config{BaseURL: "/gmail"}, true},
-		{"other scheme", Config{BaseURL: "ftp://gmail.googleapis.com"}, true},
-		{"credentials in BaseURL", Config{BaseURL: "https://user:secret@gmail.googleapis.com"}, true},
-		{"query in BaseURL", Config{BaseURL: "https://gmail.googleapis.com?key=secret"}, true},
-		{"BatchSize over 50", Config{BaseURL: "https://gmail.googleapis.com", BatchSize: 51}, true},
-		{"negative MaxInFlight", Config{BaseURL: "https://gmail.googleapis.com", MaxInFlight: -1}, true},
+		{"Gmail's limits by default", Config{BaseURL: "https://gmail.googleapis.com", CallTimeout: time.Second}, false},
+		{"trailing slash", Config{BaseURL: "http://127.0.0.1:8080/", CallTimeout: time.Second}, false},
+		{"empty BaseURL", Config{CallTimeout: time.Second}, true},
+		{"relative BaseURL", Config{BaseURL: "/gmail", CallTimeout: time.Second}, true},
+		{"other scheme", Config{BaseURL: "ftp://gmail.googleapis.com", CallTimeout: time.Second}, true},
+		{"credentials in BaseURL", Config{BaseURL: "https://user:secret@gmail.googleapis.com", CallTimeout: time.Second}, true},
+		{"query in BaseURL", Config{BaseURL: "https://gmail.googleapis.com?key=secret", CallTimeout: time.Second}, true},
+		{"BatchSize over 50", Config{BaseURL: "https://gmail.googleapis.com", CallTimeout: time.Second, BatchSize: 51}, true},
+		{"negative MaxInFlight", Config{BaseURL: "https://gmail.googleapis.com", CallTimeout: time.Second, MaxInFlight: -1}, true},
+		{"no CallTimeout: config sets it", Config{BaseURL: "https://gmail.googleapis.com"}, true},
 		{"negative CallTimeout", Config{BaseURL: "https://gmail.googleapis.com", CallTimeout: -time.Second}, true},
-		{"negative MaxAttempts", Config{BaseURL: "https://gmail.googleapis.com", MaxAttempts: -1}, true},
-		{"unknown Strategy", Config{BaseURL: "https://gmail.googleapis.com", Strategy: Strategy(7)}, true},
+		{"negative MaxAttempts", Config{BaseURL: "https://gmail.googleapis.com", CallTimeout: time.Second, MaxAttempts: -1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,65 +64,56 @@ func TestProfile(t *testing.T) {
 	}
 }
 
-func TestList(t *testing.T) {
+func TestListUnread(t *testing.T) {
 	gmail := newHostileGmail(t)
 	account := gmail.sandbox.account(t, 0, 2)
-	unreadCount := gmail.sandbox.UnreadCount(account)
 	empty := slices.IndexFunc(gmail.sandbox.Accounts(), func(a string) bool { return gmail.sandbox.UnreadCount(a) == 0 })
 	if empty < 0 {
 		t.Fatalf("no sandbox account without unread mail; want one")
 	}
 	// sandboxList is the sandbox's answer to query, read without the client.
-	sandboxList := func(t *testing.T, account string, query url.Values) ListResult {
+	sandboxList := func(t *testing.T, account string, query url.Values) listPage {
 		t.Helper()
 		query = maps.Clone(query)
 		delete(query, "prettyPrint")
-		var result ListResult
+		var result listPage
 		if err := json.Unmarshal(gmail.sandbox.rawGet(t, account, messagesPath, query), &result); err != nil {
 			t.Fatalf("sandbox list: %v", err)
-		}
-		if result.Messages == nil {
-			result.Messages = []MessageRef{} // Gmail omits it; List does not
 		}
 		return result
 	}
 	nextPage := sandboxList(t, account, url.Values{"q": {"is:unread"}, "maxResults": {"1"}}).NextPageToken
 	if nextPage == "" {
-		t.Fatalf("sandbox gave no next page token for 1 of %d unread messages", unreadCount)
+		t.Fatalf("sandbox gave no next page token for 1 of %d unread messages", gmail.sandbox.UnreadCount(account))
 	}
 	tests := []struct {
 		name      string
 		account   string
-		opts      ListOptions
+		pageToken string
+		pageSize  int
 		wantQuery url.Values
 		wantLen   int // of the messages listed
 	}{
 		{
 			name:      "first page of unread",
 			account:   account,
-			opts:      ListOptions{Query: "is:unread", MaxResults: 1},
+			pageSize:  1,
 			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "prettyPrint": {"false"}},
 			wantLen:   1,
 		},
 		{
 			name:      "next page",
 			account:   account,
-			opts:      ListOptions{Query: "is:unread", MaxResults: 1, PageToken: nextPage},
+			pageToken: nextPage,
+			pageSize:  1,
 			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"1"}, "pageToken": {nextPage}, "prettyPrint": {"false"}},
 			wantLen:   1,
 		},
 		{
-			name:      "label filter and no options sent when zero",
-			account:   account,
-			opts:      ListOptions{LabelIDs: []string{"INBOX", "UNREAD"}},
-			wantQuery: url.Values{"labelIds": {"INBOX", "UNREAD"}, "prettyPrint": {"false"}},
-			wantLen:   unreadCount,
-		},
-		{
 			name:      "Gmail omits messages when nothing matches",
 			account:   gmail.sandbox.Accounts()[empty],
-			opts:      ListOptions{Query: "is:unread"},
-			wantQuery: url.Values{"q": {"is:unread"}, "prettyPrint": {"false"}},
+			pageSize:  50,
+			wantQuery: url.Values{"q": {"is:unread"}, "maxResults": {"50"}, "prettyPrint": {"false"}},
 			wantLen:   0,
 		},
 	}
@@ -135,37 +127,40 @@ func TestList(t *testing.T) {
 			svc, _ := newTestService(t, gmail.server, Config{})
 			client := svc.Client(authorizedClient(gmail.server, gmail.sandbox.IssueToken(tt.account).AccessToken), tt.account)
 
-			got, err := client.List(t.Context(), tt.opts)
+			got, err := client.listUnread(t.Context(), client.newSemaphore(), tt.pageToken, tt.pageSize)
 
 			if err != nil || !reflect.DeepEqual(got, want) {
-				t.Errorf("List(%+v) = %+v, %v; want %+v, nil", tt.opts, got, err, want)
+				t.Errorf("listUnread(%q, %d) = %+v, %v; want %+v, nil", tt.pageToken, tt.pageSize, got, err, want)
 			}
 			if queries := gmail.recordedListQueries()[before:]; len(queries) != 1 || !reflect.DeepEqual(queries[0], tt.wantQuery) {
-				t.Errorf("List(%+v) sent queries %v; want %v", tt.opts, queries, tt.wantQuery)
+				t.Errorf("listUnread(%q, %d) sent queries %v; want %v", tt.pageToken, tt.pageSize, queries, tt.wantQuery)
 			}
 		})
 	}
 }
 
-func TestGet(t *testing.T) {
-	gmail := newHostileGmail(t)
-	account := gmail.sandbox.account(t, 0, 1)
+// TestMessageDecoding: the answer to a metadata call, a users.messages
+// resource, decodes into a Message field by field.
+func TestMessageDecoding(t *testing.T) {
+	g := newSandboxGmail(t)
+	account := g.account(t, 0, 1)
 	var list struct{ Messages []struct{ ID string } }
-	if err := json.Unmarshal(gmail.sandbox.rawList(t, account, 1), &list); err != nil || len(list.Messages) != 1 {
+	if err := json.Unmarshal(g.rawList(t, account, 1), &list); err != nil || len(list.Messages) != 1 {
 		t.Fatalf("sandbox list = %+v, %v; want 1 message", list, err)
 	}
 	id := list.Messages[0].ID
-	// sandboxMessage is the sandbox's answer to a get of id with query,
-	// read without the client.
-	sandboxMessage := func(t *testing.T, query url.Values) Message {
+	// sandboxMessage is the sandbox's answer to a get of id with query, as
+	// bytes and as read without the client.
+	sandboxMessage := func(t *testing.T, query url.Values) ([]byte, Message) {
 		t.Helper()
+		body := g.rawGet(t, account, messagesPath+"/"+id, query)
 		var raw struct {
 			ID, ThreadID, Snippet, HistoryID, InternalDate string
 			LabelIDs                                       []string
 			SizeEstimate                                   int
 			Payload                                        struct{ Headers []Header }
 		}
-		if err := json.Unmarshal(gmail.sandbox.rawGet(t, account, messagesPath+"/"+id, query), &raw); err != nil {
+		if err := json.Unmarshal(body, &raw); err != nil {
 			t.Fatalf("sandbox get %s: %v", id, err)
 		}
 		ms, err := strconv.ParseInt(raw.InternalDate, 10, 64)
@@ -179,78 +174,63 @@ func TestGet(t *testing.T) {
 		if msg.Headers == nil {
 			msg.Headers = []Header{}
 		}
-		return msg
+		return body, msg
 	}
-	metadata := sandboxMessage(t, url.Values{"format": {"metadata"}, "metadataHeaders": {"From", "Subject"}})
+	metadataBody, metadata := sandboxMessage(t, metadataQuery())
 	var names []string
 	for _, h := range metadata.Headers {
 		names = append(names, h.Name)
 	}
-	if slices.Sort(names); !slices.Equal(names, []string{"From", "Subject"}) {
-		t.Fatalf("sandbox metadata headers = %v; want From and Subject", metadata.Headers)
+	if slices.Sort(names); !slices.Equal(names, []string{"Date", "From", "Subject"}) {
+		t.Fatalf("sandbox metadata headers = %v; want Date, From and Subject", metadata.Headers)
 	}
-	minimal := sandboxMessage(t, url.Values{"format": {"minimal"}})
+	minimalBody, minimal := sandboxMessage(t, url.Values{"format": {"minimal"}})
+	// Google's documented answer, users.messages.get with format=metadata,
+	// https://developers.google.com/gmail/api/reference/rest/v1/users.messages/get
+	googles, err := os.ReadFile("../contract/testdata/message-metadata.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name      string
-		script    []scriptedResponse
-		id        string
-		opts      GetOptions
-		want      Message
-		wantErr   error
-		wantCalls int64
+		name string
+		id   string
+		body string
+		want Message
 	}{
+		{name: "metadata with the headers asked for", id: id, body: string(metadataBody), want: metadata},
+		{name: "minimal has no headers", id: id, body: string(minimalBody), want: minimal},
 		{
-			name:      "metadata with chosen headers",
-			id:        id,
-			opts:      GetOptions{Format: "metadata", MetadataHeaders: []string{"From", "Subject"}},
-			want:      metadata,
-			wantCalls: 1,
-		},
-		{
-			name:      "minimal has no headers",
-			id:        id,
-			opts:      GetOptions{Format: "minimal"},
-			want:      minimal,
-			wantCalls: 1,
+			name: "Google's answer, the snippet raw, as Gmail sends it",
+			id:   "18c5d5f4a1b2c3d4",
+			body: string(googles),
+			want: Message{
+				ID: "18c5d5f4a1b2c3d4", ThreadID: "18c5d5f4a1b2c3d4", LabelIDs: []string{"UNREAD", "IMPORTANT", "CATEGORY_PERSONAL", "INBOX"},
+				Snippet:   "Could you look at the figures before Friday&#39;s meeting? The &quot;Q3&quot; sheet is attached.",
+				HistoryID: "2358077", InternalDate: time.UnixMilli(1702514467000).UTC(), SizeEstimate: 5873,
+				Headers: []Header{
+					{Name: "From", Value: "Alex Example <alex@example.com>"},
+					{Name: "Date", Value: "Thu, 14 Dec 2023 09:41:07 +0900"},
+					{Name: "Subject", Value: "Figures for Friday"},
+				},
+			},
 		},
 		{
 			name: "numbers where Gmail sends strings are accepted",
-			script: []scriptedResponse{jsonResponse(`{"id":"` + id + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
-				`"payload":{"headers":[{"name":"Subject","value":"Hi"}]}}`)},
-			id: id,
+			id:   id,
+			body: `{"id":"` + id + `","threadId":"t","historyId":12,"internalDate":1709294400000,` +
+				`"payload":{"headers":[{"name":"Subject","value":"Hi"}]}}`,
 			want: Message{
 				ID: id, ThreadID: "t", HistoryID: "12", InternalDate: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC),
 				Headers: []Header{{Name: "Subject", Value: "Hi"}},
 			},
-			wantCalls: 1,
-		},
-		{name: "unknown message", id: "18cffffffffffff0", wantErr: ErrNotFound, wantCalls: 1},
-		{name: "an id that cannot exist is not sent", id: "../profile", wantErr: ErrNotFound, wantCalls: 0},
-		{name: "an unsupported format is not sent", id: id, opts: GetOptions{Format: "raw"}, wantErr: ErrBadRequest, wantCalls: 0},
-		{
-			name:      "an answer for another message is a bad response",
-			script:    []scriptedResponse{jsonResponse(`{"id":"someoneelse"}`)},
-			id:        id,
-			wantErr:   ErrBadResponse,
-			wantCalls: 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gmail.script("message "+tt.id, tt.script...)
-			client, _ := gmail.client(t, Config{})
-			before := gmail.calls()
+			got := batchPart{status: http.StatusOK, body: []byte(tt.body)}.result(tt.id, time.Now())
 
-			got, err := client.Get(t.Context(), tt.id, tt.opts)
-
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("Get(%q) err = %v; want %s", tt.id, err, sentinelName(tt.wantErr))
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Get(%q) = %+v; want %+v", tt.id, got, tt.want)
-			}
-			if calls := gmail.calls() - before; calls != tt.wantCalls {
-				t.Errorf("Get(%q) made %d calls; want %d", tt.id, calls, tt.wantCalls)
+			if got.err != nil || !reflect.DeepEqual(got.msg, tt.want) {
+				t.Errorf("result(%q) = %+v, %v; want %+v, nil", tt.id, got.msg, got.err, tt.want)
 			}
 		})
 	}

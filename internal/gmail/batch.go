@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -25,53 +24,59 @@ type fetchResult struct {
 	err error
 }
 
-// fetchBatched fetches the metadata of ids in Gmail batch requests of at most
-// BatchSize calls, sending the batches concurrently within sem.
-func (c *Client) fetchBatched(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
+// fetchMetadata fetches the metadata of ids in Gmail batch requests of at
+// most BatchSize calls, sent at once within sem. It is one loop of
+// attempts, under the backoff rules of a single call: each attempt sends
+// its batches, and sends again in halves each batch whose answer is over
+// MaxResponseBytes, down to single messages, so only a message whose own
+// answer is too long fails for it (and Unread remembers it for a while, so
+// the next view does not ask for it again). A split spends none of the
+// attempts: each message gets one answer per attempt. Messages whose
+// answer is a failure worth retrying go again in the next attempt; the
+// others keep their outcome.
+func (c *Client) fetchMetadata(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
 	results := make(map[string]fetchResult, len(ids))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for chunk := range slices.Chunk(ids, c.svc.cfg.BatchSize) {
-		wg.Go(func() {
-			chunkResults := c.fetchBatch(ctx, sem, chunk)
-			mu.Lock()
-			defer mu.Unlock()
-			maps.Copy(results, chunkResults)
-		})
+	var valid []string
+	for _, id := range ids {
+		if validMessageID(id) {
+			valid = append(valid, id)
+		} else {
+			results[id] = fetchResult{err: fmt.Errorf("%w: list returned an invalid message id", ErrBadResponse)}
+		}
 	}
-	wg.Wait()
-	return results
-}
-
-// fetchBatch fetches the metadata of ids, at most BatchSize of them. Calls
-// that come back with a retryable failure go again, in smaller batches,
-// under the backoff rules of a single call; the others keep their outcome.
-// Batches whose answers are too long are split, see sendSplitting.
-func (c *Client) fetchBatch(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
-	results := make(map[string]fetchResult, len(ids))
-	pending := [][]string{ids}
+	pending := slices.Collect(slices.Chunk(valid, c.svc.cfg.BatchSize))
 	err := c.retry(ctx, "batch", func() error {
 		var again [][]string
 		// The failure with the longest Retry-After decides the wait, so that
-		// the next batch honours every part's advice.
+		// the next attempt honours every part's advice.
 		var slowest error
-		for _, batch := range c.sendSplitting(ctx, sem, pending) {
-			var retry []string
-			for i, id := range batch.ids {
-				results[id] = batch.outcomes[i]
-				if err := batch.outcomes[i].err; err != nil && isRetryable(err) {
-					retry = append(retry, id)
-					if slowest == nil || RetryAfter(err) > RetryAfter(slowest) {
-						slowest = err
+		for len(pending) > 0 {
+			var halves [][]string
+			for _, batch := range c.sendBatches(ctx, sem, pending) {
+				if errors.Is(batch.err, errTooLong) && len(batch.ids) > 1 {
+					half := len(batch.ids) / 2
+					halves = append(halves, batch.ids[:half], batch.ids[half:])
+					continue
+				}
+				var retry []string
+				for i, id := range batch.ids {
+					results[id] = batch.outcome(i)
+					if err := results[id].err; err != nil && isRetryable(err) {
+						retry = append(retry, id)
+						if slowest == nil || RetryAfter(err) > RetryAfter(slowest) {
+							slowest = err
+						}
 					}
 				}
+				// A retry keeps to the batch its messages were answered in:
+				// together with the retries of another half, their answers
+				// could be too long again, and Gmail's quota spent on answers
+				// thrown away.
+				if len(retry) > 0 {
+					again = append(again, retry)
+				}
 			}
-			// A retry keeps to the batch its messages were answered in:
-			// together with the retries of another half, their answers could
-			// be too long again, and Gmail's quota spent on answers thrown away.
-			if len(retry) > 0 {
-				again = append(again, retry)
-			}
+			pending = halves
 		}
 		pending = again
 		return slowest
@@ -82,48 +87,38 @@ func (c *Client) fetchBatch(ctx context.Context, sem semaphore, ids []string) ma
 	return results
 }
 
-// answeredBatch is the outcome per ID, in the order of ids, of one batch
-// request.
+// answeredBatch is the answer to one batch request: an outcome per ID, in
+// the order of ids, or err for the request as a whole.
 type answeredBatch struct {
 	ids      []string
 	outcomes []fetchResult
+	err      error
 }
 
-// sendSplitting sends batches concurrently within sem. A batch whose answer
-// is over MaxResponseBytes is sent again as two halves, and so on down to
-// single messages, at most ⌈log2 BatchSize⌉ splits deep: only a message
-// whose own answer is too long fails for it, not every message of its batch
-// (and Unread remembers it for a while, so the next view does not ask for
-// it again). Each message gets one answer, so a split spends no more of
-// fetchBatch's attempts than a batch that fits.
-func (c *Client) sendSplitting(ctx context.Context, sem semaphore, batches [][]string) []answeredBatch {
-	var answered []answeredBatch
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var send func(ids []string)
-	send = func(ids []string) {
-		outcomes, err := c.sendBatch(ctx, sem, ids)
-		if errors.Is(err, errTooLong) && len(ids) > 1 {
-			half := len(ids) / 2
-			wg.Go(func() { send(ids[:half]) })
-			wg.Go(func() { send(ids[half:]) })
-			return
-		}
-		if errors.Is(err, errTooLong) {
-			err = fmt.Errorf("the answer for this message alone: %w", err)
-		}
-		if err != nil {
-			outcomes = slices.Repeat([]fetchResult{{err: err}}, len(ids))
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		answered = append(answered, answeredBatch{ids: ids, outcomes: outcomes})
+// outcome is the outcome for ids[i].
+func (b answeredBatch) outcome(i int) fetchResult {
+	switch {
+	case errors.Is(b.err, errTooLong):
+		return fetchResult{err: fmt.Errorf("the answer for this message alone: %w", b.err)}
+	case b.err != nil:
+		return fetchResult{err: b.err}
 	}
-	for _, ids := range batches {
-		wg.Go(func() { send(ids) })
+	return b.outcomes[i]
+}
+
+// sendBatches sends a batch request for each of batches at once, within
+// sem, and returns their answers.
+func (c *Client) sendBatches(ctx context.Context, sem semaphore, batches [][]string) []answeredBatch {
+	answers := make([]answeredBatch, len(batches))
+	var wg sync.WaitGroup
+	for i, ids := range batches {
+		wg.Go(func() {
+			outcomes, err := c.sendBatch(ctx, sem, ids)
+			answers[i] = answeredBatch{ids: ids, outcomes: outcomes, err: err}
+		})
 	}
 	wg.Wait()
-	return answered
+	return answers
 }
 
 // sendBatch makes one batch request for the metadata of ids and returns an

@@ -153,6 +153,14 @@ func TestUnreadBatchResponses(t *testing.T) {
 			wantBatchCalls: 1,
 		},
 		{
+			name: "a part answering for another message fails only that message",
+			setup: func(gmail *hostileGmail, id func(int) string) {
+				gmail.script("message "+id(2), jsonResponse(`{"id":"someoneelse"}`))
+			},
+			wantErrs:       []error{nil, ErrBadResponse, nil, nil},
+			wantBatchCalls: 1,
+		},
+		{
 			name: "a part with malformed JSON",
 			setup: func(gmail *hostileGmail, id func(int) string) {
 				gmail.script("message "+id(2), jsonResponse(`{"id":`))
@@ -191,7 +199,7 @@ func TestUnreadBatchResponses(t *testing.T) {
 			account := gmail.sandbox.account(t, 0, 4)
 			want := gmail.sandbox.referencePage(t, account, 4)
 			tt.setup(gmail, func(n int) string { return want.Messages[n-1].ID })
-			client, sleeper := gmail.client(t, Config{Strategy: Batch})
+			client, sleeper := gmail.client(t, Config{})
 
 			page, err := client.Unread(t.Context(), "", 4)
 
@@ -235,7 +243,7 @@ func checkSummary(t *testing.T, summary, want Summary, wantErr error) {
 func TestUnreadBatchOuter401FailsThePage(t *testing.T) {
 	g := newSandboxGmail(t)
 	g.InjectFaults(sandbox.Fault{Call: "batch", Status: 401})
-	client, _ := g.client(t, Config{Strategy: Batch})
+	client, _ := g.client(t, Config{})
 
 	_, err := client.Unread(t.Context(), "", 10)
 

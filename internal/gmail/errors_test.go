@@ -41,6 +41,8 @@ func sentinelName(err error) string {
 	return "an unclassified error"
 }
 
+// TestListMapsErrorResponses: the list failing fails the page, with the
+// error Gmail's answer maps to.
 func TestListMapsErrorResponses(t *testing.T) {
 	// Only the blocking case waits out its deadline; the others get a long
 	// one, so reading 2 MiB on a busy machine under -race never times out.
@@ -86,23 +88,23 @@ func TestListMapsErrorResponses(t *testing.T) {
 			}
 			client, _ := gmail.client(t, Config{MaxAttempts: 1, CallTimeout: timeout})
 
-			_, err := client.List(t.Context(), ListOptions{Query: "is:unread"})
+			_, err := client.Unread(t.Context(), "", 0)
 
 			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("List() err = %v; want %s", err, sentinelName(tt.wantErr))
+				t.Fatalf("Unread() err = %v; want %s", err, sentinelName(tt.wantErr))
 			}
-			if !strings.HasPrefix(err.Error(), "gmail list: ") {
-				t.Errorf("List() err = %q; want it to start with the call, %q", err, "gmail list: ")
+			if !strings.HasPrefix(err.Error(), "gmail unread: ") {
+				t.Errorf("Unread() err = %q; want it to start with the call, %q", err, "gmail unread: ")
 			}
 			apiErr, isAPIError := errors.AsType[*APIError](err)
 			if tt.wantStatus == 0 {
 				if isAPIError {
-					t.Errorf("List() err = %v; want no APIError in the chain", err)
+					t.Errorf("Unread() err = %v; want no APIError in the chain", err)
 				}
 				return
 			}
 			if !isAPIError {
-				t.Fatalf("List() err = %v; want an APIError in the chain", err)
+				t.Fatalf("Unread() err = %v; want an APIError in the chain", err)
 			}
 			if apiErr.Status != tt.wantStatus || apiErr.Reason != tt.wantReason {
 				t.Errorf("APIError = {Status %d, Reason %q}; want {Status %d, Reason %q}", apiErr.Status, apiErr.Reason, tt.wantStatus, tt.wantReason)
@@ -170,16 +172,16 @@ func TestTransportErrorsAreNotRetried(t *testing.T) {
 			transport := &failingTransport{err: tt.err}
 			client := svc.Client(&http.Client{Transport: transport}, accountA)
 
-			_, err := client.List(t.Context(), ListOptions{})
+			_, err := client.Unread(t.Context(), "", 0)
 
 			if !tt.wantInChain(err) {
-				t.Errorf("List() err = %v; want %T in the chain", err, tt.err)
+				t.Errorf("Unread() err = %v; want %T in the chain", err, tt.err)
 			}
 			if errors.Is(err, ErrUnavailable) != tt.wantUnavailable {
-				t.Errorf("List() err = %v; want ErrUnavailable: %v", err, tt.wantUnavailable)
+				t.Errorf("Unread() err = %v; want ErrUnavailable: %v", err, tt.wantUnavailable)
 			}
 			if calls, waits := transport.calls.Load(), sleeper.recorded(); calls != 1 || len(waits) != 0 {
-				t.Errorf("List() made %d calls and waited %v; want 1 call and no wait", calls, waits)
+				t.Errorf("Unread() made %d calls and waited %v; want 1 call and no wait", calls, waits)
 			}
 		})
 	}
@@ -217,13 +219,13 @@ func TestCallerContextEndingIsUnavailableAndFinal(t *testing.T) {
 			g.InjectFaults(sandbox.Fault{Call: "list", Delay: time.Hour}, sandbox.Fault{Call: "list", Delay: time.Hour})
 			client, sleeper := g.client(t, Config{})
 
-			_, err := client.List(tt.context(t), ListOptions{})
+			_, err := client.Unread(tt.context(t), "", 0)
 
 			if !errors.Is(err, ErrUnavailable) || !errors.Is(err, tt.wantCtx) {
-				t.Errorf("List() err = %v; want ErrUnavailable and %v", err, tt.wantCtx)
+				t.Errorf("Unread() err = %v; want ErrUnavailable and %v", err, tt.wantCtx)
 			}
 			if waits := sleeper.recorded(); len(waits) != 0 {
-				t.Errorf("List() waited %v; want no retry", waits)
+				t.Errorf("Unread() waited %v; want no retry", waits)
 			}
 		})
 	}

@@ -20,8 +20,8 @@ import (
 	"time"
 )
 
+// Gmail's limits, which Config's zero values stand for.
 const (
-	defaultCallTimeout      = 5 * time.Second
 	defaultMaxInFlight      = 10
 	maxBatchSize            = 50 // Gmail takes 100 calls per batch but rate-limits batches over 50
 	defaultMaxAttempts      = 4
@@ -31,38 +31,16 @@ const (
 	maxResponseBytesLimit = 1 << 30
 )
 
-// Strategy selects how Unread fetches the metadata of many messages.
-type Strategy int
-
-const (
-	// Batch packs up to Config.BatchSize metadata calls into one Gmail batch
-	// request: one round trip per 50 messages.
-	Batch Strategy = iota
-	// Concurrent sends one metadata request per message, at most
-	// Config.MaxInFlight at a time.
-	Concurrent
-)
-
-// String names the strategy, as benchmarks print it.
-func (s Strategy) String() string {
-	switch s {
-	case Batch:
-		return "batch"
-	case Concurrent:
-		return "concurrent"
-	default:
-		return fmt.Sprintf("Strategy(%d)", int(s))
-	}
-}
-
-// Config configures a Service. Zero values mean the documented defaults.
+// Config configures a Service. BaseURL and CallTimeout are required: they
+// are settings, and config.Load gives them their defaults. The zero value of
+// the other fields means Gmail's limit or the standard library's choice.
 type Config struct {
 	// BaseURL is the Gmail API origin, e.g. "https://gmail.googleapis.com".
 	// The list endpoint is BaseURL+"/gmail/v1/users/me/messages" and the batch
 	// endpoint BaseURL+"/batch/gmail/v1".
 	BaseURL string
-	// CallTimeout bounds each HTTP call (default 5s). The caller's ctx
-	// deadline bounds a whole operation, retries included.
+	// CallTimeout bounds each HTTP call. The caller's ctx deadline bounds a
+	// whole operation, retries included.
 	CallTimeout time.Duration
 	// MaxInFlight is the most HTTP calls one Client operation may have in
 	// flight at once (default 10), because Gmail limits concurrent requests
@@ -71,8 +49,6 @@ type Config struct {
 	// BatchSize is the number of calls per batch request (default and
 	// maximum 50).
 	BatchSize int
-	// Strategy is how Unread fetches metadata: Batch (default) or Concurrent.
-	Strategy Strategy
 	// MaxAttempts is the number of tries per call, the first included
 	// (default 4).
 	MaxAttempts int
@@ -105,7 +81,7 @@ type Service struct {
 	base *url.URL
 }
 
-// NewService validates cfg, fills in defaults and returns a Service.
+// NewService validates cfg, fills in Gmail's limits and returns a Service.
 func NewService(cfg Config) (*Service, error) {
 	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
@@ -142,21 +118,16 @@ func parseBaseURL(raw string) (*url.URL, error) {
 
 func applyDefaults(cfg *Config) error {
 	switch {
-	case cfg.CallTimeout < 0:
-		return fmt.Errorf("CallTimeout %v is negative", cfg.CallTimeout)
+	case cfg.CallTimeout <= 0:
+		return fmt.Errorf("CallTimeout %v is not positive", cfg.CallTimeout)
 	case cfg.MaxInFlight < 0:
 		return fmt.Errorf("MaxInFlight %d is negative", cfg.MaxInFlight)
 	case cfg.BatchSize < 0 || cfg.BatchSize > maxBatchSize:
 		return fmt.Errorf("BatchSize %d is outside 0..%d", cfg.BatchSize, maxBatchSize)
-	case cfg.Strategy != Batch && cfg.Strategy != Concurrent:
-		return fmt.Errorf("unknown %v", cfg.Strategy)
 	case cfg.MaxAttempts < 0:
 		return fmt.Errorf("MaxAttempts %d is negative", cfg.MaxAttempts)
 	case cfg.MaxResponseBytes < 0 || cfg.MaxResponseBytes > maxResponseBytesLimit:
 		return fmt.Errorf("MaxResponseBytes %d is outside 0..%d", cfg.MaxResponseBytes, maxResponseBytesLimit)
-	}
-	if cfg.CallTimeout == 0 {
-		cfg.CallTimeout = defaultCallTimeout
 	}
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = defaultMaxInFlight
@@ -237,36 +208,6 @@ type Profile struct {
 	MessagesTotal int
 	ThreadsTotal  int
 	HistoryID     string
-}
-
-// ListOptions selects the messages List returns. Zero fields are not sent,
-// so Gmail's defaults apply.
-type ListOptions struct {
-	Query      string   // Gmail search syntax, e.g. "is:unread"
-	LabelIDs   []string // only messages with all these labels
-	MaxResults int      // page size; Gmail's default is 100, its maximum 500
-	PageToken  string   // NextPageToken of the previous page
-}
-
-// ListResult is one page of message references.
-type ListResult struct {
-	// Messages is empty, not an error, when Gmail omits the field because
-	// nothing matched.
-	Messages           []MessageRef
-	NextPageToken      string
-	ResultSizeEstimate int
-}
-
-// MessageRef identifies a message, as List returns it.
-type MessageRef struct {
-	ID       string
-	ThreadID string
-}
-
-// GetOptions selects what Get returns.
-type GetOptions struct {
-	Format          string   // "minimal", "metadata" or "full"; "" means Gmail's default, full
-	MetadataHeaders []string // with Format "metadata": the headers to include
 }
 
 // Message is a Gmail message as far as this package decodes it. Bodies are

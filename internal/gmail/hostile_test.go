@@ -35,13 +35,13 @@ type hostileGmail struct {
 	server  *httptest.Server
 
 	mu sync.Mutex
-	// scripts answer "profile", "list", "batch" or "message <id>" (a
-	// messages.get) in order, before the sandbox does.
+	// scripts answer "profile", "list", "batch" or "message <id>" (the
+	// part of a batch asking for message id) in order, before the sandbox
+	// does.
 	scripts     map[string][]scriptedResponse
 	listQueries []url.Values
 	batches     []recordedBatch
-	// gate, if set, holds metadata calls (gets and batches) before they
-	// reach the sandbox.
+	// gate, if set, holds batch requests before they reach the sandbox.
 	gate *concurrencyGate
 
 	inFlight, maxInFlight, batchCalls atomic.Int32
@@ -92,12 +92,10 @@ func (h *hostileGmail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key = "profile"
 	case r.Method == http.MethodGet && r.URL.Path == messagesPath:
 		key = "list"
-	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, messagesPath+"/"):
-		key = "message " + strings.TrimPrefix(r.URL.Path, messagesPath+"/")
 	case r.Method == http.MethodPost && r.URL.Path == batchPath:
 		key = "batch"
 	}
-	if h.gate != nil && (key == "batch" || strings.HasPrefix(key, "message ")) {
+	if h.gate != nil && key == "batch" {
 		h.gate.enter(r.Context())
 		defer h.gate.exit()
 	}
@@ -204,8 +202,8 @@ func (h *hostileGmail) client(t *testing.T, cfg Config) (*Client, *sleepRecorder
 	return svc.Client(authorizedClient(h.server, h.sandbox.IssueToken(account).AccessToken), account), sleeper
 }
 
-// scriptMessage makes h list msg as the only unread message and answer its
-// messages.get with it, for a Client with the Concurrent strategy.
+// scriptMessage makes h list msg as the only unread message and answer the
+// batch part asking for it with it.
 func (h *hostileGmail) scriptMessage(msg scriptedMessage) *hostileGmail {
 	list, err := json.Marshal(map[string]any{
 		"messages":           []map[string]string{{"id": msg.ID, "threadId": msg.ThreadID}},

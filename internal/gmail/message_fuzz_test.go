@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzMessageJSON decodes any body as Gmail's answer to messages.get for
-// one message, the way a batch part or a single call is decoded, and checks
+// one message, the way a batch part is decoded, and checks
 // that it fails as ErrBadResponse or gives a Summary for that message whose
 // every text is valid UTF-8, free of control characters and bounded.
 func FuzzMessageJSON(f *testing.F) {
@@ -101,9 +101,9 @@ func TestHostileThreadIDIsDropped(t *testing.T) {
 
 			gmail := newHostileGmail(t).script("list", jsonResponse(string(body)))
 			client, _ := gmail.client(t, Config{})
-			list, err := client.List(t.Context(), ListOptions{})
+			list, err := client.listUnread(t.Context(), client.newSemaphore(), "", 50)
 			if err != nil || len(list.Messages) != 1 || list.Messages[0].ThreadID != tt.want {
-				t.Errorf("List() = %+v, %v; want one message with ThreadID %q", list.Messages, err, tt.want)
+				t.Errorf("listUnread() = %+v, %v; want one message with ThreadID %q", list.Messages, err, tt.want)
 			}
 		})
 	}

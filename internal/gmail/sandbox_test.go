@@ -147,12 +147,20 @@ func (s *sleepRecorder) recorded() []time.Duration {
 // maxJitter makes full jitter deterministic: always the longest wait.
 func maxJitter(limit time.Duration) time.Duration { return limit }
 
+// testCallTimeout is long enough for any answer on a busy machine; a test
+// that needs a call to time out sets a short CallTimeout of its own.
+const testCallTimeout = 10 * time.Second
+
 // newTestService returns a Service for server with cfg's non-zero fields,
-// waits recorded instead of slept and deterministic jitter.
+// a CallTimeout of testCallTimeout unless cfg has one, waits recorded
+// instead of slept and deterministic jitter.
 func newTestService(t *testing.T, server *httptest.Server, cfg Config) (*Service, *sleepRecorder) {
 	t.Helper()
 	sleeper := &sleepRecorder{}
 	cfg.BaseURL = server.URL
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = testCallTimeout
+	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleeper.sleep
 	}

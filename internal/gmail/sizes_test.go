@@ -88,13 +88,12 @@ func TestListOverItsBoundIsNotRead(t *testing.T) {
 
 // TestTooLongAnswerIsRemembered: a message whose metadata answer alone is
 // over MaxResponseBytes is shown as unavailable and not asked for again for
-// tooLongMemory, with either strategy; the others come from the cache. So a
+// tooLongMemory; the others come from the cache. So a
 // second view makes the list call only, and after tooLongMemory the message
 // is asked for again.
 func TestTooLongAnswerIsRemembered(t *testing.T) {
 	tests := []struct {
 		name     string
-		strategy Strategy
 		subjects []int
 		tooLong  []int
 		// firstCalls is the Gmail calls of the first view, the list's
@@ -103,24 +102,16 @@ func TestTooLongAnswerIsRemembered(t *testing.T) {
 	}{
 		{
 			name:     "batch, one message too long: 8, 4 and 4, 2 and 2, 1 and 1",
-			strategy: Batch,
 			subjects: []int{smallSubject, smallSubject, hugeSubject, smallSubject, smallSubject, smallSubject, smallSubject, smallSubject},
 			tooLong:  []int{2}, firstCalls: 1 + 7, laterCalls: 1 + 1,
 		},
 		{
 			name:     "batch, every message too long: 2n-1 batches on the first view only",
-			strategy: Batch,
 			subjects: slices.Repeat([]int{hugeSubject}, 50),
 			tooLong:  everyOne(50),
 			// A binary tree with 50 leaves has 99 nodes; after tooLongMemory,
 			// the same tree again.
 			firstCalls: 1 + 99, laterCalls: 1 + 99,
-		},
-		{
-			name:     "concurrent, one message too long",
-			strategy: Concurrent,
-			subjects: []int{smallSubject, hugeSubject, smallSubject},
-			tooLong:  []int{1}, firstCalls: 1 + 3, laterCalls: 1 + 1,
 		},
 	}
 	for _, tt := range tests {
@@ -130,7 +121,6 @@ func TestTooLongAnswerIsRemembered(t *testing.T) {
 			h := newHostileGmail(t)
 			box := newSizedMailbox(t, h, Config{
 				MaxResponseBytes: splitMaxBytes,
-				Strategy:         tt.strategy,
 				Cache:            NewCache(8 << 20),
 				Now:              func() time.Time { return time.Unix(0, clock.Load()).UTC() },
 			}, tt.subjects...)

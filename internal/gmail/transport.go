@@ -108,7 +108,7 @@ func (c *Client) send(ctx context.Context, sem semaphore, call apiCall) (apiResp
 	if call.maxBytes > 0 {
 		limit = min(limit, call.maxBytes)
 	}
-	data, err := readAll(resp.Body, resp.ContentLength, limit+1)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return apiResponse{}, transportError(ctx, fmt.Errorf("reading body: %w", err))
 	}
@@ -123,30 +123,6 @@ func (c *Client) send(ctx context.Context, sem semaphore, call apiCall) (apiResp
 		return apiResponse{}, fmt.Errorf("%w: longer than %d bytes", errTooLong, limit)
 	}
 	return apiResponse{header: resp.Header, body: data}, nil
-}
-
-// readAll is io.ReadAll of at most limit bytes, starting with room for a
-// body of size bytes (-1: unknown), which saves growing the buffer step by
-// step.
-func readAll(body io.Reader, size, limit int64) ([]byte, error) {
-	if size < 0 || size >= limit {
-		size = 512
-	}
-	r := io.LimitReader(body, limit)
-	b := make([]byte, 0, size+1) // +1: room to read the EOF without growing
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
 }
 
 // transportError classifies a failure to get or read a response. The

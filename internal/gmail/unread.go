@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"maps"
 	"net/mail"
-	"sync"
 	"time"
 )
 
@@ -48,9 +46,9 @@ type Summary struct {
 }
 
 // Unread returns a page of unread messages with their metadata: it lists
-// the IDs (q=is:unread), then fetches the metadata of those not in the cache,
-// in batch requests or concurrent single calls as Config.Strategy says. A
-// pageSize ≤ 0 means 50; more than 500 means 500.
+// the IDs (q=is:unread), then fetches the metadata of those not in the cache
+// in batch requests (fetchMetadata). A pageSize ≤ 0 means 50; more than 500
+// means 500.
 //
 // A message whose metadata could not be fetched still appears, with
 // Summary.Err set; one whose answer alone was too long is not asked for
@@ -71,7 +69,7 @@ func (c *Client) Unread(ctx context.Context, pageToken string, pageSize int) (Pa
 	pageSize = min(pageSize, maxPageSize)
 	sem := c.newSemaphore()
 	whose := c.whose(ctx, sem)
-	list, err := c.list(ctx, sem, ListOptions{Query: "is:unread", MaxResults: pageSize, PageToken: pageToken})
+	list, err := c.listUnread(ctx, sem, pageToken, pageSize)
 	c.account = whose()
 	if err != nil {
 		return Page{Account: c.account}, fmt.Errorf("gmail unread: %w", err)
@@ -143,43 +141,6 @@ func (c *Client) whose(ctx context.Context, sem semaphore) func() string {
 		}
 		return profile.EmailAddress
 	}
-}
-
-// fetchMetadata fetches the metadata of ids with the configured strategy.
-func (c *Client) fetchMetadata(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
-	results := make(map[string]fetchResult, len(ids))
-	valid := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if validMessageID(id) {
-			valid = append(valid, id)
-		} else {
-			results[id] = fetchResult{err: fmt.Errorf("%w: list returned an invalid message id", ErrBadResponse)}
-		}
-	}
-	if c.svc.cfg.Strategy == Concurrent {
-		maps.Copy(results, c.fetchConcurrently(ctx, sem, valid))
-	} else {
-		maps.Copy(results, c.fetchBatched(ctx, sem, valid))
-	}
-	return results
-}
-
-// fetchConcurrently fetches the metadata of ids with one call each, as many
-// at once as sem allows.
-func (c *Client) fetchConcurrently(ctx context.Context, sem semaphore, ids []string) map[string]fetchResult {
-	results := make(map[string]fetchResult, len(ids))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, id := range ids {
-		wg.Go(func() {
-			msg, err := c.get(ctx, sem, id, metadataQuery())
-			mu.Lock()
-			defer mu.Unlock()
-			results[id] = fetchResult{msg: msg, err: err}
-		})
-	}
-	wg.Wait()
-	return results
 }
 
 func summarize(msg Message) Summary {

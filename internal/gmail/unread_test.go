@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,34 +27,27 @@ func comparablePage(page Page) Page {
 	return normal
 }
 
-func TestUnreadStrategiesGiveTheSamePage(t *testing.T) {
+// TestUnreadPageOfManyMessages: a page of 55 in two batches, one message
+// not found and one rate limited, then answered.
+func TestUnreadPageOfManyMessages(t *testing.T) {
 	gmail := newHostileGmail(t)
 	account := gmail.sandbox.account(t, 0, 56)
 	want := gmail.sandbox.referencePage(t, account, 55)
-	unreadPage := func(t *testing.T, strategy Strategy) Page {
-		t.Helper()
-		gmail.script("message "+want.Messages[7].ID, googleError(404, "notFound", "Requested entity was not found.")).
-			script("message "+want.Messages[30].ID, googleError(429, "rateLimitExceeded", "Too many"))
-		client, _ := gmail.client(t, Config{Strategy: strategy})
-		page, err := client.Unread(t.Context(), "", 55)
-		if err != nil {
-			t.Fatalf("Unread() with %v err = %v; want nil", strategy, err)
-		}
-		return page
-	}
+	gmail.script("message "+want.Messages[7].ID, googleError(404, "notFound", "Requested entity was not found.")).
+		script("message "+want.Messages[30].ID, googleError(429, "rateLimitExceeded", "Too many"))
+	client, _ := gmail.client(t, Config{})
 
-	batched := unreadPage(t, Batch)
-	concurrent := unreadPage(t, Concurrent)
+	page, err := client.Unread(t.Context(), "", 55)
 
-	if !reflect.DeepEqual(comparablePage(batched), comparablePage(concurrent)) {
-		t.Errorf("Unread() with Batch = %+v\nwith Concurrent = %+v\nwant the same page", batched, concurrent)
+	if err != nil {
+		t.Fatalf("Unread() err = %v; want nil", err)
 	}
-	if len(batched.Messages) != 55 || batched.NextPageToken != want.NextPageToken || want.NextPageToken == "" ||
-		batched.ResultSizeEstimate != gmail.sandbox.UnreadCount(account) {
+	if len(page.Messages) != 55 || page.NextPageToken != want.NextPageToken || want.NextPageToken == "" ||
+		page.ResultSizeEstimate != gmail.sandbox.UnreadCount(account) {
 		t.Errorf("Unread() = %d messages, next %q, estimate %d; want 55, %q, %d",
-			len(batched.Messages), batched.NextPageToken, batched.ResultSizeEstimate, want.NextPageToken, gmail.sandbox.UnreadCount(account))
+			len(page.Messages), page.NextPageToken, page.ResultSizeEstimate, want.NextPageToken, gmail.sandbox.UnreadCount(account))
 	}
-	for i, summary := range batched.Messages {
+	for i, summary := range page.Messages {
 		var wantErr error
 		if i == 7 {
 			wantErr = ErrNotFound
@@ -102,7 +96,7 @@ func TestUnreadSummary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gmail := newHostileGmail(t).scriptMessage(tt.msg)
-			client, _ := gmail.client(t, Config{Strategy: Concurrent})
+			client, _ := gmail.client(t, Config{})
 
 			page, err := client.Unread(t.Context(), "", 0)
 
@@ -130,7 +124,7 @@ func TestUnreadSnippetIsUnescapedOnce(t *testing.T) {
 		msg := testMessage(1)
 		msg.Snippet = tt.snippet
 		gmail := newHostileGmail(t).scriptMessage(msg)
-		client, _ := gmail.client(t, Config{Strategy: Concurrent})
+		client, _ := gmail.client(t, Config{})
 
 		page, err := client.Unread(t.Context(), "", 0)
 
@@ -142,9 +136,8 @@ func TestUnreadSnippetIsUnescapedOnce(t *testing.T) {
 
 func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 	tests := []struct {
-		name     string
-		strategy Strategy
-		faults   []sandbox.Fault
+		name   string
+		faults []sandbox.Fault
 		// scriptList, given the sandbox's list of three messages, returns
 		// the list to answer instead.
 		scriptList func(t *testing.T, real []byte) scriptedResponse
@@ -164,14 +157,12 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 			wantErr: ErrUnavailable,
 		},
 		{
-			name:     "a metadata call rejecting the token",
-			strategy: Concurrent,
-			faults:   []sandbox.Fault{{Call: "get", Status: 401}},
-			wantErr:  ErrUnauthorized,
+			name:    "a metadata call rejecting the token",
+			faults:  []sandbox.Fault{{Call: "get", Status: 401}},
+			wantErr: ErrUnauthorized,
 		},
 		{
 			name:       "a metadata call forbidden keeps the page",
-			strategy:   Concurrent,
 			faults:     []sandbox.Fault{{Call: "get", Status: 403}},
 			wantOneErr: ErrForbidden,
 		},
@@ -202,7 +193,7 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 				gmail.script("list", tt.scriptList(t, gmail.sandbox.rawList(t, account, 3)))
 			}
 			gmail.sandbox.InjectFaults(tt.faults...)
-			client, _ := gmail.client(t, Config{Strategy: tt.strategy, MaxAttempts: 2})
+			client, _ := gmail.client(t, Config{MaxAttempts: 2})
 
 			page, err := client.Unread(t.Context(), "", 3)
 
@@ -215,8 +206,8 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 			if len(page.Messages) != 3 {
 				t.Fatalf("Unread() = %d messages; want 3", len(page.Messages))
 			}
-			// The concurrent gets reach the sandbox in any order, so its get
-			// fault hits any one message.
+			// The batch parts run concurrently in the sandbox, as in Gmail,
+			// so its get fault hits any one message.
 			failed := slices.IndexFunc(page.Messages, func(s Summary) bool { return s.Err != nil })
 			if failed < 0 || (tt.faults == nil && failed != 0) || !errors.Is(page.Messages[failed].Err, tt.wantOneErr) {
 				t.Fatalf("Unread() = %+v; want one summary with %s", page.Messages, sentinelName(tt.wantOneErr))
@@ -226,6 +217,15 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 					t.Errorf("Unread() message %d = %+v; want %+v", i+1, summary, want.Messages[i])
 				}
 			}
+			// An impossible ID is not sent: in a part's request line it would
+			// address another resource.
+			for _, batch := range gmail.recordedBatches() {
+				for _, line := range batch.requestLines {
+					if strings.Contains(line, "..") {
+						t.Errorf("a batch part asked %q; want no impossible ID sent", line)
+					}
+				}
+			}
 		})
 	}
 }
@@ -233,15 +233,13 @@ func TestUnreadFailsOnlyWhenTheListFailsOrTheTokenIsRejected(t *testing.T) {
 func TestUnreadRespectsMaxInFlight(t *testing.T) {
 	tests := []struct {
 		name         string
-		strategy     Strategy
 		messages     int
 		batchSize    int
 		maxInFlight  int
 		metadataCall int // calls the gate should expect
 	}{
-		{name: "concurrent gets", strategy: Concurrent, messages: 40, maxInFlight: 3, metadataCall: 40},
-		{name: "concurrent batches", strategy: Batch, messages: 40, batchSize: 5, maxInFlight: 3, metadataCall: 8},
-		{name: "default cap of 10", strategy: Concurrent, messages: 25, metadataCall: 25},
+		{name: "concurrent batches", messages: 40, batchSize: 5, maxInFlight: 3, metadataCall: 8},
+		{name: "default cap of 10", messages: 25, batchSize: 2, metadataCall: 13},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,7 +251,7 @@ func TestUnreadRespectsMaxInFlight(t *testing.T) {
 			gmail.sandbox.account(t, 0, tt.messages)
 			gmail.gate = &concurrencyGate{limit: int(wantMax), total: tt.metadataCall}
 			client, _ := gmail.client(t, Config{
-				Strategy: tt.strategy, BatchSize: tt.batchSize, MaxInFlight: tt.maxInFlight,
+				BatchSize: tt.batchSize, MaxInFlight: tt.maxInFlight,
 			})
 
 			page, err := client.Unread(t.Context(), "", tt.messages)

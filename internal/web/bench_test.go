@@ -18,7 +18,7 @@ var gmailLatency = flag.Duration("gmail-latency", 50*time.Millisecond, "latency 
 
 // BenchmarkInbox measures one person's view of /home with 50 unread
 // messages: the first view (nothing cached) and a repeat view (metadata
-// cached), as production fetches metadata. Besides ns/op it reports the
+// cached). Besides ns/op it reports the
 // median view as a multiple of one Gmail round trip and the most Gmail
 // calls that were in flight at once.
 func BenchmarkInbox(b *testing.B) {
