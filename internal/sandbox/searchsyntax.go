@@ -14,7 +14,8 @@ import (
 //	query  = or { or }             terms side by side: all must match
 //	or     = unary { "OR" unary }  either ("|" too)
 //	unary  = "-" unary | atom      negation
-//	atom   = "(" query ")" | "{" query "}" | term | field "(" query ")"
+//	atom   = group | field group | term
+//	group  = "(" query ")" | "{" query "}"
 //	term   = field value | value, a value a word or a "quoted phrase"
 //
 // where braces match any of the terms inside them, as Gmail's do, and a
@@ -280,8 +281,9 @@ func (n searchNode) writeChildren(out *strings.Builder, separator string) {
 }
 
 // needsQuotes reports whether value would not read back as one word: it
-// holds a space, a bracket or a quote (gone from every value), begins
-// as a negation, is OR, or as text has a colon that would make it a field.
+// holds a space or a bracket, begins as a negation, is OR, or as text has a
+// colon that would make it a field. (No value holds a quote: the parser
+// takes them out.)
 func needsQuotes(value string, text bool) bool {
 	return value == "OR" || value == "|" || strings.HasPrefix(value, "-") ||
 		strings.ContainsFunc(value, func(r rune) bool { return unicode.IsSpace(r) || isBracket(r) }) ||
