@@ -99,9 +99,12 @@
 // insufficientPermissions (a read-only token calling a write method, or a
 // method the token's scopes do not cover), 404 "Requested entity was not
 // found.", 400 "Invalid id value", 400 for an unknown query parameter.
-// Search (q) takes Gmail's operators (from:, to:, subject:, label:, is:,
-// in:, category:, has:attachment, after:, before:, older_than:,
-// newer_than:, OR, braces, -, quotes, free text). fields= trims a response
+// Search (q) takes Gmail's operators (from:, to:, deliveredto:, subject:,
+// label:, is:, in:, category:, has:attachment, filename:, after:, before:,
+// older_than:, newer_than:, larger:, smaller:, size:, OR, braces, -,
+// quotes, brackets, an operator before brackets as in subject:(a b), free
+// text), with "me" for the signed-in account and headers searched as they
+// read once decoded, whatever their charset. fields= trims a response
 // as Google's partial responses do. Writes (modify, insert) change the
 // mailbox and its history. The batch endpoint takes the layout of Google's
 // batch guide byte for byte, applies the outer request's headers to every
@@ -120,7 +123,8 @@
 // consent pages and 1,000 codes (redeemed ones stay until they expire, to
 // catch a replay) are held, the oldest dropped first; an account keeps 100
 // refresh tokens and 1,000 access tokens for a client, the oldest revoked;
-// a form is at most 64 KiB; a batch body and an inserted message at
+// a form is at most 64 KiB; a search (q) 8 KiB, its brackets and
+// negations 64 deep (400 beyond); a batch body and an inserted message at
 // most 4 MiB; a mailbox remembers its last 1,000 changes (an older
 // startHistoryId is 404, as at Google when history has expired) and keeps
 // at most 10,000 messages and 16 MiB (an insert beyond is 403

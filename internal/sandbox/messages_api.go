@@ -35,7 +35,7 @@ type messageRef struct {
 // listMessages is users.messages.list.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, box *mailbox) {
 	query := r.URL.Query()
-	filter, pageSize, apiErr := s.parseListQuery(query)
+	filter, pageSize, apiErr := s.parseListQuery(query, box.address)
 	if apiErr != nil {
 		writeAPIError(w, r, apiErr)
 		return
@@ -63,7 +63,8 @@ func listFingerprint(box *mailbox, query url.Values) string {
 
 // parseListQuery reads the query of messages.list and threads.list: the
 // filter (labelIds, q, includeSpamTrash) and the page size (maxResults).
-func (s *Server) parseListQuery(query url.Values) (messageFilter, int, *apiError) {
+// me is the signed-in account's address.
+func (s *Server) parseListQuery(query url.Values, me string) (messageFilter, int, *apiError) {
 	var filter messageFilter
 	if apiErr := s.checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
 		return filter, 0, apiErr
@@ -86,7 +87,9 @@ func (s *Server) parseListQuery(query url.Values) (messageFilter, int, *apiError
 		return filter, 0, errInvalidArgument(fmt.Sprintf("Invalid value at 'include_spam_trash' (TYPE_BOOL), %q", query.Get("includeSpamTrash")))
 	}
 	if q := query.Get("q"); q != "" {
-		filter.q, filter.scope = parseQuery(q, searchContext{now: s.now()})
+		if filter.q, filter.scope, apiErr = parseQuery(q, searchContext{now: s.now(), me: me}); apiErr != nil {
+			return filter, 0, apiErr
+		}
 	}
 	return filter, pageSize, nil
 }

@@ -1,185 +1,183 @@
 package sandbox
 
 import (
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"gmailoauth/internal/encword"
 )
 
-// A Gmail search (the q parameter) is parsed into a tree of terms and
-// tested against each message. The grammar is the part of Gmail's that
-// clients use:
-//
-//	query  = or { or }             terms side by side: all must match
-//	or     = unary { "OR" unary }  either ("|" too)
-//	unary  = "-" unary | atom      negation
-//	atom   = "(" query ")" | "{" query "}" | term
-//	term   = operator ":" value | value, a value a word or a "quoted phrase"
-//
-// where braces match any of the terms inside them, as Gmail's do.
-// Operators: from:, to:, subject:, label:, is:, in:, category:, after:,
-// before:, newer_than:, older_than:, has:attachment; a word alone matches
+// A Gmail search (the q parameter) is parsed into a tree (searchsyntax.go),
+// then compiled into a test of each message. Operators: from:, to:,
+// deliveredto:, subject:, label:, is:, in:, category:, after:, before:,
+// newer_than:, older_than:, larger:, smaller:, size:, filename:,
+// has:attachment, as "Search operators you can use with Gmail"
+// (support.google.com/mail/answer/7190) describes them; a word alone matches
 // the sender, the recipients, the subject or the text.
 
 // query is a parsed search: does a message match it?
 type query func(m *message) bool
 
-// searchContext is what a term needs besides the message: now, for
-// newer_than: and older_than:.
-type searchContext struct{ now time.Time }
-
-// parseQuery parses q. A query that cannot be parsed the way Gmail reads
-// it matches as Gmail does: words Gmail does not know are free text.
-func parseQuery(q string, ctx searchContext) (query, searchScope) {
-	p := &queryParser{tokens: tokenize(q), ctx: ctx}
-	terms := p.parseAll()
-	return all(terms), p.scope
+// searchContext is what terms need besides the message: now, for
+// newer_than: and older_than:, and the signed-in account's address, which
+// "me" stands for in from:, to: and deliveredto:, as at Gmail.
+type searchContext struct {
+	now time.Time
+	me  string
 }
 
 // searchScope is what a query says of spam and trash, which Gmail hides
 // unless a query or includeSpamTrash asks for them.
 type searchScope struct {
-	spamOrTrash bool // in:spam, in:trash or in:anywhere
+	spamOrTrash bool // in:spam, in:trash or in:anywhere, not left out with -
 }
 
-type queryParser struct {
-	tokens []string
-	pos    int
-	ctx    searchContext
-	scope  searchScope
-}
-
-func (p *queryParser) peek() string {
-	if p.pos < len(p.tokens) {
-		return p.tokens[p.pos]
+// parseQuery parses q and compiles it. Its error, 400 invalidArgument, is
+// a query beyond the bounds of searchsyntax.go. It reads no mailbox, so
+// callers parse before they take a mailbox's lock.
+func parseQuery(q string, ctx searchContext) (query, searchScope, *apiError) {
+	root, err := parseSearch(q)
+	if err != nil {
+		return nil, searchScope{}, errInvalidArgument("Invalid query: " + err.Error())
 	}
-	return ""
+	match := ctx.compile(root)
+	return func(m *message) bool { return match(&searchView{m: m}) }, searchScope{spamOrTrash: asksForSpamOrTrash(root, true)}, nil
 }
 
-func (p *queryParser) next() string {
-	t := p.peek()
-	p.pos++
-	return t
+// asksForSpamOrTrash reports whether n, where a match counts for the query
+// (positive) or against it, asks for spam or trash. -in:trash does not.
+func asksForSpamOrTrash(n searchNode, positive bool) bool {
+	switch n.kind {
+	case nodeTerm:
+		return positive && n.field == "in" && slices.Contains([]string{"spam", "trash", "anywhere"}, strings.ToLower(n.value))
+	case nodeNot:
+		return asksForSpamOrTrash(n.children[0], !positive)
+	}
+	return slices.ContainsFunc(n.children, func(child searchNode) bool { return asksForSpamOrTrash(child, positive) })
 }
 
-// parseAll reads terms until the end, a closing bracket ends nothing here.
-func (p *queryParser) parseAll() []query {
-	var terms []query
-	for p.pos < len(p.tokens) {
-		if t := p.peek(); t == ")" || t == "}" {
-			p.pos++ // a stray closing bracket: Gmail ignores it
-			continue
+// searchView is a message as a search reads it: each header decoded as the
+// sandbox's pages show it (RFC 2047 words in any charset), and in lower
+// case, worked out once per message and search however many terms ask.
+type searchView struct {
+	m       *message
+	headers map[string]string
+	text    *string
+}
+
+func (v *searchView) header(name string) string {
+	if value, ok := v.headers[name]; ok {
+		return value
+	}
+	raw, _ := v.m.headerValue(name)
+	value := strings.ToLower(encword.Decode(raw))
+	if v.headers == nil {
+		v.headers = make(map[string]string)
+	}
+	v.headers[name] = value
+	return value
+}
+
+func (v *searchView) body() string {
+	if v.text == nil {
+		text := strings.ToLower(v.m.text)
+		v.text = &text
+	}
+	return *v.text
+}
+
+// matcher is a compiled part of a search.
+type matcher func(v *searchView) bool
+
+func (ctx searchContext) compile(n searchNode) matcher {
+	switch n.kind {
+	case nodeNot:
+		inner := ctx.compile(n.children[0])
+		return func(v *searchView) bool { return !inner(v) }
+	case nodeAll, nodeAny:
+		parts := make([]matcher, len(n.children))
+		for i, child := range n.children {
+			parts[i] = ctx.compile(child)
 		}
-		terms = append(terms, p.parseOr())
-	}
-	return terms
-}
-
-func (p *queryParser) parseOr() query {
-	left := p.parseUnary()
-	for p.peek() == "OR" || p.peek() == "|" {
-		p.pos++
-		if p.pos >= len(p.tokens) {
-			break
+		want := n.kind == nodeAny // any: the first match decides; all: the first miss
+		return func(v *searchView) bool {
+			for _, part := range parts {
+				if part(v) == want {
+					return want
+				}
+			}
+			return !want
 		}
-		right := p.parseUnary()
-		left = anyOf(left, right)
 	}
-	return left
+	if n.field == "" {
+		return textMatches(n.value)
+	}
+	if match, ok := ctx.operator(n.field, n.value); ok {
+		return match
+	}
+	// A value the operator does not take: the whole of it is text.
+	return textMatches(n.field + ":" + n.value)
 }
 
-func (p *queryParser) parseUnary() query {
-	if p.peek() == "-" {
-		p.pos++
-		if p.pos >= len(p.tokens) {
-			return func(*message) bool { return true }
-		}
-		inner := p.parseUnary()
-		return func(m *message) bool { return !inner(m) }
-	}
-	return p.parseAtom()
-}
-
-func (p *queryParser) parseAtom() query {
-	switch t := p.next(); t {
-	case "(":
-		return all(p.parseUntil(")"))
-	case "{":
-		return anyOf(p.parseUntil("}")...)
-	default:
-		return p.term(t)
-	}
-}
-
-// parseUntil reads terms up to the closing bracket, or the end.
-func (p *queryParser) parseUntil(closing string) []query {
-	var terms []query
-	for p.pos < len(p.tokens) && p.peek() != closing {
-		terms = append(terms, p.parseOr())
-	}
-	p.pos++ // the closing bracket
-	return terms
-}
-
-// term is one word, phrase or operator:value.
-func (p *queryParser) term(token string) query {
-	if strings.HasPrefix(token, `"`) {
-		return textMatches(strings.Trim(token, `"`))
-	}
-	operator, value, found := strings.Cut(token, ":")
-	if !found || value == "" {
-		return textMatches(token)
-	}
-	value = strings.Trim(value, `"`)
+// operator compiles field:value, or reports a value field does not take.
+func (ctx searchContext) operator(field, value string) (matcher, bool) {
 	lower := strings.ToLower(value)
-	switch strings.ToLower(operator) {
+	switch field {
 	case "from":
-		return headerMatches(value, "From")
+		return ctx.addressMatches(value, "From"), true
 	case "to":
-		return headerMatches(value, "To", "Cc", "Bcc", "Delivered-To")
+		return ctx.addressMatches(value, "To", "Cc", "Bcc", "Delivered-To"), true
+	case "deliveredto":
+		return ctx.addressMatches(value, "Delivered-To"), true
 	case "subject":
-		return headerMatches(value, "Subject")
+		return headerMatches(value, "Subject"), true
 	case "label", "category":
-		return labelMatches(lower)
+		return labelMatches(lower), true
 	case "is":
 		switch lower {
 		case "read":
-			return func(m *message) bool { return !m.hasLabel(labelUnread) }
+			return func(v *searchView) bool { return !v.m.hasLabel(labelUnread) }, true
 		case "unread", "starred", "important":
-			return labelMatches(lower)
+			return labelMatches(lower), true
 		}
 	case "in":
-		switch lower {
-		case "anywhere":
-			p.scope.spamOrTrash = true
-			return func(*message) bool { return true }
-		case "spam", "trash":
-			p.scope.spamOrTrash = true
+		if lower == "anywhere" {
+			return func(*searchView) bool { return true }, true
 		}
-		return labelMatches(lower)
+		return labelMatches(lower), true
 	case "has":
 		if lower == "attachment" {
-			return func(m *message) bool { return len(m.attachments) > 0 }
+			return func(v *searchView) bool { return len(v.m.attachments) > 0 }, true
 		}
+	case "filename":
+		return attachmentMatches(lower), true
 	case "after", "before":
 		if at, ok := parseSearchDate(value); ok {
-			if strings.EqualFold(operator, "after") {
-				return func(m *message) bool { return !m.internalDate.Before(at) }
+			if field == "after" {
+				return func(v *searchView) bool { return !v.m.internalDate.Before(at) }, true
 			}
-			return func(m *message) bool { return m.internalDate.Before(at) }
+			return func(v *searchView) bool { return v.m.internalDate.Before(at) }, true
 		}
 	case "newer_than", "older_than":
-		if age, ok := parseAge(lower); ok {
-			cutoff := p.ctx.now.Add(-age)
-			if strings.EqualFold(operator, "newer_than") {
-				return func(m *message) bool { return m.internalDate.After(cutoff) }
+		if cutoff, ok := ctx.ageCutoff(lower); ok {
+			if field == "newer_than" {
+				return func(v *searchView) bool { return v.m.internalDate.After(cutoff) }, true
 			}
-			return func(m *message) bool { return !m.internalDate.After(cutoff) }
+			return func(v *searchView) bool { return !v.m.internalDate.After(cutoff) }, true
+		}
+	case "larger", "size", "smaller":
+		if size, ok := parseSize(lower); ok {
+			// size: finds mail "larger than a certain size in bytes".
+			if field == "smaller" {
+				return func(v *searchView) bool { return uint64(len(v.m.raw)) < size }, true
+			}
+			return func(v *searchView) bool { return uint64(len(v.m.raw)) > size }, true
 		}
 	}
-	// An operator Gmail would not know: the whole of it is text.
-	return textMatches(token)
+	return nil, false
 }
 
 // searchZone is the zone of dates in a search: Gmail's documentation says
@@ -200,122 +198,105 @@ func parseSearchDate(value string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// parseAge reads newer_than: and older_than:: a number of days (d),
-// months (m) or years (y).
-func parseAge(value string) (time.Duration, bool) {
+// maxSearchAgeDays bounds the age in newer_than: and older_than:, beyond
+// any mail (10,000 years); time.Duration itself ends at 292 years.
+const maxSearchAgeDays = 10_000 * 366
+
+// ageCutoff is the instant newer_than: and older_than: compare with: now
+// less a number of days (d), months (m, of 30 days) or years (y, of 365),
+// counted in whole days of UTC. A larger age is maxSearchAgeDays.
+func (ctx searchContext) ageCutoff(value string) (time.Time, bool) {
 	if len(value) < 2 {
+		return time.Time{}, false
+	}
+	unit := map[byte]uint64{'d': 1, 'm': 30, 'y': 365}[value[len(value)-1]]
+	n, ok := parseCount(value[:len(value)-1])
+	if unit == 0 || !ok {
+		return time.Time{}, false
+	}
+	days := min(n, maxSearchAgeDays/unit) * unit
+	return ctx.now.UTC().AddDate(0, 0, -int(days)), true
+}
+
+// parseSize reads a size of larger:, smaller: and size:: bytes, or with K
+// or M, 2^10 and 2^20 bytes (Gmail's filter guide counts 10 MB as
+// 10485760). A size too large to count is the largest there is.
+func parseSize(value string) (uint64, bool) {
+	unit := uint64(1)
+	switch {
+	case strings.HasSuffix(value, "k"):
+		unit = 1 << 10
+	case strings.HasSuffix(value, "m"):
+		unit = 1 << 20
+	}
+	if unit > 1 {
+		value = value[:len(value)-1]
+	}
+	n, ok := parseCount(value)
+	if !ok {
 		return 0, false
 	}
-	n, err := strconv.Atoi(value[:len(value)-1])
-	if err != nil || n < 0 {
+	if n > math.MaxUint64/unit {
+		return math.MaxUint64, true
+	}
+	return n * unit, true
+}
+
+// parseCount reads a number of decimal digits; one too large to hold is
+// the largest there is.
+func parseCount(digits string) (uint64, bool) {
+	if digits == "" || strings.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
 		return 0, false
 	}
-	day := 24 * time.Hour
-	switch value[len(value)-1] {
-	case 'd':
-		return time.Duration(n) * day, true
-	case 'm':
-		return time.Duration(n) * 30 * day, true
-	case 'y':
-		return time.Duration(n) * 365 * day, true
+	n, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return math.MaxUint64, true // only ErrRange is left
 	}
-	return 0, false
+	return n, true
 }
 
 // labelMatches matches messages with the label a search names: a system
 // label by its name in lower case, or a category.
-func labelMatches(name string) query {
+func labelMatches(name string) matcher {
 	label, ok := searchLabels[strings.TrimPrefix(name, "category_")]
 	if !ok {
-		return func(*message) bool { return false }
+		return func(*searchView) bool { return false }
 	}
-	return func(m *message) bool { return m.hasLabel(label) }
+	return func(v *searchView) bool { return v.m.hasLabel(label) }
+}
+
+// addressMatches is headerMatches where "me" is the signed-in account.
+func (ctx searchContext) addressMatches(value string, names ...string) matcher {
+	if strings.EqualFold(value, "me") {
+		value = ctx.me
+	}
+	return headerMatches(value, names...)
 }
 
 // headerMatches matches messages whose header (any of names) holds value,
 // ignoring case: an address, a name or a word of it.
-func headerMatches(value string, names ...string) query {
+func headerMatches(value string, names ...string) matcher {
 	value = strings.ToLower(value)
-	return func(m *message) bool {
-		for _, name := range names {
-			if header, ok := m.headerValue(name); ok && strings.Contains(strings.ToLower(header), value) {
-				return true
-			}
-		}
-		return false
+	return func(v *searchView) bool {
+		return slices.ContainsFunc(names, func(name string) bool { return strings.Contains(v.header(name), value) })
+	}
+}
+
+// attachmentMatches matches messages with a file by name or type
+// (filename:homework.txt, filename:pdf).
+func attachmentMatches(value string) matcher {
+	return func(v *searchView) bool {
+		return slices.ContainsFunc(v.m.attachments, func(file attachment) bool {
+			_, subtype, _ := strings.Cut(file.mimeType, "/")
+			return strings.Contains(strings.ToLower(file.filename), value) || strings.EqualFold(subtype, value)
+		})
 	}
 }
 
 // textMatches matches a word or phrase anywhere a person would read it:
 // sender, recipients, subject, text.
-func textMatches(text string) query {
+func textMatches(text string) matcher {
 	text = strings.ToLower(text)
-	return func(m *message) bool {
-		for _, name := range []string{"From", "To", "Subject"} {
-			if header, ok := m.headerValue(name); ok && strings.Contains(strings.ToLower(header), text) {
-				return true
-			}
-		}
-		return strings.Contains(strings.ToLower(m.text), text)
-	}
-}
-
-func all(terms []query) query {
-	return func(m *message) bool {
-		for _, term := range terms {
-			if !term(m) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-func anyOf(terms ...query) query {
-	return func(m *message) bool {
-		for _, term := range terms {
-			if term(m) {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-// tokenize splits a search into words, quoted phrases (with their quotes,
-// an operator's included: subject:"a b"), brackets and "-" before a term.
-func tokenize(q string) []string {
-	var tokens []string
-	runes := []rune(q)
-	for i := 0; i < len(runes); {
-		r := runes[i]
-		switch {
-		case unicode.IsSpace(r):
-			i++
-		case r == '(' || r == ')' || r == '{' || r == '}':
-			tokens = append(tokens, string(r))
-			i++
-		case r == '-' && i+1 < len(runes) && !unicode.IsSpace(runes[i+1]) && (i == 0 || !isWordRune(runes[i-1])):
-			tokens = append(tokens, "-")
-			i++
-		default:
-			start := i
-			quoted := false
-			for i < len(runes) {
-				c := runes[i]
-				if c == '"' {
-					quoted = !quoted
-				} else if !quoted && (unicode.IsSpace(c) || c == '(' || c == ')' || c == '{' || c == '}') {
-					break
-				}
-				i++
-			}
-			tokens = append(tokens, string(runes[start:i]))
-		}
-	}
-	return tokens
-}
-
-func isWordRune(r rune) bool {
-	return !unicode.IsSpace(r) && r != '(' && r != '{'
+	inHeaders := headerMatches(text, "From", "To", "Subject")
+	return func(v *searchView) bool { return inHeaders(v) || strings.Contains(v.body(), text) }
 }

@@ -15,7 +15,7 @@ type threadRef struct {
 // matches, the thread of the newest match first.
 func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, box *mailbox) {
 	query := r.URL.Query()
-	filter, pageSize, apiErr := s.parseListQuery(query)
+	filter, pageSize, apiErr := s.parseListQuery(query, box.address)
 	if apiErr != nil {
 		writeAPIError(w, r, apiErr)
 		return
