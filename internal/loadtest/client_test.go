@@ -271,12 +271,18 @@ func (c *client) checkOAuth(resp *http.Response) bool {
 
 // callback sends a callback no sign-in of this session started. The
 // session is signed in, so one that passes the checks of its form finds
-// no attempt of its state and goes to the inbox while the token is fresh.
+// no attempt of its state and goes to the inbox while the token is fresh,
+// or, when it is due and cannot be refreshed, renews it silently.
 func (c *client) callback() {
 	resp, _, ok := c.get("/callback", "/callback?"+junkCallbackQuery(c.rng))
-	toInbox := resp != nil && resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") == "/home"
-	if ok && resp.StatusCode != http.StatusBadRequest && !toInbox {
-		c.fail("GET /callback with junk = %d to %q; want 400, or 303 to /home", resp.StatusCode, resp.Header.Get("Location"))
+	if !ok {
+		return
+	}
+	loc := resp.Header.Get("Location")
+	toInbox := resp.StatusCode == http.StatusSeeOther && loc == "/home"
+	renews := resp.StatusCode == http.StatusFound && strings.HasPrefix(loc, c.sandboxURL+sandbox.AuthPath+"?") && strings.Contains(loc, "&prompt=none&")
+	if resp.StatusCode != http.StatusBadRequest && !toInbox && !renews {
+		c.fail("GET /callback with junk = %d to %q; want 400, 303 to /home, or a silent renewal", resp.StatusCode, loc)
 	}
 }
 

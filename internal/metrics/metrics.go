@@ -40,7 +40,7 @@ func New() *Metrics {
 		}, []string{"route", "code"}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gmailoauth_http_request_duration_seconds",
-			Help:    "Time to answer a request, by route pattern.",
+			Help:    "Time from a request to its status line, by route pattern; pages are rendered whole before it.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route"}),
 		gmailCalls: prometheus.NewCounterVec(prometheus.CounterOpts{

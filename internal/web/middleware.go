@@ -86,23 +86,28 @@ func (s *Server) readForm(next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status a handler wrote, for the access log.
+// statusRecorder remembers the status a handler wrote and the bytes it
+// sent, for the access log, and counts the request in the metrics as the
+// status goes out: before the body, so that whoever has read the response
+// finds it counted.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status  int
+	bytes   int
+	counted func(status int)
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
 	if r.status == 0 {
 		r.status = status
+		r.counted(status)
 	}
 	r.ResponseWriter.WriteHeader(status)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
-		r.status = http.StatusOK
+		r.WriteHeader(http.StatusOK)
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += n
@@ -113,26 +118,27 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // logRequests writes one access-log line per request, through the app's
-// logger, and counts the request in the metrics. It logs the route pattern and the path, never the query: the
-// callback's query holds the authorization code and state.
+// logger, and counts the request in the metrics. It logs the route
+// pattern and the path, never the query: the callback's query holds the
+// authorization code and state.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &statusRecorder{ResponseWriter: w, counted: func(status int) {
+			s.metrics.Request(r.Pattern, status, s.now().Sub(start))
+		}}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
-			rec.status = http.StatusOK
+			rec.WriteHeader(http.StatusOK)
 		}
-		took := s.now().Sub(start)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("route", r.Pattern),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", took),
+			slog.Duration("duration", s.now().Sub(start)),
 		)
-		s.metrics.Request(r.Pattern, rec.status, took)
 	})
 }
 

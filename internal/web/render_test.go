@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"gmailoauth/internal/apptest"
 	"gmailoauth/internal/config"
@@ -17,7 +18,7 @@ func TestBrokenTemplateFailsAtStart(t *testing.T) {
 	templates["inbox.html"].Data = []byte(`{{define "main"}}{{range .Messages}}{{end}`)
 	cfg := config.Config{
 		ClientID: "id", RedirectURL: "http://127.0.0.1/callback", AuthURL: "http://a", TokenURL: "http://t",
-		GmailAPIURL: "http://127.0.0.1:1", SessionKeys: newKeys(t),
+		GmailAPIURL: "http://127.0.0.1:1", SessionKeys: newKeys(t), PageTimeout: time.Second, CallTimeout: time.Second,
 	}
 	deps := web.NewDeps(templates, apptest.Static(t), slog.New(slog.DiscardHandler))
 	if _, err := web.New(cfg, deps); err == nil || !strings.Contains(err.Error(), "inbox.html") {
