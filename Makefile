@@ -12,33 +12,34 @@ FUZZTIME ?= 1m
 run: build
 	@set -m 2>/dev/null; bin/gmailoauth
 
-## test: every unit, integration and (when Chromium is found) browser test, with the race detector, and Google's Go and (when found) Python clients against the sandbox
-test:
-# The browser is looked for as the browser tests look: $CHROMIUM (a path, or
-# a name on PATH), else chromium on PATH, else Debian's /usr/bin/chromium.
-	@if [ -n "$$CHROMIUM" ]; then browser=$$(command -v "$$CHROMIUM"); else browser=$$(command -v chromium || echo /usr/bin/chromium); fi; \
-	if [ -z "$$browser" ] || [ ! -x "$$browser" ]; then \
-		echo "make test: chromium not found: the browser tests (internal/e2e) will be SKIPPED; apt-get install chromium to run them"; \
-	fi
+## test: every unit, integration and browser test, with the race detector, and Google's Go and Python clients against the sandbox; it ends saying which optional suites ran
+# The optional suites need programs from outside Go; each is looked for as
+# its tests look for it, and skips without it (CI sets the REQUIRE_ variables
+# that make a missing one fail instead). The browser: $CHROMIUM (a path, or a
+# name on PATH), else chromium on PATH, else Debian's /usr/bin/chromium.
 # axe-core, for the accessibility audits, comes from npm as
-# internal/e2e/package-lock.json pins it.
+# internal/e2e/package-lock.json pins it. Google's Python client runs with
+# the first of $PYTHON, python3 and Debian's /usr/bin/python3 (where apt
+# puts the modules when python3 on PATH is another Python) that has it.
+# Google's own clients drive the standalone sandbox from a module of their
+# own, so they stay out of the app's module graph.
+test:
 	@if command -v npm >/dev/null 2>&1; then \
 		(cd internal/e2e && npm ci --no-audit --no-fund --loglevel=error) || echo "make test: npm ci failed in internal/e2e"; \
 	fi
-	@if [ ! -f internal/e2e/node_modules/axe-core/axe.min.js ]; then \
-		echo "make test: axe-core not installed (npm is missing, or npm ci failed): the accessibility audits (internal/e2e) will be SKIPPED; apt-get install npm to run them"; \
-	fi
-	$(GO) test -race -count=1 ./...
-# Google's own clients drive the standalone sandbox from a module of their
-# own, so they stay out of the app's module graph. The Python one runs with
-# the first of $PYTHON, python3 and Debian's /usr/bin/python3 (where apt puts
-# the modules, when python3 on PATH is another Python) that has them.
-	@python=$$(for p in $${PYTHON:-python3} /usr/bin/python3; do \
+	@if [ -n "$$CHROMIUM" ]; then browser=$$(command -v "$$CHROMIUM"); else browser=$$(command -v chromium || echo /usr/bin/chromium); fi; \
+	python=$$(for p in $${PYTHON:-python3} /usr/bin/python3; do \
 		if "$$p" -c 'import googleapiclient, google_auth_oauthlib' 2>/dev/null; then echo "$$p"; break; fi; done); \
-	if [ -z "$$python" ]; then \
-		echo "make test: no python3 with Google's client: the Python client check (internal/sandbox/clienttest) will be SKIPPED; apt-get install python3-googleapi python3-google-auth-oauthlib to run it"; \
-	fi; \
-	cd internal/sandbox/clienttest && PYTHON="$$python" $(GO) test -count=1 ./...
+	status=0; \
+	$(GO) test -race -count=1 ./... || status=1; \
+	(cd internal/sandbox/clienttest && PYTHON="$$python" $(GO) test -count=1 ./...) || status=1; \
+	suite() { if [ "$$2" = yes ]; then echo "make test: $$1: ran"; else echo "make test: $$1: SKIPPED; $$3"; fi; }; \
+	suite "browser tests (internal/e2e)" "$$([ -n "$$browser" ] && [ -x "$$browser" ] && echo yes)" "apt-get install chromium"; \
+	suite "accessibility audits (internal/e2e)" "$$([ -f internal/e2e/node_modules/axe-core/axe.min.js ] && [ -n "$$browser" ] && [ -x "$$browser" ] && echo yes)" "apt-get install chromium npm"; \
+	suite "proxy test (TestBehindNginx)" "$$( (command -v nginx || command -v /usr/sbin/nginx) >/dev/null && echo yes)" "apt-get install nginx"; \
+	suite "metrics exposition check (promtool)" "$$(command -v promtool >/dev/null && echo yes)" "apt-get install prometheus"; \
+	suite "Google's Python client (internal/sandbox/clienttest)" "$$([ -n "$$python" ] && echo yes)" "apt-get install python3-googleapi python3-google-auth-oauthlib"; \
+	exit $$status
 
 ## help: this list of targets
 help:

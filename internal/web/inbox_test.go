@@ -257,6 +257,9 @@ func TestGmailFailures(t *testing.T) {
 		wantH1         string
 		wantRetryAfter string
 		wantSignedOut  bool
+		// deadlines, when set, are the page's and each call's: short,
+		// for a case that must outlast them.
+		deadlines [2]time.Duration
 	}{
 		{name: "401 token refused", faults: []sandbox.Fault{{Call: "list", Status: 401}}, wantStatus: 303, wantSignedOut: true},
 		{name: "403 forbidden", faults: []sandbox.Fault{{Call: "list", Status: 403}}, wantStatus: 403, wantH1: "Permission missing"},
@@ -265,17 +268,17 @@ func TestGmailFailures(t *testing.T) {
 		{name: "403 user rate limit", faults: repeat(sandbox.Fault{Call: "list", Status: 403, Reason: "userRateLimitExceeded", RetryAfter: 30 * time.Second}, 4), wantStatus: 429, wantH1: "Gmail asks us to slow down", wantRetryAfter: "30"},
 		{name: "500s", faults: repeat(sandbox.Fault{Call: "list", Status: 500}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
 		{name: "503s", faults: repeat(sandbox.Fault{Call: "list", Status: 503}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
-		{name: "timeout", faults: repeat(sandbox.Fault{Call: "list", Delay: 10 * time.Second}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
+		{name: "timeout", faults: repeat(sandbox.Fault{Call: "list", Delay: 10 * time.Second}, 4), deadlines: [2]time.Duration{2 * time.Second, 500 * time.Millisecond}, wantStatus: 502, wantH1: "Gmail isn't answering"},
 		{name: "malformed JSON", faults: repeat(sandbox.Fault{Call: "list", Malformed: true}, 4), wantStatus: 502, wantH1: "Gmail isn't answering"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Production's Gmail deadlines: the calls that are not delayed
-			// get all the time they would in production, and the delayed
-			// ones outlast the page deadline on any machine. The cases run
-			// side by side, so the timeout case's 8 s is the test's.
+			// Production's Gmail deadlines, but for the timeout case's,
+			// short enough that the test does not wait 8 s, long enough for
+			// the profile call beside the list on a busy machine; the
+			// delayed calls outlast them on any machine.
 			t.Parallel()
-			env, app := start(t, apptest.Options{})
+			env, app := start(t, apptest.Options{PageTimeout: tt.deadlines[0], CallTimeout: tt.deadlines[1]})
 			b := apptest.NewBrowser(t)
 			b.SignIn(t, app, hanako)
 			env.Sandbox.InjectFaults(tt.faults...)
