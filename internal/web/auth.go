@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -58,9 +59,50 @@ func newState() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// declined is what finishSignIn returns when the person said no at Google:
-// not a page of its own, but a notice on the start page (handleCallback).
-var declined = problem{Key: noticeDeclined}
+// signInError is how a sign-in or a silent re-authorization that came
+// back from Google failed. Its value names it in the metrics.
+type signInError string
+
+const (
+	errDeclined     signInError = "declined"      // the person said no at Google
+	errBadState     signInError = "badState"      // no pending attempt of the state
+	errStale        signInError = "stale"         // a renewal for a session that has moved on
+	errBadRequest   signInError = "badRequest"    // neither an error nor a code
+	errRefused      signInError = "signInRefused" // Google answered an error, or refused the client
+	errOtherAccount signInError = "otherAccount"  // a renewal came back for another account
+	errCodeRejected signInError = "codeRejected"  // the code was refused (invalid_grant)
+	errScopeMissing signInError = "scopeMissing"  // the person unticked Gmail
+	errGoogleDown   signInError = "googleDown"    // Google or Gmail did not answer
+)
+
+func (e signInError) Error() string { return "sign-in: " + string(e) }
+
+// problem is the page that tells the person about e.
+func (e signInError) problem() problem {
+	switch e {
+	case errBadState:
+		return problemBadState
+	case errBadRequest:
+		return problemBadRequest
+	case errCodeRejected:
+		return problemCodeRejected
+	case errScopeMissing:
+		return problemScopeMissing
+	case errGoogleDown:
+		return problemGoogleDown
+	}
+	return problemSignInRefused
+}
+
+// outcome names how a callback ended, for the metrics.
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var e signInError
+	errors.As(err, &e)
+	return string(e)
+}
 
 // handleCallback serves GET /callback, where Google sends the person back.
 // The pending attempt is taken out of the session before anything else and
@@ -82,17 +124,13 @@ func (s *Server) handleCallback() http.Handler {
 		}
 
 		data, _ := s.sessions.load(r)
-		destination := "/home"
-		var failure *problem
 		pending, ok := data.takeAttempt(query.Get("state"), s.now())
-		switch {
-		case !ok && data.Token != nil:
+		if !ok && data.Token != nil {
 			// The browser is signed in, but its cookie holds no attempt of
 			// this state: two tabs that started a sign-in or a renewal at
 			// the same moment sent the same cookie, and the browser kept
 			// the other's. The person is signed in, which is what they came
-			// for; the inbox renews the token itself if it is due. The code
-			// is not used: its state cannot be checked.
+			// for. The code is not used: its state cannot be checked.
 			s.log.Info("callback with unknown state, already signed in")
 			if data.Token.Refresh == "" && data.Token.due(s.now()) {
 				// The other tab's renewal has not come back yet: renew for
@@ -102,10 +140,11 @@ func (s *Server) handleCallback() http.Handler {
 			}
 			http.Redirect(w, r, "/home", http.StatusSeeOther)
 			return
+		}
+		switch {
 		case !ok:
 			s.log.Warn("callback with unknown state", "has_state", query.Get("state") != "")
-			failure = &problemBadState
-			s.metrics.SignIn(outcome(failure))
+			err = errBadState
 		case pending.Silent && !data.holds(pending.Account):
 			// A renewal that comes back after another tab signed in as
 			// someone else, or signed out: the session is no longer the
@@ -113,19 +152,16 @@ func (s *Server) handleCallback() http.Handler {
 			// minted that would then have to be dropped or revoked, and
 			// the session stays as the later tab left it.
 			s.log.Info("silent re-authorization came back to a session that has moved on")
-			s.metrics.SilentRenewal("stale")
-		case pending.Silent:
-			destination, failure = s.finishRenewal(r.Context(), &data, query, pending)
+			err = errStale
 		default:
-			failure = s.finishSignIn(r.Context(), &data, query, pending)
-			s.metrics.SignIn(outcome(failure))
+			err = s.finishSignIn(r.Context(), &data, query, pending)
 		}
-		// A person who said no at Google is told so on the start page, at
-		// a clean address: Google's error and the state stay out of the
-		// address bar and the history.
-		if failure == &declined {
-			data.Notice, destination, failure = noticeDeclined, "/", nil
+		if pending.Silent {
+			s.metrics.SilentRenewal(outcome(err))
+		} else {
+			s.metrics.SignIn(outcome(err))
 		}
+		destination, failure := s.landing(&data, pending, err)
 		// One cookie, written whatever the outcome: the attempt it used is
 		// gone for good, so a state works for one callback only.
 		if !s.saveSession(w, r, data) {
@@ -133,13 +169,40 @@ func (s *Server) handleCallback() http.Handler {
 		}
 		switch {
 		case failure != nil:
-			s.renderProblem(w, r, *failure)
+			s.renderProblem(w, r, failure.problem())
 		case destination == "/":
 			http.Redirect(w, r, destination, http.StatusSeeOther)
 		default:
 			s.continueTo(w, r, data, destination)
 		}
 	})
+}
+
+// landing is where a callback that ended with err (nil for a sign-in or
+// renewal that went through) sends the person, or the error whose page it
+// shows. A person who said no at Google is told so on the start page, at a
+// clean address: Google's error and the state stay out of the address bar
+// and the history. A renewal goes back to the page it was started from;
+// one that Google refused (login_required, consent_required,
+// interaction_required, or a refused code) signs out, with a note on the
+// start page. Only when Google did not answer is it a page, the stored
+// token kept for the next try.
+func (s *Server) landing(data *sessionData, pending attempt, err error) (string, *signInError) {
+	switch {
+	case err == nil && pending.Silent:
+		return safeReturn(pending.Return), nil
+	case err == nil, err == errStale:
+		return "/home", nil
+	case pending.Silent && err != errGoogleDown:
+		s.log.Info("silent re-authorization failed", "err", err)
+		data.signOut(noticeExpired)
+		return "/", nil
+	case err == errDeclined:
+		data.Notice = noticeDeclined
+		return "/", nil
+	}
+	failure := err.(signInError)
+	return "", &failure
 }
 
 // finishSignIn goes on with a callback whose state named a pending attempt:
@@ -156,80 +219,61 @@ func (s *Server) handleCallback() http.Handler {
 // account's mail as this one's. And a sign-in that replaces another
 // account's hands that account's grant back, or a copy of the old cookie
 // would still read its mail after the person signed out.
-func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) *problem {
+func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.Values, pending attempt) error {
 	if e := query.Get("error"); e != "" {
 		if e == "access_denied" {
-			return &declined
+			return errDeclined
 		}
-		if !pending.Silent { // a refused renewal is expected; finishRenewal logs it
+		if !pending.Silent { // a refused renewal is expected; landing logs it
 			s.log.Warn("authorization refused", "error", clip(e, 64))
 		}
-		return &problemSignInRefused
+		return errRefused
 	}
 	code := query.Get("code")
 	if code == "" {
-		return &problemBadRequest
+		return errBadRequest
 	}
 
 	ctx, cancel := context.WithTimeout(s.oauthContext(ctx), s.pageTimeout)
 	defer cancel()
-	tok, err := s.oauth.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
+	exchanged, err := s.oauth.Exchange(ctx, code, oauth2.VerifierOption(pending.Verifier))
 	if err != nil {
 		return s.exchangeFailed(err)
 	}
-	if !grants(tok, GmailScope) {
+	tok := s.keep(exchanged, "")
+	if !grants(exchanged, GmailScope) {
 		// The person unticked Gmail on Google's consent screen. The token
 		// is useless to us, so hand it back rather than keep it.
 		s.revoke(ctx, tok) // a failure is logged; the page is about the scope
-		return &problemScopeMissing
+		return errScopeMissing
 	}
 	account := ""
 	if pending.Silent || data.Token != nil {
-		account, tok, err = s.account(ctx, tok)
+		account, err = s.account(ctx, tok)
 		switch {
 		case pending.Silent && err != nil:
-			return &problemGoogleDown
+			return errGoogleDown
 		case pending.Silent && pending.Account != "" && !strings.EqualFold(account, pending.Account):
 			// An empty Account is a sign-in whose Gmail lookup failed: there
 			// is no name on the page to contradict, so the renewal names it.
 			// The other account's token was never asked for: hand it back.
 			s.log.Warn("silent re-authorization answered for another account")
 			s.revoke(ctx, tok) // a failure is logged; the page is the same
-			return &problemSignInRefused
+			return errOtherAccount
 		case !pending.Silent && err == nil && data.Account != "" && !strings.EqualFold(account, data.Account):
 			// The same account's grant is the new token's too: revoking it
 			// would end both, so only another account's is handed back.
 			s.log.Info("sign-in replaces another account's")
-			s.revoke(ctx, data.Token.oauthToken()) // a failure is logged; the new sign-in goes on
+			s.revoke(ctx, data.Token) // a failure is logged; the new sign-in goes on
 		}
 	}
-	data.signIn(s.stamped(tok), account, s.now())
+	if pending.Silent {
+		data.renew(tok, account, s.now())
+	} else {
+		data.signIn(tok, account, s.now())
+	}
 	s.log.Info("signed in", "silent", pending.Silent)
 	return nil
-}
-
-// outcome names how a callback ended, for the metrics: "ok", "declined",
-// or the error page it led to ("codeRejected", "googleDown", …).
-func outcome(failure *problem) string {
-	switch failure {
-	case nil:
-		return "ok"
-	case &declined:
-		return "declined"
-	}
-	return strings.TrimPrefix(failure.Key, "problem.")
-}
-
-// stamped returns tok with its expiry counted on the app's clock from
-// Google's expires_in; golang.org/x/oauth2 counts it on time.Now. One clock
-// then decides when a token is due, and tests can move it.
-func (s *Server) stamped(tok *oauth2.Token) *oauth2.Token {
-	if tok == nil || tok.ExpiresIn <= 0 {
-		return tok
-	}
-	stamped := *tok
-	stamped.Expiry = s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
-	return &stamped
 }
 
 // Silent re-authorization: when the stored access token is due and there is
@@ -267,31 +311,6 @@ func (s *Server) startRenewal(w http.ResponseWriter, r *http.Request, data sessi
 	s.sendToGoogle(w, r, data, next, options...)
 }
 
-// finishRenewal ends a silent re-authorization and returns where the person
-// goes next: back to the page they asked for with the new token, or, for
-// any answer but a code (login_required, consent_required,
-// interaction_required) or a refused code, to the start page with a note.
-// Only when Google did not answer at all is it an outage page, the stored
-// token kept for the next try.
-func (s *Server) finishRenewal(ctx context.Context, data *sessionData, query url.Values, pending attempt) (string, *problem) {
-	signedIn := data.SignedIn
-	failure := s.finishSignIn(ctx, data, query, pending)
-	s.metrics.SilentRenewal(outcome(failure))
-	if failure != nil {
-		if *failure == problemGoogleDown {
-			return "", failure
-		}
-		s.log.Info("silent re-authorization failed", "error", clip(query.Get("error"), 64))
-		data.signOut(noticeExpired)
-		return "/", nil
-	}
-	// A renewal keeps the session's absolute lifetime running from the
-	// sign-in the person made.
-	data.SignedIn = signedIn
-	data.Renewed = s.now()
-	return safeReturn(pending.Return), nil
-}
-
 // safeReturn checks a remembered page once more before redirecting to it:
 // only the inbox, with paging values the inbox accepts; anything else is
 // the newest inbox page.
@@ -312,19 +331,19 @@ func safeReturn(raw string) string {
 }
 
 // exchangeFailed maps a failed code exchange to a page.
-func (s *Server) exchangeFailed(err error) *problem {
+func (s *Server) exchangeFailed(err error) error {
 	var retrieve *oauth2.RetrieveError
 	if errors.As(err, &retrieve) {
 		// Only the RFC 6749 error code is logged: the body is Google's and
 		// the request held the code.
 		s.log.Warn("code exchange refused", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
 		if retrieve.ErrorCode == "invalid_grant" {
-			return &problemCodeRejected
+			return errCodeRejected
 		}
-		return &problemSignInRefused
+		return errRefused
 	}
 	s.log.Warn("code exchange failed", "err", errors.Unwrap(err))
-	return &problemGoogleDown
+	return errGoogleDown
 }
 
 // grants reports whether the token's granted scopes include scope. Google
@@ -341,17 +360,13 @@ func grants(tok *oauth2.Token, scope string) bool {
 // account asks Gmail whose mailbox tok reads, for the sign-ins that must
 // know before keeping it (finishSignIn). It returns the token as it is
 // after the call, refreshed if it was about to expire.
-func (s *Server) account(ctx context.Context, tok *oauth2.Token) (string, *oauth2.Token, error) {
-	client, source := s.gmailFor(ctx, tok, "")
-	profile, err := client.Profile(ctx)
-	if latest := source.latest(); latest != nil {
-		tok = latest
-	}
+func (s *Server) account(ctx context.Context, tok *authToken) (string, error) {
+	profile, err := s.gmailAs(tok.Access, "").Profile(ctx)
 	if err != nil {
 		s.log.Warn("gmail profile", "err", err)
-		return "", tok, err
+		return "", err
 	}
-	return profile.EmailAddress, tok, nil
+	return profile.EmailAddress, nil
 }
 
 // handleLogout serves POST /logout: revoke the token at Google, forget the
@@ -365,7 +380,7 @@ func (s *Server) handleLogout() http.Handler {
 		var revokeErr error
 		if data.Token != nil {
 			ctx, cancel := context.WithTimeout(s.oauthContext(r.Context()), 5*time.Second)
-			revokeErr = s.revoke(ctx, data.Token.oauthToken())
+			revokeErr = s.revoke(ctx, data.Token)
 			cancel()
 			s.log.Info("signed out", "revoked", revokeErr == nil)
 		}
@@ -387,14 +402,11 @@ func (s *Server) handleLogout() http.Handler {
 // token ends the whole grant, access tokens included. It returns an error
 // when the grant may still stand; a token Google no longer knows
 // (invalid_token: expired, or already revoked) has no grant left to end.
-func (s *Server) revoke(ctx context.Context, tok *oauth2.Token) error {
+func (s *Server) revoke(ctx context.Context, tok *authToken) error {
 	if s.revokeURL == "" {
 		return nil
 	}
-	value := tok.RefreshToken
-	if value == "" {
-		value = tok.AccessToken
-	}
+	value := cmp.Or(tok.Refresh, tok.Access)
 	form := url.Values{"token": {value}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.revokeURL, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -1,11 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -28,156 +29,164 @@ type inboxData struct {
 }
 
 // handleHome serves GET /home: the signed-in person's unread messages, 50 a
-// page. A refreshed access token is written back into the session, whatever
-// happens to the Gmail call after it. A token that is due and cannot be
-// refreshed (Google gave no refresh token) is renewed by a silent
-// re-authorization that comes back to this same page.
+// page. A token that is due is refreshed first, and a refreshed token is
+// written back into the session whatever happens to the Gmail call after
+// it. A token that is due and cannot be refreshed (Google gave no refresh
+// token) is renewed by a silent re-authorization that comes back to this
+// same page.
 func (s *Server) handleHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, rewrite := s.sessions.load(r)
-		// A request another site started gets the start page, which
-		// offers the way in, and no mail (fromOwnPages).
-		if data.Token == nil || !s.sessions.fromOwnPages(r) {
+		paging, ok := parsePaging(r.URL.Query())
+		switch {
+		case data.Token == nil || !s.sessions.fromOwnPages(r):
+			// A request another site started gets the start page, which
+			// offers the way in, and no mail (fromOwnPages).
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
-		}
-		paging, ok := parsePaging(r.URL.Query())
-		if !ok {
+		case !ok:
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
-		// A view right after a silent re-authorization ends its chain.
-		chained := !data.Renewed.IsZero() && s.now().Sub(data.Renewed) < maxRenewalChain
-		if !data.Renewed.IsZero() {
-			data.Renewed = time.Time{}
-			rewrite = true
-		}
+		before := data.kept()
+		chained := data.endRenewalChain(s.now())
 		if data.Token.Refresh == "" && data.Token.due(s.now()) {
 			s.startRenewal(w, r, data, paging.link(), chained)
 			return
 		}
-
-		if wait, ok := s.views.take(sessionKey(data), s.now()); !ok {
-			p := problemTooFast
-			p.retryAfter = wait
-			if rewrite && !s.saveSession(w, r, data) {
-				return
-			}
-			s.renderProblem(w, r, p)
+		unread, err := s.unread(r.Context(), &data, paging)
+		if grantGone(err) {
+			s.log.Info("grant gone", "err", err)
+			s.signInAgain(w, r, data)
 			return
 		}
-
-		ctx, cancel := context.WithTimeout(r.Context(), s.pageTimeout)
-		defer cancel()
-		// The app's clock decides when a token is due, not the time.Now
-		// inside golang.org/x/oauth2: an expiry long past makes it refresh
-		// now, none makes it use the token as it is.
-		tok := data.Token.oauthToken()
-		tok.Expiry = time.Time{}
-		if data.Token.due(s.now()) {
-			tok.Expiry = time.Unix(1, 0)
-		}
-		client, source := s.gmailFor(ctx, tok, data.Account)
-		unread, err := client.Unread(ctx, paging.token, pageSize)
-
-		if updated, changed := data.Token.updatedBy(s.stamped(source.latest())); changed {
-			data.Token = updated
-			rewrite = true
-			s.metrics.Refresh("ok")
-		}
-		// The first view after a sign-in learns whose mailbox it is beside
-		// the list; a view whose profile call failed leaves it for the next.
-		if data.Account == "" && unread.Account != "" {
-			data.Account = unread.Account
-			rewrite = true
-			// The view was let through on the sign-in's own count; it
-			// counts toward the account's too, so that signing in again
-			// buys this one view, not a fresh burst.
-			s.views.take(sessionKey(data), s.now())
+		if (rewrite || data.kept() != before) && !s.saveSession(w, r, data) {
+			return
 		}
 		if err != nil {
-			s.gmailFailed(w, r, data, rewrite, err)
+			s.log.Warn("inbox", "err", err)
+			s.showProblem(w, r, problemFor(err), data)
 			return
 		}
-		if rewrite && !s.saveSession(w, r, data) {
-			return
-		}
-		view := inboxData{
-			layoutData: s.layout(r, "inbox.title", data),
-			Estimate:   unread.ResultSizeEstimate,
-			PageNumber: paging.number(),
-			Older:      paging.olderLink(unread.NextPageToken),
-			Newer:      paging.newerLink(),
-		}
-		list, failed, err := s.list(data.Account, unread.Messages, s.now().In(s.location), view.Lang)
-		if err != nil {
-			s.renderFailed(w, r, s.pages.list, err)
-			return
-		}
-		view.Failed = failed
-		if list.signature == "" {
-			view.List = list.html
-			s.render(w, r, http.StatusOK, s.pages.inbox, view)
-			return
-		}
-		kept, err := s.inboxPage(data.Account, unread.Messages[0].ID, view, list)
-		if err != nil {
-			s.renderFailed(w, r, s.pages.inbox, err)
-			return
-		}
-		writePage(w, r, http.StatusOK, kept)
+		s.renderInbox(w, r, data, paging, unread)
 	})
 }
 
-// gmailFailed turns a failed Gmail call into what the person sees. It is
-// the one place where Gmail's errors become statuses and pages. rewrite
-// says the session changed (a refreshed token) and must be saved with the
-// page.
-func (s *Server) gmailFailed(w http.ResponseWriter, r *http.Request, data sessionData, rewrite bool, err error) {
-	show := func(p problem) {
-		if rewrite && !s.saveSession(w, r, data) {
-			return
-		}
-		s.showProblem(w, r, p, data)
+// unread fetches the page of unread mail the session's token reads. It
+// counts the view toward the person's limit, refreshes the token first
+// when it is due, and keeps in data the refreshed token and the account
+// Gmail names on the first view after a sign-in.
+func (s *Server) unread(ctx context.Context, data *sessionData, paging paging) (gmail.Page, error) {
+	if wait, ok := s.views.take(sessionKey(*data), s.now()); !ok {
+		return gmail.Page{}, tooFast(wait)
 	}
-	var retrieve *oauth2.RetrieveError
-	switch {
-	case errors.As(err, &retrieve):
-		// The refresh failed. invalid_grant means the grant is gone
-		// (revoked, or a Testing app's week is up); a 5xx is Google being
-		// down; any other refusal is the app's client being refused.
-		s.log.Warn("token refresh failed", "error", retrieve.ErrorCode, "status", retrieve.Response.StatusCode)
-		switch {
-		case retrieve.ErrorCode == "invalid_grant":
-			s.metrics.Refresh("grantGone")
-			s.signInAgain(w, r, data)
-		case retrieve.Response.StatusCode >= 500:
-			s.metrics.Refresh(outcome(&problemGoogleDown))
-			show(problemGoogleDown)
-		default:
-			s.metrics.Refresh(outcome(&problemRenewalRefused))
-			show(problemRenewalRefused)
+	ctx, cancel := context.WithTimeout(ctx, s.pageTimeout)
+	defer cancel()
+	if data.Token.due(s.now()) {
+		refreshed, err := s.refresh(ctx, data.Token)
+		s.metrics.Refresh(refreshOutcome(err))
+		if err != nil {
+			return gmail.Page{}, err
 		}
-	case errors.Is(err, gmail.ErrUnauthorized):
-		s.log.Info("gmail refused the token")
-		s.signInAgain(w, r, data)
+		data.Token = refreshed
+	}
+	page, err := s.gmailAs(data.Token.Access, data.Account).Unread(ctx, paging.token, pageSize)
+	if data.Account == "" && page.Account != "" {
+		data.Account = page.Account
+		// The view was let through on the sign-in's own count; it counts
+		// toward the account's too, so that signing in again buys this
+		// one view, not a fresh burst.
+		s.views.take(sessionKey(*data), s.now())
+	}
+	return page, err
+}
+
+// tooFast is the error of a view over the person's limit: how long until
+// the next view is let through.
+type tooFast time.Duration
+
+func (t tooFast) Error() string { return fmt.Sprintf("inbox views: over the limit for %v", time.Duration(t)) }
+
+// grantGone reports whether err means Google no longer honours the
+// session's grant: a refresh refused with invalid_grant (revoked, or a
+// Testing app's week is up), or Gmail refusing the token. The person
+// signs in again.
+func grantGone(err error) bool {
+	var retrieve *oauth2.RetrieveError
+	return errors.As(err, &retrieve) && retrieve.ErrorCode == "invalid_grant" || errors.Is(err, gmail.ErrUnauthorized)
+}
+
+// problemFor is the page a failed view of the inbox shows: the one place
+// where Google's and Gmail's errors become statuses and pages.
+func problemFor(err error) problem {
+	var retrieve *oauth2.RetrieveError
+	var wait tooFast
+	switch {
+	case errors.As(err, &wait):
+		p := problemTooFast
+		p.retryAfter = time.Duration(wait)
+		return p
+	case errors.As(err, &retrieve) && retrieve.Response != nil && retrieve.Response.StatusCode >= 500,
+		errors.Is(err, errRefreshUnanswered):
+		return problemGoogleDown
+	case errors.As(err, &retrieve):
+		// Google refused the refresh for another reason than a grant that
+		// is gone, such as the app's client being refused.
+		return problemRenewalRefused
 	case errors.Is(err, gmail.ErrForbidden):
-		s.log.Warn("gmail forbidden", "err", err)
-		show(problemForbidden)
+		return problemForbidden
 	case errors.Is(err, gmail.ErrBadRequest):
-		// Gmail refused the request itself: with a well-formed URL that is a
-		// page token that is stale or not Gmail's.
-		s.log.Warn("gmail refused the request", "err", err)
-		show(problemStalePage)
+		// Gmail refused the request itself: with a well-formed URL that is
+		// a page token that is stale or not Gmail's.
+		return problemStalePage
 	case errors.Is(err, gmail.ErrRateLimited):
-		s.log.Warn("gmail rate limited", "err", err)
 		p := problemRateLimited
 		p.retryAfter = max(gmail.RetryAfter(err), 5*time.Second)
-		show(p)
-	default:
-		s.log.Warn("gmail failed", "err", err)
-		show(problemGmailDown)
+		return p
 	}
+	return problemGmailDown
+}
+
+// refreshOutcome names how a refresh ended, for the metrics.
+func refreshOutcome(err error) string {
+	var retrieve *oauth2.RetrieveError
+	switch {
+	case err == nil:
+		return "ok"
+	case grantGone(err):
+		return "grantGone"
+	case errors.As(err, &retrieve) && (retrieve.Response == nil || retrieve.Response.StatusCode < 500):
+		return "renewalRefused"
+	}
+	return "googleDown"
+}
+
+// renderInbox shows unread, the page paging names.
+func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, data sessionData, paging paging, unread gmail.Page) {
+	view := inboxData{
+		layoutData: s.layout(r, "inbox.title", data),
+		Estimate:   unread.ResultSizeEstimate,
+		PageNumber: paging.number(),
+		Older:      paging.olderLink(unread.NextPageToken),
+		Newer:      paging.newerLink(),
+	}
+	list, failed, err := s.list(data.Account, unread.Messages, s.now().In(s.location), view.Lang)
+	if err != nil {
+		s.renderFailed(w, r, s.pages.list, err)
+		return
+	}
+	view.Failed = failed
+	if list.signature == "" {
+		view.List = list.html
+		s.render(w, r, http.StatusOK, s.pages.inbox, view)
+		return
+	}
+	kept, err := s.inboxPage(data.Account, unread.Messages[0].ID, view, list)
+	if err != nil {
+		s.renderFailed(w, r, s.pages.inbox, err)
+		return
+	}
+	writePage(w, r, http.StatusOK, kept)
 }
 
 // signInAgain drops a token Google no longer honours and sends the person
@@ -190,42 +199,40 @@ func (s *Server) signInAgain(w http.ResponseWriter, r *http.Request, data sessio
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// gmailFor returns a Gmail client that calls as tok, refreshing it through
-// golang.org/x/oauth2 when it is due, and the source that records the
-// refreshed token so the caller can store it. A token without a refresh
-// token is used as it is: oauth2 would answer its expiry with "token expired
-// and refresh token is not set", which looks like any other failure, so
-// callers renew such a token before it is due instead.
-func (s *Server) gmailFor(ctx context.Context, tok *oauth2.Token, account string) (*gmail.Client, *recordingSource) {
-	inner := oauth2.StaticTokenSource(tok)
-	if tok.RefreshToken != "" {
-		inner = s.oauth.TokenSource(s.oauthContext(ctx), tok)
+// errRefreshUnanswered is a refresh that got no answer from Google.
+var errRefreshUnanswered = errors.New("token refresh: Google did not answer")
+
+// refresh asks Google for a new access token with t's refresh token. The
+// app's clock, not golang.org/x/oauth2's, decides when that is due
+// (authToken.due), so the token source is asked once, for exactly this.
+func (s *Server) refresh(ctx context.Context, t *authToken) (*authToken, error) {
+	tok, err := s.oauth.TokenSource(s.oauthContext(ctx), &oauth2.Token{RefreshToken: t.Refresh}).Token()
+	var retrieve *oauth2.RetrieveError
+	switch {
+	case errors.As(err, &retrieve):
+		return nil, fmt.Errorf("token refresh: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", errRefreshUnanswered, err)
 	}
-	source := &recordingSource{source: inner}
-	authed := &http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}
-	return s.gmail.Client(authed, account), source
+	return s.keep(tok, t.Refresh), nil
 }
 
-// recordingSource remembers the last token it handed out, so the handler
-// can tell whether golang.org/x/oauth2 refreshed it during the request.
-type recordingSource struct {
-	source oauth2.TokenSource
-	mu     sync.Mutex
-	last   *oauth2.Token
-}
-
-func (r *recordingSource) Token() (*oauth2.Token, error) {
-	tok, err := r.source.Token()
-	if err == nil {
-		r.mu.Lock()
-		r.last = tok
-		r.mu.Unlock()
+// keep is what the session keeps of tok: its expiry counted on the app's
+// clock from Google's expires_in (golang.org/x/oauth2 counts it on
+// time.Now), so that one clock decides when a token is due and tests can
+// move it; and refresh, the refresh token it came from, when Google sent
+// none with it.
+func (s *Server) keep(tok *oauth2.Token, refresh string) *authToken {
+	kept := &authToken{Access: tok.AccessToken, Refresh: cmp.Or(tok.RefreshToken, refresh), Expiry: tok.Expiry}
+	if tok.ExpiresIn > 0 {
+		kept.Expiry = s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
-	return tok, err
+	return kept
 }
 
-func (r *recordingSource) latest() *oauth2.Token {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.last
+// gmailAs returns a Gmail client that calls with the access token access,
+// for account ("" when it is not known yet).
+func (s *Server) gmailAs(access, account string) *gmail.Client {
+	source := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: access, TokenType: "Bearer"})
+	return s.gmail.Client(&http.Client{Transport: &oauth2.Transport{Source: source, Base: s.gmailTransport}}, account)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
-	"golang.org/x/oauth2"
 )
 
 // Limits on what a session holds. Every attempt costs about 150 bytes of
@@ -260,11 +259,21 @@ func (d *sessionData) pruneAttempts(now time.Time) {
 }
 
 // signIn keeps the token and account of a sign-in finished at now.
-func (d *sessionData) signIn(tok *oauth2.Token, account string, now time.Time) {
-	d.Token = &authToken{Access: tok.AccessToken, Refresh: tok.RefreshToken, Expiry: tok.Expiry}
+func (d *sessionData) signIn(tok *authToken, account string, now time.Time) {
+	d.Token = tok
 	d.Account = account
 	d.Notice = ""
 	d.SignedIn = now
+}
+
+// renew keeps the token and account a silent re-authorization brought at
+// now. The session's absolute lifetime keeps running from the sign-in the
+// person made; the mark ends the request chain (endRenewalChain).
+func (d *sessionData) renew(tok *authToken, account string, now time.Time) {
+	d.Token = tok
+	d.Account = account
+	d.Notice = ""
+	d.Renewed = now
 }
 
 // holds reports whether the session is still signed in as account, as it
@@ -282,31 +291,35 @@ func (d *sessionData) signOut(notice string) {
 	d.Notice = notice
 }
 
-// earlyExpiry is how long before its expiry golang.org/x/oauth2 stops
-// using an access token (its expiryDelta): inside it, a token without a
-// refresh token is as good as expired.
-const earlyExpiry = 10 * time.Second
+// refreshMargin is how long before its expiry a token counts as due: a
+// token checked just before would otherwise expire on its way to Gmail.
+const refreshMargin = 10 * time.Second
 
-// due reports whether golang.org/x/oauth2 would no longer use the token at
-// now: it has expired or is inside the early-expiry window.
+// due reports whether the token is expired, or will be within
+// refreshMargin, at now, on the app's clock: then it is refreshed, or
+// renewed, before it is used.
 func (t *authToken) due(now time.Time) bool {
-	return !t.Expiry.IsZero() && !now.Before(t.Expiry.Add(-earlyExpiry))
+	return !t.Expiry.IsZero() && !now.Before(t.Expiry.Add(-refreshMargin))
 }
 
-// oauthToken returns the stored token in the form golang.org/x/oauth2 wants.
-func (t *authToken) oauthToken() *oauth2.Token {
-	return &oauth2.Token{AccessToken: t.Access, RefreshToken: t.Refresh, Expiry: t.Expiry, TokenType: "Bearer"}
+// keptByAView is what a view of the inbox may change in the session, to
+// tell whether it must be written back.
+type keptByAView struct {
+	token   authToken
+	account string
+	renewed time.Time
 }
 
-// updatedBy reports whether tok differs from t, as after a refresh, and
-// returns the new value to store.
-func (t *authToken) updatedBy(tok *oauth2.Token) (*authToken, bool) {
-	if tok == nil || tok.AccessToken == t.Access {
-		return t, false
-	}
-	refresh := tok.RefreshToken
-	if refresh == "" {
-		refresh = t.Refresh
-	}
-	return &authToken{Access: tok.AccessToken, Refresh: refresh, Expiry: tok.Expiry}, true
+func (d *sessionData) kept() keptByAView {
+	return keptByAView{token: *d.Token, account: d.Account, renewed: d.Renewed}
+}
+
+// endRenewalChain is called by each view of the inbox: a view right after
+// a silent re-authorization ends its request chain, and reports so, so
+// that a token due again then goes to the start page instead of another
+// silent attempt (startRenewal).
+func (d *sessionData) endRenewalChain(now time.Time) (chained bool) {
+	chained = !d.Renewed.IsZero() && now.Sub(d.Renewed) < maxRenewalChain
+	d.Renewed = time.Time{}
+	return chained
 }
