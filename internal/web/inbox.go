@@ -105,7 +105,9 @@ func (s *Server) unread(ctx context.Context, data *sessionData, paging paging) (
 // the next view is let through.
 type tooFast time.Duration
 
-func (t tooFast) Error() string { return fmt.Sprintf("inbox views: over the limit for %v", time.Duration(t)) }
+func (t tooFast) Error() string {
+	return fmt.Sprintf("inbox views: over the limit for %v", time.Duration(t))
+}
 
 // grantGone reports whether err means Google no longer honours the
 // session's grant: a refresh refused with invalid_grant (revoked, or a
