@@ -386,7 +386,7 @@ func (s *Server) handleLogout() http.Handler {
 		}
 		if revokeErr != nil {
 			s.sessions.clear(w)
-			s.showProblem(w, r, problemRevokeFailed, sessionData{})
+			s.showProblem(w, r, problemRevokeFailed, "/", sessionData{})
 			return
 		}
 		// A new session holding only the start page's notice, as a declined

@@ -65,7 +65,7 @@ func (s *Server) handleHome() http.Handler {
 		}
 		if err != nil {
 			s.log.Warn("inbox", "err", err)
-			s.showProblem(w, r, problemFor(err), data)
+			s.showProblem(w, r, problemFor(err), paging.link(), data)
 			return
 		}
 		s.renderInbox(w, r, data, paging, unread)
@@ -166,7 +166,7 @@ func refreshOutcome(err error) string {
 // renderInbox shows unread, the page paging names.
 func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, data sessionData, paging paging, unread gmail.Page) {
 	view := inboxData{
-		layoutData: s.layout(r, "inbox.title", data),
+		layoutData: s.layout(r, "inbox.title", paging.link(), data),
 		Estimate:   unread.ResultSizeEstimate,
 		PageNumber: paging.number(),
 		Older:      paging.olderLink(unread.NextPageToken),

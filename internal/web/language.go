@@ -59,20 +59,6 @@ func localPath(next string) string {
 	return next
 }
 
-// here is the page the language switch on r's page returns to: the inbox
-// page asked for, built again from its validated paging values, or else
-// the start page. It is never copied from the request, so that a page
-// shows nothing of its URL but those values, and the templates compress
-// them apart from the page's secrets (see compress.go).
-func here(r *http.Request) string {
-	if r.Pattern == "GET /home" {
-		if p, ok := parsePaging(r.URL.Query()); ok {
-			return p.link()
-		}
-	}
-	return "/"
-}
-
 // The one-time notices the start page shows after a sign-out, asked for or
 // not, or a declined sign-in, as catalogue keys; the session keeps the key.
 const (

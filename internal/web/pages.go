@@ -25,7 +25,7 @@ func (s *Server) handleIndex() http.Handler {
 			writePage(w, r, http.StatusOK, s.signedOutIndex[language(r)])
 			return
 		}
-		page := indexData{layoutData: s.layout(r, "", data)}
+		page := indexData{layoutData: s.layout(r, "", "/", data)}
 		if data.Notice != "" {
 			page.Notice = noticeText(page.Lang, data.Notice)
 		}
@@ -61,7 +61,7 @@ func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, data session
 		http.Redirect(w, r, destination, http.StatusSeeOther)
 		return
 	}
-	page := indexData{layoutData: s.layout(r, "", data)}
+	page := indexData{layoutData: s.layout(r, "", "/", data)}
 	page.Refresh = destination
 	s.render(w, r, http.StatusOK, s.pages.index, page)
 }

@@ -54,16 +54,21 @@ func parsePages(fsys fs.FS, files *assets, boundary []byte) (*pages, error) {
 
 // layoutData is what the shared layout shows on every page.
 type layoutData struct {
-	Lang       i18n.Lang
-	TitleKey   string // the page's title in the catalogue; "" for the app's name alone
-	Here       string // this page, for the language switch to return to
+	Lang     i18n.Lang
+	TitleKey string // the page's title in the catalogue; "" for the app's name alone
+	// Here is the page the language switch returns to: the inbox page
+	// shown, built again from its validated paging values (paging.link),
+	// or else the start page. It is never copied from the request, so
+	// that a page shows nothing of its URL but those values, and the
+	// templates compress them apart from the page's secrets (compress.go).
+	Here       string
 	SandboxURL string // non-empty: the sandbox banner
 	SignedIn   bool   // the header then offers Sign out
 	Account    string // signed-in address, for the header; "" when Gmail did not say
 }
 
-func (s *Server) layout(r *http.Request, titleKey string, data sessionData) layoutData {
-	l := layoutData{Lang: language(r), TitleKey: titleKey, Here: here(r), SandboxURL: s.sandboxURL}
+func (s *Server) layout(r *http.Request, titleKey, here string, data sessionData) layoutData {
+	l := layoutData{Lang: language(r), TitleKey: titleKey, Here: here, SandboxURL: s.sandboxURL}
 	if data.Token != nil {
 		l.SignedIn, l.Account = true, data.Account
 	}
@@ -215,18 +220,19 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem
 	// The header shows who is signed in, as on every other page, so the
 	// person can still sign out from an error.
 	session, _ := s.sessions.load(r)
-	s.showProblem(w, r, p, session)
+	s.showProblem(w, r, p, "/", session)
 }
 
 // showProblem renders p with session in the header, for a handler that
-// has just changed the session, as sign-out and the inbox have.
-func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem, session sessionData) {
+// has just changed the session, as sign-out and the inbox have; here is
+// the page the language switch returns to (layoutData.Here).
+func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem, here string, session sessionData) {
 	// An error page describes one moment, and may name who is signed in;
 	// no cache may keep it, whichever route it answers.
 	w.Header().Set("Cache-Control", "no-store")
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
 	}
-	data := problemData{layoutData: s.layout(r, p.Key, session), problem: p}
+	data := problemData{layoutData: s.layout(r, p.Key, here, session), problem: p}
 	s.render(w, r, p.Status, s.pages.problem, data)
 }
