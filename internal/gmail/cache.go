@@ -17,9 +17,7 @@ const cacheEntryOverhead = 256
 // account never sees another's. It holds metadata only, which does not
 // change; the unread flag does change and is not kept. For a while it also
 // remembers a message whose metadata failed in a way that asking again
-// would repeat (remember). Beside a summary it keeps what the caller made
-// of it (SetRendering), such as the message's row of HTML, within the same
-// byte ceiling and under the same key. It is safe for concurrent use.
+// would repeat (remember). It is safe for concurrent use.
 //
 // Eviction is fair between accounts: an account holding more than its fair
 // share (the ceiling given to NewCache divided among the accounts cached) makes room by evicting
@@ -33,8 +31,8 @@ type Cache struct {
 	recency  *list.List // of *cacheEntry, most recently used first
 	entries  map[cacheKey]*list.Element
 	accounts map[string]*accountEntries
-	// Lookups, for the metrics: of summaries (Get) and of renderings.
-	hits, misses, renderingHits, renderingMisses uint64
+	// Lookups (Get), for the metrics.
+	hits, misses uint64
 }
 
 // accountEntries is one account's part of the cache, in its own recency
@@ -50,17 +48,11 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
-	key        cacheKey
-	own        *list.Element // in its account's recency
-	summary    Summary
-	until      time.Time // when a remembered failure (summary.Err set) is forgotten
-	size       int64     // the summary's and every rendering's
-	renderings map[string]rendering
-}
-
-type rendering struct {
-	value any
-	size  int64
+	key     cacheKey
+	own     *list.Element // in its account's recency
+	summary Summary
+	until   time.Time // when a remembered failure (summary.Err set) is forgotten
+	size    int64
 }
 
 // NewCache returns a cache holding at most maxBytes of summaries, as
@@ -148,51 +140,6 @@ func (c *Cache) put(account string, s Summary, until time.Time) {
 	c.grow(entry, size)
 }
 
-// Rendering returns the value stored with SetRendering under key for
-// account's cached message id, and marks the message recently used. It is
-// gone when the message's summary is.
-func (c *Cache) Rendering(account, id, key string) (any, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	element, ok := c.entries[cacheKey{account: account, id: id}]
-	if !ok {
-		c.renderingMisses++
-		return nil, false
-	}
-	c.touch(element)
-	r, ok := element.Value.(*cacheEntry).renderings[key]
-	if ok {
-		c.renderingHits++
-	} else {
-		c.renderingMisses++
-	}
-	return r.value, ok
-}
-
-// SetRendering keeps value, which takes about size bytes, under key beside
-// account's cached summary of message id, replacing what was there; the
-// size counts toward the ceiling. Without a cached summary it keeps nothing:
-// a rendering lives no longer than what it was made from.
-func (c *Cache) SetRendering(account, id, key string, value any, size int64) {
-	size += int64(len(key)) + cacheEntryOverhead/4
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	element, ok := c.entries[cacheKey{account: account, id: id}]
-	if !ok {
-		return
-	}
-	entry := element.Value.(*cacheEntry)
-	if old, ok := entry.renderings[key]; ok {
-		c.grow(entry, -old.size)
-	}
-	if entry.renderings == nil {
-		entry.renderings = map[string]rendering{}
-	}
-	entry.renderings[key] = rendering{value: value, size: size}
-	c.touch(element)
-	c.grow(entry, size)
-}
-
 // touch marks element most recently used; c.mu must be held.
 func (c *Cache) touch(element *list.Element) {
 	entry := element.Value.(*cacheEntry)
@@ -202,8 +149,7 @@ func (c *Cache) touch(element *list.Element) {
 
 // grow adds delta bytes to entry, then evicts until the cache fits: from
 // entry's own account while it holds more than its fair share, else the
-// least recently used entry of any account. entry itself goes last, so a
-// rendering is never kept beside a summary it evicted. c.mu must be held.
+// least recently used entry of any account. c.mu must be held.
 func (c *Cache) grow(entry *cacheEntry, delta int64) {
 	owner := c.accounts[entry.key.account]
 	entry.size += delta
@@ -238,8 +184,7 @@ func (c *Cache) Len() int {
 	return len(c.entries)
 }
 
-// Bytes returns the approximate size of the cached summaries and their
-// renderings.
+// Bytes returns the approximate size of the cached summaries.
 func (c *Cache) Bytes() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -261,8 +206,8 @@ func (c *Cache) Stats() metrics.CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return metrics.CacheStats{
-		Hits:   map[string]uint64{"metadata": c.hits, "rendering": c.renderingHits},
-		Misses: map[string]uint64{"metadata": c.misses, "rendering": c.renderingMisses},
+		Hits:   map[string]uint64{"metadata": c.hits},
+		Misses: map[string]uint64{"metadata": c.misses},
 		Bytes:  c.bytes,
 	}
 }

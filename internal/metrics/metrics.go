@@ -84,8 +84,9 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// CacheStats is what the metadata cache reports: lookups by kind
-// ("metadata", "rendering") and whether they hit, and its size now.
+// CacheStats is what the caches report: lookups by kind ("metadata" of the
+// Gmail client's cache, "page" of the app's rendered inbox pages) and
+// whether they hit, and the metadata cache's size now.
 type CacheStats struct {
 	Hits, Misses map[string]uint64
 	Bytes        int64
@@ -98,14 +99,15 @@ func (m *Metrics) WatchCache(stats func() CacheStats) {
 
 var (
 	cacheLookupsDesc = prometheus.NewDesc("gmailoauth_cache_lookups_total",
-		"Lookups in the metadata cache, by kind (metadata: a message's headers; rendering: a row or page rendered from them) and result.",
+		"Cache lookups, by kind (metadata: a message's headers; page: an inbox page rendered from them) and result.",
 		[]string{"kind", "result"}, nil)
 	cacheBytesDesc = prometheus.NewDesc("gmailoauth_cache_bytes",
 		"Bytes the metadata cache holds, of its fixed ceiling.", nil, nil)
 )
 
 // cacheCollector turns CacheStats into metrics at each scrape, so that a
-// lookup costs the cache an atomic add, not a metric update.
+// lookup costs the caches a count under the lock they take anyway, not a
+// metric update.
 type cacheCollector struct{ stats func() CacheStats }
 
 func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {

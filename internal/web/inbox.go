@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"time"
 
@@ -19,14 +18,23 @@ const pageSize = 50
 
 // inboxData is the template data of the inbox page.
 type inboxData struct {
-	layoutData
-	List       template.HTML // the messages' rows, rendered by the "list" template; "" for none
-	Estimate   int           // Gmail's resultSizeEstimate: "about N unread"
-	PageNumber int           // 1 for the newest page
-	Older      string        // link to the next (older) page, or ""
-	Newer      string        // link to the previous (newer) page, or ""
-	Failed     int           // messages whose details could not be fetched
+	inboxHead
+	Messages []messageView // in Gmail's list order
 }
+
+// inboxHead is what the inbox page shows besides its rows.
+type inboxHead struct {
+	layoutData
+	Estimate   int    // Gmail's resultSizeEstimate: "about N unread"
+	PageNumber int    // 1 for the newest page
+	Older      string // link to the next (older) page, or ""
+	Newer      string // link to the previous (newer) page, or ""
+	Failed     int    // messages whose details could not be fetched
+}
+
+// maxInboxPageBytes bounds the inbox pages kept rendered (pageCache): about
+// 150 pages of 50 rows, plain and gzipped.
+const maxInboxPageBytes = 8 << 20
 
 // handleHome serves GET /home: the signed-in person's unread messages, 50 a
 // page. A token that is due is refreshed first, and a refreshed token is
@@ -163,32 +171,51 @@ func refreshOutcome(err error) string {
 	return "googleDown"
 }
 
-// renderInbox shows unread, the page paging names.
+// renderInbox shows unread, the page paging names: the page kept from a
+// view that showed the same, else a new one, which is kept instead. A page
+// with a failed row is not kept, since the next view may bring the row's
+// details, nor one whose account Gmail did not name.
 func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, data sessionData, paging paging, unread gmail.Page) {
-	view := inboxData{
+	view := inboxData{inboxHead: inboxHead{
 		layoutData: s.layout(r, "inbox.title", paging.link(), data),
 		Estimate:   unread.ResultSizeEstimate,
 		PageNumber: paging.number(),
 		Older:      paging.olderLink(unread.NextPageToken),
 		Newer:      paging.newerLink(),
+	}}
+	now := s.now().In(s.location)
+	shown := inboxShown{rows: make([]shownRow, len(unread.Messages))}
+	for i, m := range unread.Messages {
+		row := shownRow{id: m.ID, failed: m.Err != nil}
+		if row.failed {
+			view.Failed++
+		} else if !m.Date.IsZero() {
+			row.when = relativeDate(m.Date.In(s.location), now, view.Lang)
+		}
+		shown.rows[i] = row
 	}
-	list, failed, err := s.list(data.Account, unread.Messages, s.now().In(s.location), view.Lang)
-	if err != nil {
-		s.renderFailed(w, r, s.pages.list, err)
-		return
+	shown.head = view.inboxHead
+	key := pageKey{account: data.Account, lang: view.Lang, token: paging.token}
+	keep := data.Account != "" && view.Failed == 0
+	if keep {
+		if kept, ok := s.inboxPages.get(key, shown); ok {
+			writePage(w, r, http.StatusOK, kept)
+			return
+		}
 	}
-	view.Failed = failed
-	if list.signature == "" {
-		view.List = list.html
-		s.render(w, r, http.StatusOK, s.pages.inbox, view)
-		return
+	view.Messages = make([]messageView, len(unread.Messages))
+	for i, m := range unread.Messages {
+		view.Messages[i] = s.messageView(data.Account, m, shown.rows[i].when, view.Lang)
 	}
-	kept, err := s.inboxPage(data.Account, unread.Messages[0].ID, view, list)
+	p, err := s.execute(s.pages.inbox, view, keep || acceptsGzip(r))
 	if err != nil {
 		s.renderFailed(w, r, s.pages.inbox, err)
 		return
 	}
-	writePage(w, r, http.StatusOK, kept)
+	if keep {
+		s.inboxPages.put(key, shown, p)
+	}
+	writePage(w, r, http.StatusOK, p)
 }
 
 // signInAgain drops a token Google no longer honours and sends the person

@@ -15,10 +15,9 @@ import (
 )
 
 // pages holds every template, parsed once at start: the shared layout plus
-// one page each, and the inbox's list and row.
+// one page each.
 type pages struct {
 	index, inbox, problem *template.Template
-	list, row             *template.Template // parts of the inbox
 }
 
 // parsePages parses the templates; their {{apart}} writes boundary (see
@@ -45,9 +44,6 @@ func parsePages(fsys fs.FS, files *assets, boundary []byte) (*pages, error) {
 	}
 	if p.problem, err = parse("problem.html"); err != nil {
 		return nil, err
-	}
-	if p.list, p.row = p.inbox.Lookup("list"), p.inbox.Lookup("row"); p.list == nil || p.row == nil {
-		return nil, fmt.Errorf("parse inbox.html: no \"list\" or \"row\" template")
 	}
 	return &p, nil
 }
@@ -78,13 +74,22 @@ func (s *Server) layout(r *http.Request, titleKey, here string, data sessionData
 // render writes a page. It executes the template into a buffer first, so a
 // template error becomes a clean error page instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data any) {
-	buf := getBuffer()
-	defer putBuffer(buf)
-	if err := t.Execute(buf, data); err != nil {
+	p, err := s.execute(t, data, acceptsGzip(r))
+	if err != nil {
 		s.renderFailed(w, r, t, err)
 		return
 	}
-	writePage(w, r, status, s.finish(buf.Bytes(), acceptsGzip(r)))
+	writePage(w, r, status, p)
+}
+
+// execute renders t with data into a page, gzipped too when asked for.
+func (s *Server) execute(t *template.Template, data any, gzipped bool) (page, error) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := t.Execute(buf, data); err != nil {
+		return page{}, err
+	}
+	return s.finish(buf.Bytes(), gzipped), nil
 }
 
 // renderFailed logs that template t failed and shows the error page

@@ -95,6 +95,7 @@ type Server struct {
 	// The start page as everyone signed out sees it, in each language.
 	signedOutIndex map[i18n.Lang]page
 	boundary       []byte // between the parts of a page gzipped apart
+	inboxPages     *pageCache
 }
 
 // New builds the app from its configuration: the Gmail client, the
@@ -109,7 +110,6 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps.Metrics.WatchCache(deps.Cache.Stats)
 	service, err := gmail.NewService(gmail.Config{
 		BaseURL:     cfg.GmailAPIURL,
 		CallTimeout: cfg.CallTimeout,
@@ -160,7 +160,13 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 		now:            deps.Now,
 		location:       deps.Location,
 		boundary:       boundary,
+		inboxPages:     newPageCache(maxInboxPageBytes),
 	}
+	deps.Metrics.WatchCache(func() metrics.CacheStats {
+		stats := deps.Cache.Stats()
+		stats.Hits["page"], stats.Misses["page"] = s.inboxPages.lookups()
+		return stats
+	})
 	s.signedOutIndex = make(map[i18n.Lang]page, len(i18n.Langs))
 	for _, lang := range i18n.Langs {
 		var index bytes.Buffer
