@@ -56,7 +56,9 @@ type keptPage struct {
 	page  page
 }
 
-func (k *keptPage) size() int64 { return int64(len(k.page.plain) + len(k.page.gzipped) + 64*len(k.shown.rows)) }
+func (k *keptPage) size() int64 {
+	return int64(len(k.page.plain) + len(k.page.gzipped) + 64*len(k.shown.rows))
+}
 
 func newPageCache(maxBytes int64) *pageCache {
 	return &pageCache{maxBytes: maxBytes, recency: list.New(), pages: map[pageKey]*list.Element{}}
