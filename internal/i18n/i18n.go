@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"html/template"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -33,33 +31,6 @@ var matcher = language.NewMatcher([]language.Tag{language.English, language.Japa
 // Negotiate picks the offered language that best fits an Accept-Language
 // header value, English when none does.
 func Negotiate(acceptLanguage string) Lang {
-	if lang, ok := remembered.Load(acceptLanguage); ok {
-		return lang.(Lang)
-	}
-	lang := negotiate(acceptLanguage)
-	if len(acceptLanguage) <= maxRememberedLen && rememberedCount.Load() < maxRemembered {
-		if _, loaded := remembered.LoadOrStore(acceptLanguage, lang); !loaded {
-			rememberedCount.Add(1)
-		}
-	}
-	return lang
-}
-
-// remembered keeps Negotiate's answers. Browsers send few distinct
-// Accept-Language values, and matching one costs about 1.8 µs and 22
-// allocations (BenchmarkNegotiate), on every page view. Bounded in count
-// and key length, so made-up values cannot grow it.
-var (
-	remembered      sync.Map // header value → Lang
-	rememberedCount atomic.Int64
-)
-
-const (
-	maxRemembered    = 1024
-	maxRememberedLen = 256
-)
-
-func negotiate(acceptLanguage string) Lang {
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(tags) == 0 {
 		return English

@@ -128,23 +128,3 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
-
-// BenchmarkNegotiate measures what remembering Negotiate's answers saves,
-// the figures README.md gives: a match ("uncached") against a header value
-// seen before ("remembered").
-func BenchmarkNegotiate(b *testing.B) {
-	const header = "ja-JP,ja;q=0.9,en-US;q=0.8,en;q=0.7"
-	b.Run("uncached", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			negotiate(header)
-		}
-	})
-	b.Run("remembered", func(b *testing.B) {
-		Negotiate(header)
-		b.ReportAllocs()
-		for b.Loop() {
-			Negotiate(header)
-		}
-	})
-}

@@ -86,7 +86,7 @@ func (file *asset) serve(w http.ResponseWriter, r *http.Request, cacheControl st
 	h.Set("Content-Type", file.kind)
 	h.Set("Cache-Control", cacheControl)
 	h.Set("ETag", file.etag)
-	h["Vary"] = varyEncoding
+	h.Set("Vary", "Accept-Encoding")
 	if r.Header.Get("If-None-Match") == file.etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -94,7 +94,7 @@ func (file *asset) serve(w http.ResponseWriter, r *http.Request, cacheControl st
 	body := file.body
 	if file.gzipped != nil && acceptsGzip(r) {
 		body = file.gzipped
-		h["Content-Encoding"] = gzipEncoding
+		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)

@@ -104,25 +104,17 @@ func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, t *templat
 	s.renderProblem(w, r, problemInternal)
 }
 
-// Header values shared by responses as they are: net/http only reads
-// them, and a handler that changes one replaces the slice.
-var (
-	htmlType     = []string{"text/html; charset=utf-8"}
-	varyEncoding = []string{"Accept-Encoding"}
-	gzipEncoding = []string{"gzip"}
-)
-
 // writePage writes p, gzipped when the browser takes it and it was.
 func writePage(w http.ResponseWriter, r *http.Request, status int, p page) {
 	h := w.Header()
-	h["Content-Type"] = htmlType
-	h["Vary"] = varyEncoding
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Vary", "Accept-Encoding")
 	body := p.plain
 	if p.gzipped != nil && acceptsGzip(r) {
 		body = p.gzipped
-		h["Content-Encoding"] = gzipEncoding
+		h.Set("Content-Encoding", "gzip")
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/subtle"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"net/http"
@@ -68,25 +67,13 @@ type authToken struct {
 	Expiry  time.Time
 }
 
-func init() {
-	// Cookies written before sessions were JSON hold gob, which must know the
-	// concrete type to decode them.
-	gob.Register(sessionData{})
-}
-
-const sessionValueKey = "data"
-
 // sessionStore wraps the cookie store so handlers deal only in sessionData.
-// The cookie holds sessionData as JSON, sealed by securecookie: JSON
-// decodes in a fraction of gob's time, because a gob stream carries its
-// type definitions and every cookie is a new stream. Cookies sealed
-// earlier hold gob; they still open (legacy), and are written back as JSON.
+// The cookie holds sessionData as JSON, sealed by securecookie.
 type sessionStore struct {
-	store  *sessions.CookieStore // its Options, and its codecs made JSON
-	legacy []securecookie.Codec  // the same keys, with gob
-	name   string
-	site   string // the site cookie's name (fromOwnPages)
-	now    func() time.Time
+	store *sessions.CookieStore // its Options, and its codecs made JSON
+	name  string
+	site  string // the site cookie's name (fromOwnPages)
+	now   func() time.Time
 }
 
 // newSessionStore builds an encrypted cookie store from key pairs, newest
@@ -113,15 +100,10 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
 	}
-	legacy := securecookie.CodecsFromPairs(keyPairs...)
-	for _, codec := range append(legacy, store.Codecs...) {
+	for _, codec := range store.Codecs {
 		if sc, ok := codec.(*securecookie.SecureCookie); ok {
 			sc.MaxAge(sessionMaxAge)
 			sc.MaxLength(maxCookieBytes)
-		}
-	}
-	for _, codec := range store.Codecs {
-		if sc, ok := codec.(*securecookie.SecureCookie); ok {
 			sc.SetSerializer(securecookie.JSONEncoder{})
 		}
 	}
@@ -131,7 +113,7 @@ func newSessionStore(keyPairs [][]byte, secure bool, now func() time.Time) (*ses
 	if secure {
 		name, site = "__Host-gmail_session", "__Host-gmail_site"
 	}
-	return &sessionStore{store: store, legacy: legacy, name: name, site: site, now: now}, nil
+	return &sessionStore{store: store, name: name, site: site, now: now}, nil
 }
 
 // The site cookie says nothing but that a request began on the app's own
@@ -169,25 +151,13 @@ func (s *sessionStore) load(r *http.Request) (data sessionData, rewrite bool) {
 	if err != nil {
 		return sessionData{}, false
 	}
-	return s.open(cookie.Value)
-}
-
-// open decodes a session cookie's value. It is apart from load because
-// decoding moves data to the heap, which a request without a cookie, such
-// as most views of the start page, need not pay for.
-func (s *sessionStore) open(value string) (data sessionData, rewrite bool) {
-	// The newest codec first: a cookie it opens is decoded once and needs
-	// no rewrite. One that only an older key pair opens, or that holds
-	// gob, is written back sealed with the newest.
-	if err := s.store.Codecs[0].Decode(s.name, value, &data); err != nil {
-		rewrite = true
-		if err := securecookie.DecodeMulti(s.name, value, &data, s.store.Codecs[1:]...); err != nil {
-			values := map[any]any{}
-			if err := securecookie.DecodeMulti(s.name, value, &values, s.legacy...); err != nil {
-				return sessionData{}, true
-			}
-			data, _ = values[sessionValueKey].(sessionData)
+	// The newest key pair first: a cookie it opens is decoded once and
+	// needs no rewrite.
+	if err := s.store.Codecs[0].Decode(s.name, cookie.Value, &data); err != nil {
+		if err := securecookie.DecodeMulti(s.name, cookie.Value, &data, s.store.Codecs[1:]...); err != nil {
+			return sessionData{}, true
 		}
+		rewrite = true
 	}
 	if data.Token != nil && s.now().Sub(data.SignedIn) > sessionLifetime {
 		data.signOut(noticeLifetime)
