@@ -207,9 +207,9 @@ func (s *Server) renderInbox(w http.ResponseWriter, r *http.Request, data sessio
 	for i, m := range unread.Messages {
 		view.Messages[i] = s.messageView(data.Account, m, shown.rows[i].when, view.Lang)
 	}
-	p, err := s.execute(s.pages.inbox, view, keep || acceptsGzip(r))
+	p, err := s.execute(s.templates.inbox, view, keep || acceptsGzip(r))
 	if err != nil {
-		s.renderFailed(w, r, s.pages.inbox, err)
+		s.renderFailed(w, r, s.templates.inbox, err)
 		return
 	}
 	if keep {

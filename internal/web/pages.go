@@ -41,7 +41,7 @@ func (s *Server) handleIndex() http.Handler {
 				return
 			}
 		}
-		s.render(w, r, http.StatusOK, s.pages.index, page)
+		s.render(w, r, http.StatusOK, s.templates.index, page)
 	})
 }
 
@@ -63,7 +63,7 @@ func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, data session
 	}
 	page := indexData{layoutData: s.layout(r, "", "/", data)}
 	page.Refresh = destination
-	s.render(w, r, http.StatusOK, s.pages.index, page)
+	s.render(w, r, http.StatusOK, s.templates.index, page)
 }
 
 // handleStatic serves GET /static/…: the embedded stylesheet and images,

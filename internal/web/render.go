@@ -14,15 +14,15 @@ import (
 	"gmailoauth/internal/i18n"
 )
 
-// pages holds every template, parsed once at start: the shared layout plus
-// one page each.
-type pages struct {
+// templates holds every page's template, parsed once at start: the shared
+// layout plus the page.
+type templates struct {
 	index, inbox, problem *template.Template
 }
 
 // parsePages parses the templates; their {{apart}} writes boundary (see
 // compress.go).
-func parsePages(fsys fs.FS, files *assets, boundary []byte) (*pages, error) {
+func parseTemplates(fsys fs.FS, files *assets, boundary []byte) (*templates, error) {
 	funcs := template.FuncMap{
 		"asset": files.url,
 		"apart": func() template.HTML { return template.HTML(boundary) },
@@ -34,7 +34,7 @@ func parsePages(fsys fs.FS, files *assets, boundary []byte) (*pages, error) {
 		}
 		return t, nil
 	}
-	var p pages
+	var p templates
 	var err error
 	if p.index, err = parse("index.html"); err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (s *Server) execute(t *template.Template, data any, gzipped bool) (page, er
 // instead, or, when t is the error page itself, says so in plain text.
 func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, t *template.Template, err error) {
 	s.log.Error("render", "path", r.URL.Path, "template", t.Name(), "err", err)
-	if t == s.pages.problem {
+	if t == s.templates.problem {
 		text, _ := catalogue.Text(language(r), "problem.internal.detail")
 		http.Error(w, text, http.StatusInternalServerError)
 		return
@@ -231,5 +231,5 @@ func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem, 
 		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
 	}
 	data := problemData{layoutData: s.layout(r, p.Key, here, session), problem: p}
-	s.render(w, r, p.Status, s.pages.problem, data)
+	s.render(w, r, p.Status, s.templates.problem, data)
 }

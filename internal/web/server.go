@@ -82,7 +82,7 @@ type Server struct {
 	https          bool
 	messageURL     func(account, id string) string
 	sandboxURL     string
-	pages          *pages
+	templates      *templates
 	httpClient     *http.Client
 	log            *slog.Logger
 	metrics        *metrics.Metrics
@@ -128,7 +128,7 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	boundary := newBoundary()
-	pages, err := parsePages(deps.Templates, files, boundary)
+	parsed, err := parseTemplates(deps.Templates, files, boundary)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -151,7 +151,7 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 		https:          cfg.HTTPS(),
 		messageURL:     deps.MessageURL,
 		sandboxURL:     deps.SandboxURL,
-		pages:          pages,
+		templates:      parsed,
 		assets:         files,
 		httpClient:     deps.HTTPClient,
 		log:            deps.Logger,
@@ -171,7 +171,7 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 	for _, lang := range i18n.Langs {
 		var index bytes.Buffer
 		data := indexData{layoutData: layoutData{Lang: lang, Here: "/", SandboxURL: s.sandboxURL}}
-		if err := pages.index.Execute(&index, data); err != nil {
+		if err := parsed.index.Execute(&index, data); err != nil {
 			return nil, fmt.Errorf("web: index.html in %s: %w", lang, err)
 		}
 		s.signedOutIndex[lang] = s.finish(index.Bytes(), true)
