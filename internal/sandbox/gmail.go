@@ -275,7 +275,7 @@ func (s *Server) pageToken(offset int, fingerprint []string) string {
 }
 
 func (s *Server) parsePageToken(token string, fingerprint []string) (int, bool) {
-	if len(token) < 5+pageTokenMACDigits || len(token) > 18+pageTokenMACDigits || strings.Trim(token, "0123456789") != "" {
+	if len(token) < 5+pageTokenMACDigits || len(token) > 19+pageTokenMACDigits || strings.Trim(token, "0123456789") != "" {
 		return 0, false
 	}
 	offset, err := strconv.Atoi(token[:len(token)-pageTokenMACDigits])
