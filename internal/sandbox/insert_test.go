@@ -144,3 +144,32 @@ func TestInsertedMailIsDecoded(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertReadsPartsToABoundedDepth: the sandbox follows multipart parts
+// inside multipart parts 16 deep, a bound of its own (real mail nests two
+// or three deep) so that a message of nothing but nested boundaries costs
+// no more to read than its size: text nested deeper is not read.
+func TestInsertReadsPartsToABoundedDepth(t *testing.T) {
+	f := newFixture(t, googleLike)
+	token := f.sandbox.IssueToken(hanako, sandbox.GmailModifyScope).AccessToken
+	nested := func(depth int) string {
+		raw := "Subject: Nested\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+		for i := 1; i < depth; i++ {
+			raw += "--b" + strconv.Itoa(i-1) + "\r\nContent-Type: multipart/mixed; boundary=b" + strconv.Itoa(i) + "\r\n\r\n"
+		}
+		raw += "--b" + strconv.Itoa(depth-1) + "\r\nContent-Type: text/plain\r\n\r\nDeep text\r\n"
+		for i := depth - 1; i >= 0; i-- {
+			raw += "--b" + strconv.Itoa(i) + "--\r\n"
+		}
+		return raw
+	}
+	for _, tt := range []struct {
+		depth   int
+		snippet string
+	}{{3, "Deep text"}, {16, "Deep text"}, {17, ""}, {200, ""}} {
+		m := insert(t, f, token, "", nested(tt.depth), nil)
+		if got := f.getMessage(t, token, m.ID, "minimal").Snippet; got != tt.snippet {
+			t.Errorf("text %d multipart levels deep: snippet %q; want %q", tt.depth, got, tt.snippet)
+		}
+	}
+}
