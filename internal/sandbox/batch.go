@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 const (
@@ -201,7 +203,7 @@ func writeBatchResponse(w http.ResponseWriter, r *http.Request, parts []batchPar
 func encodeBatchResponse(parts []batchPart, responses []*responseBuffer) ([]byte, string, error) {
 	var body bytes.Buffer
 	writer := multipart.NewWriter(&body)
-	if err := writer.SetBoundary("batch_" + randomToken("")[:32]); err != nil {
+	if err := writer.SetBoundary("batch_" + oauth.RandomToken("")[:32]); err != nil {
 		return nil, "", fmt.Errorf("batch boundary: %w", err)
 	}
 	for i, response := range responses {

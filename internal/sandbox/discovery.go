@@ -3,6 +3,8 @@ package sandbox
 import (
 	"net/http"
 	"strings"
+
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 // Paths of the Gmail API's discovery document, as Google serves it: the
@@ -67,7 +69,7 @@ var gmailSchemas = map[string][]string{
 // the methods the sandbox serves, and its root and batch path at the
 // sandbox.
 func (s *Server) serveGmailDiscovery(w http.ResponseWriter, r *http.Request) {
-	root := issuer(r) + "/"
+	root := oauth.Issuer(r) + "/"
 	users := map[string]any{"methods": map[string]any{}, "resources": map[string]any{}}
 	for _, method := range s.gmailMethods() {
 		httpMethod, path, _ := strings.Cut(method.pattern, " ")
@@ -117,11 +119,11 @@ func (s *Server) serveGmailDiscovery(w http.ResponseWriter, r *http.Request) {
 		schemas[name] = map[string]any{"id": name, "type": "object", "properties": properties}
 	}
 	scopes := map[string]any{}
-	for _, scope := range gmailScopes {
+	for _, scope := range oauth.GmailScopes {
 		scopes[scope] = map[string]string{"description": scope}
 	}
 	query := map[string]string{"type": "string", "location": "query"}
-	writePublicJSON(w, r, map[string]any{
+	writeAPIJSON(oauth.PublicDocument(w), r, http.StatusOK, map[string]any{
 		"kind":             "discovery#restDescription",
 		"discoveryVersion": "v1",
 		"id":               "gmail:v1",

@@ -29,6 +29,18 @@
 // SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount,
 // IssueToken, Deliver and MarkRead, and observe it with Stats.
 //
+// # Packages
+//
+// The sandbox is split along its seams, and imports run one way, from
+// this package down, never back up:
+//
+//	sandbox   Server, Options, New, the routes, the sandbox command, the pages
+//	  oauth   sign-in and the token store; imports no other package here
+//
+// The token store and each mailbox own their locks; sign-in knows the
+// mailboxes only by the names given to oauth.New, and the Gmail API reads
+// tokens only through oauth's LookupAccess.
+//
 // # Two modes
 //
 // By default the sandbox accepts what Google accepts, so that Google's own

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 const (
@@ -113,7 +115,7 @@ func (s *Server) gmailCall(method gmailMethod) http.Handler {
 				writeAPIError(w, r, apiErr)
 				return
 			}
-			method.handle(w, r, s.mailbox(who.account))
+			method.handle(w, r, s.mailbox(who.Account))
 		})
 	})
 }
@@ -121,30 +123,30 @@ func (s *Server) gmailCall(method gmailMethod) http.Handler {
 // authenticateGmail checks the bearer token: in the Authorization header,
 // or, as Google also takes it, in access_token (strict mode refuses a
 // token in the URL, where it ends up in logs).
-func (s *Server) authenticateGmail(r *http.Request) (bearer, *apiError) {
-	token, ok := bearerToken(r)
+func (s *Server) authenticateGmail(r *http.Request) (oauth.Bearer, *apiError) {
+	token, ok := oauth.BearerToken(r)
 	if !ok && !s.strict {
 		token = r.URL.Query().Get("access_token")
 		ok = token != ""
 	}
 	if !ok {
-		return bearer{}, errMissingCredentials()
+		return oauth.Bearer{}, errMissingCredentials()
 	}
-	who, live := s.tokens.lookupAccess(token, s.now())
+	who, live := s.oauth.LookupAccess(token)
 	if !live {
-		return bearer{}, errInvalidCredentials()
+		return oauth.Bearer{}, errInvalidCredentials()
 	}
 	return who, nil
 }
 
 // authorizeMethod checks that the token may call method on the mailbox
 // the path names.
-func (s *Server) authorizeMethod(r *http.Request, who bearer, method gmailMethod) *apiError {
-	if !grants(who.scopes, method.scopes) {
+func (s *Server) authorizeMethod(r *http.Request, who oauth.Bearer, method gmailMethod) *apiError {
+	if !grants(who.Scopes, method.scopes) {
 		return errInsufficientScope()
 	}
-	if userID := r.PathValue("userId"); userID != "me" && !strings.EqualFold(userID, who.account) {
-		return errDelegationDenied(who.account)
+	if userID := r.PathValue("userId"); userID != "me" && !strings.EqualFold(userID, who.Account) {
+		return errDelegationDenied(who.Account)
 	}
 	return nil
 }
@@ -158,16 +160,6 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(status int) {
 	r.status = status
 	r.ResponseWriter.WriteHeader(status)
-}
-
-// bearerToken extracts an RFC 6750 bearer token from the Authorization header.
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !found || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }
 
 // systemParams are the query parameters every Google API accepts.

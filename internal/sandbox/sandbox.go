@@ -12,18 +12,35 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gmailoauth/internal/sandbox/oauth"
 )
 
-// GmailScope is Gmail's read-only scope, the one this project's app asks for.
-const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
+// The scopes the sandbox grants, as Google names them. GmailScope is
+// Gmail's read-only scope, the one this project's app asks for.
+const (
+	GmailScope         = oauth.GmailScope
+	OpenIDScope        = oauth.OpenIDScope
+	EmailScope         = oauth.EmailScope
+	ProfileScope       = oauth.ProfileScope
+	GmailModifyScope   = oauth.GmailModifyScope
+	GmailInsertScope   = oauth.GmailInsertScope
+	GmailLabelsScope   = oauth.GmailLabelsScope
+	GmailMetadataScope = oauth.GmailMetadataScope
+	MailScope          = oauth.MailScope
+)
 
 // Paths of the endpoints, relative to the sandbox's base URL. They mirror
 // Google's so the app only swaps hosts between the sandbox and production.
 const (
-	AuthPath       = "/o/oauth2/v2/auth"
-	TokenPath      = "/token"
-	RevokePath     = "/revoke"
-	UserinfoPath   = "/oauth2/v3/userinfo"
+	AuthPath       = oauth.AuthPath
+	TokenPath      = oauth.TokenPath
+	RevokePath     = oauth.RevokePath
+	UserinfoPath   = oauth.UserinfoPath
+	DiscoveryPath  = oauth.DiscoveryPath
+	CertsPath      = oauth.CertsPath
+	PEMCertsPath   = oauth.PEMCertsPath
+	TokeninfoPath  = oauth.TokeninfoPath
 	GmailBatchPath = "/batch/gmail/v1"
 )
 
@@ -90,19 +107,15 @@ type Options struct {
 // revocation and Gmail endpoints from memory. It is safe for concurrent use.
 type Server struct {
 	clientID     string
-	clientSecret string
 	redirectURIs []string
-	codeTTL      time.Duration
-	strict       bool   // Options.Strict
-	autoApprove  string // Options.AutoApprove
+	strict       bool // Options.Strict
 	now          func() time.Time
 	log          *slog.Logger
 	// contentSecurityPolicy is computed once from the redirect URIs because
 	// form-action must allow the 303 to the app after the consent POST.
 	contentSecurityPolicy string
 	// pageTokenKey authenticates list page tokens so forged or edited ones are
-	// refused, as Gmail refuses them, and the sandbox Google session cookie
-	// (sessionMAC), so a browser cannot claim to be signed in to an account.
+	// refused, as Gmail refuses them.
 	pageTokenKey []byte
 
 	mailboxesMu sync.Mutex // for the map; each mailbox has a lock of its own
@@ -113,8 +126,7 @@ type Server struct {
 	handler http.Handler
 	gmail   *http.ServeMux
 
-	tokens  tokenStore
-	signer  signingKey // of ID tokens
+	oauth   *oauth.Provider // sign-in, with the token store
 	faults  faultInjector
 	latency atomic.Int64 // a time.Duration
 	// shuffleBatches is ShuffleBatchResponses's setting.
@@ -123,11 +135,7 @@ type Server struct {
 }
 
 // Token is a set of credentials minted by IssueToken.
-type Token struct {
-	AccessToken, RefreshToken string
-	Expiry                    time.Time
-	Scope                     string
-}
+type Token = oauth.Token
 
 // Stats counts the traffic the sandbox has served since New or ResetStats.
 type Stats struct {
@@ -140,8 +148,7 @@ type Stats struct {
 }
 
 type counters struct {
-	gmailCalls, batchParts, tokenCalls, revokeCalls, refreshGrants atomic.Int64
-	inFlight, maxInFlight                                          atomic.Int64
+	gmailCalls, batchParts, inFlight, maxInFlight atomic.Int64
 }
 
 // New validates opts, seeds the mailboxes relative to opts.Now() and returns
@@ -184,34 +191,42 @@ func New(opts Options) (*Server, error) {
 
 	s := &Server{
 		clientID:     opts.ClientID,
-		clientSecret: opts.ClientSecret,
 		redirectURIs: slices.Clone(opts.RedirectURIs),
-		codeTTL:      opts.CodeTTL,
 		strict:       opts.Strict,
 		now:          opts.Now,
 		log:          opts.Logger,
 		contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 			"form-action " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'",
 		pageTokenKey: make([]byte, 32),
+		mailboxes:    make(map[string]*mailbox),
 	}
 	// crypto/rand.Read never returns an error since Go 1.24.
 	rand.Read(s.pageTokenKey)
-	s.tokens.init(opts.AccessTokenTTL)
 
+	var accounts []oauth.Account
 	for _, box := range seedMailboxes(opts.Now(), &s.ids) {
 		s.accounts = append(s.accounts, box.address)
-		if s.mailboxes == nil {
-			s.mailboxes = make(map[string]*mailbox)
-		}
 		s.mailboxes[box.address] = box
+		// Sign-in reads a mailbox for its names only, and they never change.
+		accounts = append(accounts, oauth.Account{Address: box.address, Name: box.name, GivenName: box.givenName, FamilyName: box.familyName})
 	}
-	if opts.AutoApprove != "" {
-		account, seeded := s.seededAccount(opts.AutoApprove)
-		if !seeded {
-			return nil, fmt.Errorf("sandbox: auto-approve account %q is not one of the seeded accounts (%s)", opts.AutoApprove, strings.Join(s.accounts, ", "))
-		}
-		s.autoApprove = account
+	provider, err := oauth.New(oauth.Config{
+		ClientID:       opts.ClientID,
+		ClientSecret:   opts.ClientSecret,
+		RedirectURIs:   opts.RedirectURIs,
+		AccessTokenTTL: opts.AccessTokenTTL,
+		CodeTTL:        opts.CodeTTL,
+		Now:            opts.Now,
+		Logger:         opts.Logger,
+		Strict:         opts.Strict,
+		AutoApprove:    opts.AutoApprove,
+		Accounts:       accounts,
+		Pages:          signInPages{s},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
+	s.oauth = provider
 	s.gmail = s.gmailMux()
 	s.handler = s.routes()
 	return s, nil
@@ -241,19 +256,19 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	mux.HandleFunc("GET /sandbox.css", serveStatic("static/sandbox.css", "text/css; charset=utf-8"))
 	mux.HandleFunc("GET /favicon.ico", serveStatic("static/favicon.ico", "image/x-icon"))
-	mux.HandleFunc("GET "+AuthPath, s.serveAuthorize)
-	mux.HandleFunc("POST "+AuthPath, s.serveConsentDecision)
-	mux.Handle(TokenPath, cors("POST", s.overNetwork(http.HandlerFunc(s.serveToken))))
-	mux.Handle(RevokePath, s.overNetwork(http.HandlerFunc(s.serveRevoke)))
-	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.serveUserinfo)))
-	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.serveTokeninfo)))
-	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.serveDiscovery)))
-	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.serveCerts)))
-	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.servePEMCerts)))
+	mux.HandleFunc("GET "+AuthPath, s.oauth.ServeAuthorize)
+	mux.HandleFunc("POST "+AuthPath, s.oauth.ServeConsentDecision)
+	mux.Handle(TokenPath, cors("POST", s.overNetwork(http.HandlerFunc(s.oauth.ServeToken))))
+	mux.Handle(RevokePath, s.overNetwork(http.HandlerFunc(s.oauth.ServeRevoke)))
+	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.oauth.ServeUserinfo)))
+	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.oauth.ServeTokeninfo)))
+	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.oauth.ServeDiscovery)))
+	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.oauth.ServeCerts)))
+	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.oauth.ServePEMCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
-	mux.HandleFunc(avatarPattern, s.serveAvatar)
-	mux.HandleFunc("GET "+signInPath, s.serveSignIn)
-	mux.HandleFunc("POST "+signInPath, s.serveSignInDecision)
+	mux.HandleFunc(oauth.AvatarPattern, s.oauth.ServeAvatar)
+	mux.HandleFunc("GET "+oauth.SignInPath, s.oauth.ServeSignIn)
+	mux.HandleFunc("POST "+oauth.SignInPath, s.oauth.ServeSignInDecision)
 	gmail := cors(gmailMethods, s.countGmailCall(s.overNetwork(s.gmail)))
 	mux.Handle("/gmail/", gmail)
 	batch := cors("POST", s.countGmailCall(s.overNetwork(http.HandlerFunc(s.serveBatch))))
@@ -309,14 +324,13 @@ func (s *Server) SetLatency(d time.Duration) {
 
 // SetAccessTokenTTL sets the lifetime of access tokens issued from now on.
 func (s *Server) SetAccessTokenTTL(d time.Duration) {
-	s.tokens.setAccessTTL(d)
+	s.oauth.SetAccessTokenTTL(d)
 }
 
 // RevokeAccount revokes every access and refresh token of account, as if the
 // person removed the app's access in their Google Account settings.
 func (s *Server) RevokeAccount(account string) {
-	s.tokens.revokeAccount(account)
-	s.log.Info("sandbox: account revoked", "account", account)
+	s.oauth.RevokeAccount(account)
 }
 
 // IssueToken mints tokens for account without the consent page. With no
@@ -327,31 +341,18 @@ func (s *Server) RevokeAccount(account string) {
 // gets no refresh token, unless it asks with prompt=consent. An account that
 // is not seeded gets an empty mailbox.
 func (s *Server) IssueToken(account string, scopes ...string) Token {
-	if len(scopes) == 0 {
-		scopes = []string{GmailScope}
-	}
-	scopes = slices.Clone(scopes)
-	for i, scope := range scopes {
-		if full, ok := scopeAliases[scope]; ok {
-			scopes[i] = full
-		}
-	}
-	return s.tokens.issue(grantRequest{
-		account:  account,
-		clientID: s.clientID,
-		scopes:   scopes,
-		offline:  true,
-	}, s.now())
+	return s.oauth.IssueToken(account, scopes...)
 }
 
 // Stats returns the counters since New or the last ResetStats.
 func (s *Server) Stats() Stats {
+	signIn := s.oauth.Stats()
 	return Stats{
 		GmailCalls:    s.stats.gmailCalls.Load(),
 		BatchParts:    s.stats.batchParts.Load(),
-		TokenCalls:    s.stats.tokenCalls.Load(),
-		RevokeCalls:   s.stats.revokeCalls.Load(),
-		RefreshGrants: s.stats.refreshGrants.Load(),
+		TokenCalls:    signIn.TokenCalls,
+		RevokeCalls:   signIn.RevokeCalls,
+		RefreshGrants: signIn.RefreshGrants,
 		MaxInFlight:   s.stats.maxInFlight.Load(),
 	}
 }
@@ -361,10 +362,18 @@ func (s *Server) Stats() Stats {
 func (s *Server) ResetStats() {
 	s.stats.gmailCalls.Store(0)
 	s.stats.batchParts.Store(0)
-	s.stats.tokenCalls.Store(0)
-	s.stats.revokeCalls.Store(0)
-	s.stats.refreshGrants.Store(0)
+	s.oauth.ResetStats()
 	s.stats.maxInFlight.Store(s.stats.inFlight.Load())
+}
+
+// seededAccount returns the seeded account address matches, ignoring case.
+func (s *Server) seededAccount(address string) (string, bool) {
+	for _, account := range s.accounts {
+		if strings.EqualFold(account, address) {
+			return account, true
+		}
+	}
+	return "", false
 }
 
 // Accounts returns the seeded account addresses; the first is the default.

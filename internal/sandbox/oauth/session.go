@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"crypto/hmac"
@@ -17,13 +17,13 @@ const googleSessionCookie = "SANDBOX_GOOGLE_SESSION"
 // googleSession returns the accounts the browser is signed in to, in the
 // order they signed in (authuser is the index). A cookie that does not
 // verify counts as signed out.
-func (s *Server) googleSession(r *http.Request) []string {
+func (p *Provider) googleSession(r *http.Request) []string {
 	cookie, err := r.Cookie(googleSessionCookie)
 	if err != nil {
 		return nil
 	}
 	payload, mac, ok := strings.Cut(cookie.Value, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(s.sessionMAC(payload))) {
+	if !ok || !hmac.Equal([]byte(mac), []byte(p.sessionMAC(payload))) {
 		return nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
@@ -32,7 +32,7 @@ func (s *Server) googleSession(r *http.Request) []string {
 	}
 	var accounts []string
 	for _, address := range strings.Fields(string(raw)) {
-		if account, seeded := s.seededAccount(address); seeded && !slices.Contains(accounts, account) {
+		if account, seeded := p.seededAccount(address); seeded && !slices.Contains(accounts, account) {
 			accounts = append(accounts, account)
 		}
 	}
@@ -41,8 +41,8 @@ func (s *Server) googleSession(r *http.Request) []string {
 
 // signInToGoogle adds account to the browser's sandbox Google session and
 // returns its authuser index.
-func (s *Server) signInToGoogle(w http.ResponseWriter, r *http.Request, account string) int {
-	accounts := s.googleSession(r)
+func (p *Provider) signInToGoogle(w http.ResponseWriter, r *http.Request, account string) int {
+	accounts := p.googleSession(r)
 	index := slices.Index(accounts, account)
 	if index < 0 {
 		accounts = append(accounts, account)
@@ -51,7 +51,7 @@ func (s *Server) signInToGoogle(w http.ResponseWriter, r *http.Request, account 
 	payload := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(accounts, " ")))
 	http.SetCookie(w, &http.Cookie{
 		Name:     googleSessionCookie,
-		Value:    payload + "." + s.sessionMAC(payload),
+		Value:    payload + "." + p.sessionMAC(payload),
 		Path:     "/",
 		HttpOnly: true,
 		Secure:   r.TLS != nil,
@@ -60,8 +60,8 @@ func (s *Server) signInToGoogle(w http.ResponseWriter, r *http.Request, account 
 	return index
 }
 
-func (s *Server) sessionMAC(payload string) string {
-	mac := hmac.New(sha256.New, s.pageTokenKey)
+func (p *Provider) sessionMAC(payload string) string {
+	mac := hmac.New(sha256.New, p.sessionKey)
 	mac.Write([]byte("google-session\x00" + payload))
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }

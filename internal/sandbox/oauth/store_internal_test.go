@@ -1,7 +1,8 @@
-package sandbox
+package oauth
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,16 +17,8 @@ import (
 func TestExpiredStateIsPruned(t *testing.T) {
 	const perRound = 3000
 	now := time.Date(2025, time.November, 25, 9, 0, 0, 0, time.UTC)
-	s, err := New(Options{
-		ClientID:     "client",
-		ClientSecret: "secret",
-		RedirectURIs: []string{"http://127.0.0.1:8080/callback"},
-		// The test is single-goroutine, so reading now needs no lock.
-		Now: func() time.Time { return now },
-	})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	// The test is single-goroutine, so reading now needs no lock.
+	s := newProvider(t, "http://127.0.0.1:8080/callback", func() time.Time { return now })
 
 	// An account of its own for each grant: an account keeps only its
 	// newest maxRefreshTokens (TestRefreshTokensPerAccountAndClientAreCapped).
@@ -57,15 +50,7 @@ func TestExpiredStateIsPruned(t *testing.T) {
 func TestConsentStoreIsBounded(t *testing.T) {
 	now := time.Date(2025, time.November, 25, 9, 0, 0, 0, time.UTC)
 	const redirect = "http://127.0.0.1:8080/callback"
-	s, err := New(Options{
-		ClientID:     "client",
-		ClientSecret: "secret",
-		RedirectURIs: []string{redirect},
-		Now:          func() time.Time { return now },
-	})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	s := newProvider(t, redirect, func() time.Time { return now })
 	authorize := func(state string) int {
 		query := url.Values{
 			"client_id": {"client"}, "redirect_uri": {redirect}, "response_type": {"code"},
@@ -73,7 +58,7 @@ func TestConsentStoreIsBounded(t *testing.T) {
 			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
 		}
 		w := httptest.NewRecorder()
-		s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, AuthPath+"?"+query.Encode(), nil))
+		s.ServeAuthorize(w, httptest.NewRequest(http.MethodGet, AuthPath+"?"+query.Encode(), nil))
 		return w.Code
 	}
 	pending := func() int {
@@ -113,4 +98,44 @@ func TestConsentStoreIsBounded(t *testing.T) {
 	if got := pending(); got != 1 {
 		t.Errorf("pending consents after every earlier one expired = %d; want 1 (the new one)", got)
 	}
+}
+
+// newProvider is a Provider for client "client" with secret "secret", one
+// redirect URI, the sandbox's default lifetimes, and no accounts.
+func newProvider(t *testing.T, redirectURI string, now func() time.Time) *Provider {
+	t.Helper()
+	p, err := New(Config{
+		ClientID:       "client",
+		ClientSecret:   "secret",
+		RedirectURIs:   []string{redirectURI},
+		AccessTokenTTL: time.Hour,
+		CodeTTL:        5 * time.Minute,
+		Now:            now,
+		Logger:         slog.New(slog.DiscardHandler),
+		Pages:          plainPages{},
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return p
+}
+
+// plainPages draws sign-in's pages as their status and a line of text: the
+// tests of sign-in alone look at the status and the stores, not the page.
+type plainPages struct{}
+
+func (plainPages) Consent(w http.ResponseWriter, r *http.Request, consent Consent) {
+	fmt.Fprintln(w, "consent", consent.ID)
+}
+
+func (plainPages) SignIn(w http.ResponseWriter, r *http.Request, next string) {
+	fmt.Fprintln(w, "sign in, then", next)
+}
+
+func (plainPages) Error(w http.ResponseWriter, status int, page ErrorPage) {
+	http.Error(w, page.Code+": "+page.Message, status)
+}
+
+func (plainPages) NotFound(w http.ResponseWriter, r *http.Request) {
+	http.NotFound(w, r)
 }

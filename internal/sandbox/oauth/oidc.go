@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"crypto"
@@ -18,14 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
-
-// Paths of the OpenID Connect endpoints, as Google serves them.
-const (
-	DiscoveryPath = "/.well-known/openid-configuration"
-	CertsPath     = "/oauth2/v3/certs"
-	PEMCertsPath  = "/oauth2/v1/certs" // the same key in X.509 certificates, which some of Google's libraries read
-	TokeninfoPath = "/tokeninfo"
 )
 
 // idTokenTTL is how long an ID token is valid: an hour, as Google's.
@@ -61,11 +53,11 @@ func (k *signingKey) get() (*rsa.PrivateKey, string) {
 	return k.key, k.kid
 }
 
-// issuer is the sandbox's issuer identifier, as Google's is
+// Issuer is the sandbox's issuer identifier, as Google's is
 // https://accounts.google.com: its own origin, as the request reached it,
 // so that a client that discovered the sandbox at that origin finds the
 // issuer it expects.
-func issuer(r *http.Request) string {
+func Issuer(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -95,12 +87,12 @@ type idClaims struct {
 
 // idToken signs the ID token of account for the client, with the claims
 // scopes allow; accessToken, when given, is hashed into at_hash.
-func (s *Server) idToken(r *http.Request, account string, scopes []string, nonce, accessToken string) string {
-	now := s.now()
+func (p *Provider) idToken(r *http.Request, account string, scopes []string, nonce, accessToken string) string {
+	now := p.now()
 	claims := idClaims{
-		Issuer:       issuer(r),
-		AuthorizedBy: s.clientID,
-		Audience:     s.clientID,
+		Issuer:       Issuer(r),
+		AuthorizedBy: p.clientID,
+		Audience:     p.clientID,
 		Subject:      subjectID(account),
 		HostedDomain: workspaceDomains[account],
 		Nonce:        nonce,
@@ -115,11 +107,11 @@ func (s *Server) idToken(r *http.Request, account string, scopes []string, nonce
 		sum := sha256.Sum256([]byte(accessToken))
 		claims.AccessHash = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 	}
-	if box, seeded := s.seeded(account); seeded && slices.Contains(scopes, ProfileScope) {
-		claims.Name, claims.GivenName, claims.FamilyName = box.name, box.givenName, box.familyName
+	if seeded, ok := p.account(account); ok && slices.Contains(scopes, ProfileScope) {
+		claims.Name, claims.GivenName, claims.FamilyName = seeded.Name, seeded.GivenName, seeded.FamilyName
 		claims.Picture = pictureURL(r, account)
 	}
-	key, kid := s.signer.get()
+	key, kid := p.signer.get()
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": kid, "typ": "JWT"})
 	payload, _ := json.Marshal(claims)
 	signed := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
@@ -133,7 +125,7 @@ func (s *Server) idToken(r *http.Request, account string, scopes []string, nonce
 
 // verifyIDToken checks an ID token the sandbox signed and returns its
 // claims, for tokeninfo.
-func (s *Server) verifyIDToken(token string, now time.Time) (idClaims, bool) {
+func (p *Provider) verifyIDToken(token string, now time.Time) (idClaims, bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return idClaims{}, false
@@ -142,7 +134,7 @@ func (s *Server) verifyIDToken(token string, now time.Time) (idClaims, bool) {
 	if err != nil {
 		return idClaims{}, false
 	}
-	key, _ := s.signer.get()
+	key, _ := p.signer.get()
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], signature) != nil {
 		return idClaims{}, false
@@ -155,13 +147,13 @@ func (s *Server) verifyIDToken(token string, now time.Time) (idClaims, bool) {
 	return claims, true
 }
 
-// serveDiscovery is /.well-known/openid-configuration, Google's document
+// ServeDiscovery is /.well-known/openid-configuration, Google's document
 // with the sandbox's endpoints. Strict mode advertises only what it takes,
 // so that a client choosing from the document is not then refused.
-func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
-	base := issuer(r)
+func (p *Provider) ServeDiscovery(w http.ResponseWriter, r *http.Request) {
+	base := Issuer(r)
 	responseTypes, challengeMethods := []string{"code", "token", "id_token", "id_token token"}, []string{"plain", "S256"}
-	if s.strict {
+	if p.strict {
 		responseTypes, challengeMethods = []string{"code"}, []string{"S256"}
 	}
 	writePublicJSON(w, r, map[string]any{
@@ -183,9 +175,9 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// serveCerts is the JSON Web Key Set of the ID token key.
-func (s *Server) serveCerts(w http.ResponseWriter, r *http.Request) {
-	key, kid := s.signer.get()
+// ServeCerts is the JSON Web Key Set of the ID token key.
+func (p *Provider) ServeCerts(w http.ResponseWriter, r *http.Request) {
+	key, kid := p.signer.get()
 	writePublicJSON(w, r, map[string]any{"keys": []map[string]string{{
 		"kty": "RSA",
 		"alg": "RS256",
@@ -196,27 +188,28 @@ func (s *Server) serveCerts(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
-// servePEMCerts is the ID token key as Google's v1 certs endpoint has its
+// ServePEMCerts is the ID token key as Google's v1 certs endpoint has its
 // keys: a certificate by key ID.
-func (s *Server) servePEMCerts(w http.ResponseWriter, r *http.Request) {
-	_, kid := s.signer.get()
-	writePublicJSON(w, r, map[string]string{kid: s.signer.pem})
+func (p *Provider) ServePEMCerts(w http.ResponseWriter, r *http.Request) {
+	_, kid := p.signer.get()
+	writePublicJSON(w, r, map[string]string{kid: p.signer.pem})
 }
 
-// writePublicJSON writes a document every client may read and cache for
-// an hour, as Google serves its discovery documents and keys. The
-// discovery documents name the sandbox by the Host the request reached it
-// at (see issuer), so a shared cache must keep one copy per Host: served
-// under another name, a cached copy would send a client to an origin it
-// did not ask for, and make go-oidc refuse the issuer. Vary: Host says so
-// on every public document, the keys too, rather than on each maker of one.
-func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
+// PublicDocument prepares w for a document every client may read and
+// cache for an hour, as Google serves its discovery documents and keys, and
+// returns the writer to write it through. The discovery documents name the
+// sandbox by the Host the request reached it at (see Issuer), so a shared
+// cache must keep one copy per Host: served under another name, a cached
+// copy would send a client to an origin it did not ask for, and make
+// go-oidc refuse the issuer. Vary: Host says so on every public document,
+// the keys too, rather than on each maker of one.
+func PublicDocument(w http.ResponseWriter) http.ResponseWriter {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	writeAPIJSON(varyByHost{w}, r, http.StatusOK, v)
+	return varyByHost{w}
 }
 
-// varyByHost adds Host to the Vary header as the answer is sent, after
-// writeAPIJSON has set the Vary that Google's API answers carry.
+// varyByHost adds Host to the Vary header as the answer is sent, after the
+// writer has set the Vary that Google's API answers carry.
 type varyByHost struct{ http.ResponseWriter }
 
 func (w varyByHost) WriteHeader(status int) {
@@ -224,9 +217,26 @@ func (w varyByHost) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 }
 
-// serveTokeninfo is Google's tokeninfo endpoint: what an access token or an
+// writePublicJSON writes a PublicDocument with the headers of Google's API
+// answers, pretty-printed unless prettyPrint=false.
+func writePublicJSON(w http.ResponseWriter, r *http.Request, v any) {
+	w = PublicDocument(w)
+	header := w.Header()
+	header.Set("Content-Type", "application/json; charset=UTF-8")
+	header["Vary"] = []string{"Origin", "X-Origin", "Referer"}
+	w.WriteHeader(http.StatusOK)
+	encoder := json.NewEncoder(w)
+	encoder.SetEscapeHTML(false)
+	if r.URL.Query().Get("prettyPrint") != "false" {
+		encoder.SetIndent("", "  ")
+	}
+	// The status is already sent; a failed write means the client went away.
+	_ = encoder.Encode(v)
+}
+
+// ServeTokeninfo is Google's tokeninfo endpoint: what an access token or an
 // ID token stands for, every value a string, as Google writes them.
-func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) ServeTokeninfo(w http.ResponseWriter, r *http.Request) {
 	// Its parameters come in the query or in a posted form, read to
 	// maxFormBytes as every other form is.
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -234,15 +244,15 @@ func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: err.Error()})
 		return
 	}
-	now := s.now()
+	now := p.now()
 	invalid := &oauthError{status: http.StatusBadRequest, code: "invalid_token", description: "Invalid Value"}
 	if token := r.Form.Get("id_token"); token != "" {
-		claims, ok := s.verifyIDToken(token, now)
+		claims, ok := p.verifyIDToken(token, now)
 		if !ok {
 			writeOAuthError(w, invalid)
 			return
 		}
-		_, kid := s.signer.get()
+		_, kid := p.signer.get()
 		info := map[string]string{
 			"iss": claims.Issuer, "azp": claims.AuthorizedBy, "aud": claims.Audience, "sub": claims.Subject,
 			"iat": strconv.FormatInt(claims.IssuedAt, 10), "exp": strconv.FormatInt(claims.Expiry, 10),
@@ -261,17 +271,17 @@ func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.Form.Get("access_token")
-	if bearer, ok := bearerToken(r); ok && token == "" {
+	if bearer, ok := BearerToken(r); ok && token == "" {
 		token = bearer // as google-auth-library sends it
 	}
-	who, live := s.tokens.lookupAccess(token, now)
+	who, live := p.tokens.lookupAccess(token, now)
 	if !live {
 		writeOAuthError(w, invalid)
 		return
 	}
 	info := map[string]string{
-		"azp": s.clientID, "aud": s.clientID, "sub": subjectID(who.account),
-		"scope":       strings.Join(who.scopes, " "),
+		"azp": p.clientID, "aud": p.clientID, "sub": subjectID(who.Account),
+		"scope":       strings.Join(who.Scopes, " "),
 		"exp":         strconv.FormatInt(who.expiry.Unix(), 10),
 		"expires_in":  strconv.FormatInt(int64(who.expiry.Sub(now).Seconds()), 10),
 		"access_type": "online",
@@ -279,8 +289,8 @@ func (s *Server) serveTokeninfo(w http.ResponseWriter, r *http.Request) {
 	if who.offline {
 		info["access_type"] = "offline"
 	}
-	if slices.Contains(who.scopes, EmailScope) {
-		info["email"], info["email_verified"] = who.account, "true"
+	if slices.Contains(who.Scopes, EmailScope) {
+		info["email"], info["email_verified"] = who.Account, "true"
 	}
 	writeNoStoreJSON(w, http.StatusOK, info)
 }

@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"fmt"
@@ -21,54 +21,66 @@ const maxAuthQueryBytes = 8 << 10
 // Google names in the hd parameter of the callback.
 var workspaceDomains = map[string]string{"alex@example.com": "example.com"}
 
-// serveAuthorize validates an authorization request as Google does: a
+// ServeAuthorize validates an authorization request as Google does: a
 // request that is malformed or names an unknown client or redirect URI gets
 // Google's error page, never a redirect. A valid one shows the consent page,
 // the account chooser alone when the scopes were granted before, or, with
 // prompt=none, no page at all. With AutoApprove, it is answered at once
 // as if the person had chosen that account and allowed every scope.
-func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) ServeAuthorize(w http.ResponseWriter, r *http.Request) {
 	if len(r.URL.RawQuery) > maxAuthQueryBytes {
-		s.renderError(w, http.StatusRequestURITooLong, errorPage{
+		p.pages.Error(w, http.StatusRequestURITooLong, ErrorPage{
 			Code:    "invalid_request",
 			Message: "The request is too large.",
 			Detail:  fmt.Sprintf("The sandbox accepts authorization requests of up to %d bytes of query.", maxAuthQueryBytes),
 		})
 		return
 	}
-	request, status, page := s.parseAuthorization(r.URL.Query())
+	request, status, page := p.parseAuthorization(r.URL.Query())
 	if page != nil {
-		s.renderError(w, status, *page)
+		p.pages.Error(w, status, *page)
 		return
 	}
-	session := s.googleSession(r)
+	session := p.googleSession(r)
 	if request.prompt == "none" {
-		s.authorizeSilently(w, r, request, session)
+		p.authorizeSilently(w, r, request, session)
 		return
 	}
-	if s.autoApprove != "" {
-		s.issueCode(w, r, request, s.autoApprove, request.scopes, true, http.StatusFound)
+	if p.autoApprove != "" {
+		p.issueCode(w, r, request, p.autoApprove, request.scopes, true, http.StatusFound)
 		return
 	}
 	hint := request.loginHint
 	if hint == "" && len(session) > 0 {
 		hint = session[0]
 	}
-	if account, seeded := s.seededAccount(hint); seeded && !request.forceConsent && s.hasGranted(account, request.scopes) {
+	if account, seeded := p.seededAccount(hint); seeded && !request.forceConsent && p.hasGranted(account, request.scopes) {
 		request.chooser = true
 	}
-	now := s.now()
-	consentID := s.tokens.storeConsent(request, now.Add(s.codeTTL), now)
-	s.renderConsent(w, r, consentID, request, hint)
+	p.showConsent(w, r, request, hint)
+}
+
+// showConsent keeps request pending and shows its page, with the account
+// selected preselected.
+func (p *Provider) showConsent(w http.ResponseWriter, r *http.Request, request authRequest, selected string) {
+	now := p.now()
+	p.pages.Consent(w, r, Consent{
+		ID:          p.tokens.storeConsent(request, now.Add(p.codeTTL), now),
+		RedirectURI: request.redirectURI,
+		Offline:     request.offline,
+		Chooser:     request.chooser,
+		Scopes:      request.scopes,
+		Selected:    selected,
+	})
 }
 
 // parseAuthorization checks the parameters of an authorization request,
 // returning the error page Google would show for a bad one.
-func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorPage) {
-	invalid := func(message string) (authRequest, int, *errorPage) {
-		return authRequest{}, http.StatusBadRequest, &errorPage{Code: "invalid_request", Message: message}
+func (p *Provider) parseAuthorization(query url.Values) (authRequest, int, *ErrorPage) {
+	invalid := func(message string) (authRequest, int, *ErrorPage) {
+		return authRequest{}, http.StatusBadRequest, &ErrorPage{Code: "invalid_request", Message: message}
 	}
-	if s.strict {
+	if p.strict {
 		for name, values := range query {
 			if len(values) > 1 {
 				return invalid("Parameter " + name + " is repeated (strict mode: RFC 6749 §3.1).")
@@ -79,8 +91,8 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 	if clientID == "" {
 		return invalid("Missing required parameter: client_id")
 	}
-	if clientID != s.clientID {
-		return authRequest{}, http.StatusUnauthorized, &errorPage{
+	if clientID != p.clientID {
+		return authRequest{}, http.StatusUnauthorized, &ErrorPage{
 			Code:    "invalid_client",
 			Message: "The OAuth client was not found.",
 			Detail:  fmt.Sprintf("client_id %q is not registered with this sandbox.", clientID),
@@ -90,12 +102,12 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 	if redirectURI == "" {
 		return invalid("Missing required parameter: redirect_uri")
 	}
-	if !slices.Contains(s.redirectURIs, redirectURI) {
-		return authRequest{}, http.StatusBadRequest, &errorPage{
+	if !slices.Contains(p.redirectURIs, redirectURI) {
+		return authRequest{}, http.StatusBadRequest, &ErrorPage{
 			Code:    "redirect_uri_mismatch",
 			Message: "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy.",
 			Detail: fmt.Sprintf("redirect_uri %q is not one of the registered redirect URIs (%s).",
-				redirectURI, strings.Join(s.redirectURIs, ", ")),
+				redirectURI, strings.Join(p.redirectURIs, ", ")),
 		}
 	}
 	responseType, typeOK := parseResponseType(query.Get("response_type"))
@@ -103,17 +115,17 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 	case query.Get("response_type") == "":
 		return invalid("Required parameter is missing: response_type")
 	case !typeOK:
-		return authRequest{}, http.StatusBadRequest, &errorPage{
+		return authRequest{}, http.StatusBadRequest, &ErrorPage{
 			Code:    "unsupported_response_type",
 			Message: fmt.Sprintf("Invalid response_type: %s", query.Get("response_type")),
 		}
-	case s.strict && responseType != responseCode:
-		return authRequest{}, http.StatusBadRequest, &errorPage{
+	case p.strict && responseType != responseCode:
+		return authRequest{}, http.StatusBadRequest, &ErrorPage{
 			Code:    "unsupported_response_type",
 			Message: "response_type " + query.Get("response_type") + " is refused in strict mode: RFC 9700 §2.1.2 says to use the authorization code grant.",
 		}
 	}
-	scopes, scopeErr := s.parseScopes(query.Get("scope"))
+	scopes, scopeErr := p.parseScopes(query.Get("scope"))
 	if scopeErr != nil {
 		return authRequest{}, http.StatusBadRequest, scopeErr
 	}
@@ -127,10 +139,10 @@ func (s *Server) parseAuthorization(query url.Values) (authRequest, int, *errorP
 	switch {
 	case method != "" && method != "S256" && method != "plain":
 		return invalid("Invalid code_challenge_method: " + method)
-	case challenge == "" && s.strict:
+	case challenge == "" && p.strict:
 		return invalid("Missing required parameter: code_challenge (strict mode requires PKCE with S256)")
 	case challenge == "":
-	case method != "S256" && s.strict:
+	case method != "S256" && p.strict:
 		return invalid("Invalid code_challenge_method: strict mode accepts only S256.")
 	case method == "S256" && !validChallenge(challenge):
 		return invalid("Invalid code_challenge: it must be 43 characters of base64url (the S256 of the verifier).")
@@ -221,7 +233,7 @@ func parsePrompt(raw string) (string, bool) {
 // authorizeSilently answers prompt=none: a code when the person is signed
 // in to the sandbox and has granted every scope, else one of the errors
 // OpenID Connect defines for it, always as a redirect and never a page.
-func (s *Server) authorizeSilently(w http.ResponseWriter, r *http.Request, request authRequest, session []string) {
+func (p *Provider) authorizeSilently(w http.ResponseWriter, r *http.Request, request authRequest, session []string) {
 	var account string
 	switch {
 	case request.loginHint != "":
@@ -231,30 +243,30 @@ func (s *Server) authorizeSilently(w http.ResponseWriter, r *http.Request, reque
 			}
 		}
 		if account == "" {
-			s.redirectError(w, r, request, "login_required")
+			p.redirectError(w, r, request, "login_required")
 			return
 		}
 	case len(session) == 0:
-		s.redirectError(w, r, request, "login_required")
+		p.redirectError(w, r, request, "login_required")
 		return
 	case len(session) > 1:
 		// Google would have to ask which account.
-		s.redirectError(w, r, request, "interaction_required")
+		p.redirectError(w, r, request, "interaction_required")
 		return
 	default:
 		account = session[0]
 	}
-	if !s.hasGranted(account, request.scopes) {
-		s.redirectError(w, r, request, "consent_required")
+	if !p.hasGranted(account, request.scopes) {
+		p.redirectError(w, r, request, "consent_required")
 		return
 	}
-	s.issueCode(w, r, request, account, request.scopes, false, http.StatusFound)
+	p.issueCode(w, r, request, account, request.scopes, false, http.StatusFound)
 }
 
 // redirectError sends the person back to the app with an error the flow
 // produced (RFC 6749 §4.1.2.1).
-func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, request authRequest, code string) {
-	s.log.Info("sandbox: authorization refused", "error", code)
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, request authRequest, code string) {
+	p.log.Info("sandbox: authorization refused", "error", code)
 	http.Redirect(w, r, request.answer(url.Values{
 		"error": {code},
 		"state": optional(request.state),
@@ -262,8 +274,8 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, request a
 }
 
 // hasGranted reports whether account has granted this client every scope.
-func (s *Server) hasGranted(account string, scopes []string) bool {
-	granted, ok := s.tokens.granted(account, s.clientID)
+func (p *Provider) hasGranted(account string, scopes []string) bool {
+	granted, ok := p.tokens.granted(account, p.clientID)
 	if !ok {
 		return false
 	}
@@ -275,22 +287,12 @@ func (s *Server) hasGranted(account string, scopes []string) bool {
 	return true
 }
 
-// seededAccount returns the seeded account address matches, ignoring case.
-func (s *Server) seededAccount(address string) (string, bool) {
-	for _, account := range s.accounts {
-		if strings.EqualFold(account, address) {
-			return account, true
-		}
-	}
-	return "", false
-}
-
-// serveConsentDecision handles the form of the consent page and of the
+// ServeConsentDecision handles the form of the consent page and of the
 // account chooser.
-func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) ServeConsentDecision(w http.ResponseWriter, r *http.Request) {
 	var crossOrigin http.CrossOriginProtection
 	if err := crossOrigin.Check(r); err != nil {
-		s.renderError(w, http.StatusForbidden, errorPage{
+		p.pages.Error(w, http.StatusForbidden, ErrorPage{
 			Code:    "cross_origin_request",
 			Message: "The consent form was submitted from another site.",
 			Detail:  err.Error(),
@@ -299,20 +301,20 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := readForm(w, r)
 	if err != nil {
-		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: "The consent form could not be read.", Detail: err.Error()})
+		p.pages.Error(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Message: "The consent form could not be read.", Detail: err.Error()})
 		return
 	}
 	// The page sends each of these once; a form that repeats one is not
 	// the page's, and taking the first would let an added value decide.
 	for _, name := range []string{"consent_id", "account", "decision"} {
 		if len(form[name]) > 1 {
-			s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: "The consent form repeats " + name + "."})
+			p.pages.Error(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Message: "The consent form repeats " + name + "."})
 			return
 		}
 	}
-	request, ok := s.tokens.takeConsent(form.Get("consent_id"), s.now())
+	request, ok := p.tokens.takeConsent(form.Get("consent_id"), p.now())
 	if !ok {
-		s.renderError(w, http.StatusBadRequest, errorPage{
+		p.pages.Error(w, http.StatusBadRequest, ErrorPage{
 			Code:    "invalid_request",
 			Message: "This consent page has expired or was already used.",
 			Detail:  "Start signing in again from the app.",
@@ -321,29 +323,27 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	decision := form.Get("decision")
 	if decision != "allow" && decision != "deny" {
-		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown decision %q.", decision)})
+		p.pages.Error(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown decision %q.", decision)})
 		return
 	}
 	if decision == "deny" {
-		s.deny(w, r, request)
+		p.deny(w, r, request)
 		return
 	}
-	account, seeded := s.seededAccount(form.Get("account"))
+	account, seeded := p.seededAccount(form.Get("account"))
 	if !seeded {
-		s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown account %q.", form.Get("account"))})
+		p.pages.Error(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Message: fmt.Sprintf("Unknown account %q.", form.Get("account"))})
 		return
 	}
 	if request.chooser {
-		if s.hasGranted(account, request.scopes) {
-			s.issueCode(w, r, request, account, request.scopes, false, http.StatusSeeOther)
+		if p.hasGranted(account, request.scopes) {
+			p.issueCode(w, r, request, account, request.scopes, false, http.StatusSeeOther)
 			return
 		}
 		// The person chose an account that has not granted the scopes yet:
 		// now Google asks for them.
 		request.chooser = false
-		now := s.now()
-		consentID := s.tokens.storeConsent(request, now.Add(s.codeTTL), now)
-		s.renderConsent(w, r, consentID, request, account)
+		p.showConsent(w, r, request, account)
 		return
 	}
 	var granted []string
@@ -352,7 +352,7 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 			scope = full
 		}
 		if !slices.Contains(request.scopes, scope) {
-			s.renderError(w, http.StatusBadRequest, errorPage{Code: "invalid_scope", Message: fmt.Sprintf("Scope %q was not requested.", scope)})
+			p.pages.Error(w, http.StatusBadRequest, ErrorPage{Code: "invalid_scope", Message: fmt.Sprintf("Scope %q was not requested.", scope)})
 			return
 		}
 		if !slices.Contains(granted, scope) {
@@ -362,18 +362,18 @@ func (s *Server) serveConsentDecision(w http.ResponseWriter, r *http.Request) {
 	if len(granted) == 0 {
 		// Google's consent screen cannot grant nothing; unticking every scope
 		// amounts to declining.
-		s.deny(w, r, request)
+		p.deny(w, r, request)
 		return
 	}
 	// Keep the order of the request so the scope parameter is predictable.
 	slices.SortFunc(granted, func(a, b string) int {
 		return slices.Index(request.scopes, a) - slices.Index(request.scopes, b)
 	})
-	s.issueCode(w, r, request, account, granted, true, http.StatusSeeOther)
+	p.issueCode(w, r, request, account, granted, true, http.StatusSeeOther)
 }
 
-func (s *Server) deny(w http.ResponseWriter, r *http.Request, request authRequest) {
-	s.log.Info("sandbox: consent denied")
+func (p *Provider) deny(w http.ResponseWriter, r *http.Request, request authRequest) {
+	p.log.Info("sandbox: consent denied")
 	http.Redirect(w, r, request.answer(url.Values{
 		"error": {"access_denied"},
 		"state": optional(request.state),
@@ -385,11 +385,11 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, request authReques
 // response type asks for and the parameters Google adds: scope, authuser,
 // prompt and, for a Workspace account, hd. A code goes in the query; a
 // token or an ID token, as OAuth's implicit flow has them, in the fragment.
-func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authRequest, account string, scopes []string, consented bool, status int) {
-	now := s.now()
-	returned := s.tokens.grantScopes(account, s.clientID, scopes, request.includeGranted)
-	grant := grantRequest{account: account, clientID: s.clientID, scopes: returned, offline: request.offline}
-	authuser := s.signInToGoogle(w, r, account)
+func (p *Provider) issueCode(w http.ResponseWriter, r *http.Request, request authRequest, account string, scopes []string, consented bool, status int) {
+	now := p.now()
+	returned := p.tokens.grantScopes(account, p.clientID, scopes, request.includeGranted)
+	grant := grantRequest{account: account, clientID: p.clientID, scopes: returned, offline: request.offline}
+	authuser := p.signInToGoogle(w, r, account)
 	prompt := "none"
 	if consented {
 		prompt = "consent"
@@ -401,15 +401,15 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authR
 		"prompt":   {prompt},
 		"hd":       optional(workspaceDomains[account]),
 	}
-	s.log.Info("sandbox: authorized", "account", account, "response_type", string(request.responseType), "scope", strings.Join(returned, " "), "offline", request.offline, "prompt", prompt)
+	p.log.Info("sandbox: authorized", "account", account, "response_type", string(request.responseType), "scope", strings.Join(returned, " "), "offline", request.offline, "prompt", prompt)
 	if request.responseType == responseCode {
-		params.Set("code", s.tokens.storeCode(&authCode{
-			clientID:        s.clientID,
+		params.Set("code", p.tokens.storeCode(&authCode{
+			clientID:        p.clientID,
 			redirectURI:     request.redirectURI,
 			challenge:       request.challenge,
 			challengeMethod: request.challengeMethod,
 			nonce:           request.nonce,
-			expiry:          now.Add(s.codeTTL),
+			expiry:          now.Add(p.codeTTL),
 			grant:           grant,
 			forceConsent:    request.forceConsent,
 		}, now))
@@ -419,14 +419,14 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, request authR
 	var accessToken string
 	if request.responseType.has("token") {
 		grant.offline = false // the implicit flow never gets a refresh token
-		issued := s.tokens.issueNow(grant, now)
+		issued := p.tokens.issueNow(grant, now)
 		accessToken = issued.AccessToken
 		params.Set("access_token", accessToken)
 		params.Set("token_type", "Bearer")
 		params.Set("expires_in", strconv.FormatInt(int64(issued.expiresIn.Seconds()), 10))
 	}
 	if request.responseType.has("id_token") {
-		params.Set("id_token", s.idToken(r, account, returned, request.nonce, accessToken))
+		params.Set("id_token", p.idToken(r, account, returned, request.nonce, accessToken))
 	}
 	http.Redirect(w, r, request.answer(params), status)
 }

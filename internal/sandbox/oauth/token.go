@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"crypto/subtle"
@@ -12,15 +12,15 @@ import (
 	"strings"
 )
 
-// serveToken is the RFC 6749 token endpoint.
-func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
-	s.stats.tokenCalls.Add(1)
+// ServeToken is the RFC 6749 token endpoint.
+func (p *Provider) ServeToken(w http.ResponseWriter, r *http.Request) {
+	p.tokenCalls.Add(1)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeOAuthError(w, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "The token endpoint only accepts POST."})
 		return
 	}
-	if r.URL.RawQuery != "" && s.strict {
+	if r.URL.RawQuery != "" && p.strict {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request",
 			description: "Parameters must be sent in the request body, not in the URL (strict mode: they end up in logs)."})
 		return
@@ -36,7 +36,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			form[name] = values
 		}
 	}
-	if s.strict {
+	if p.strict {
 		for name, values := range form {
 			if len(values) > 1 {
 				writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Parameter " + name + " is repeated (strict mode)."})
@@ -44,7 +44,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if oerr := s.authenticateClient(r, form); oerr != nil {
+	if oerr := p.authenticateClient(r, form); oerr != nil {
 		writeOAuthError(w, oerr)
 		return
 	}
@@ -57,24 +57,24 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			oerr = &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Missing required parameter: code"}
 			break
 		}
-		issued, oerr = s.tokens.redeemCode(form.Get("code"), s.clientID, form.Get("redirect_uri"), form.Get("code_verifier"), s.now())
+		issued, oerr = p.tokens.redeemCode(form.Get("code"), p.clientID, form.Get("redirect_uri"), form.Get("code_verifier"), p.now())
 	case "refresh_token":
-		s.stats.refreshGrants.Add(1)
+		p.refreshGrants.Add(1)
 		if form.Get("refresh_token") == "" {
 			oerr = &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Missing required parameter: refresh_token"}
 			break
 		}
-		issued, oerr = s.tokens.refreshAccess(form.Get("refresh_token"), s.clientID, strings.Fields(form.Get("scope")), s.now())
+		issued, oerr = p.tokens.refreshAccess(form.Get("refresh_token"), p.clientID, strings.Fields(form.Get("scope")), p.now())
 	default:
 		// Google answers a missing grant_type the same way: "Invalid grant_type: ".
 		oerr = &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", description: "Invalid grant_type: " + grantType}
 	}
 	if oerr != nil {
-		s.log.Info("sandbox: token request refused", "grant_type", form.Get("grant_type"), "error", oerr.code, "description", oerr.description)
+		p.log.Info("sandbox: token request refused", "grant_type", form.Get("grant_type"), "error", oerr.code, "description", oerr.description)
 		writeOAuthError(w, oerr)
 		return
 	}
-	s.log.Info("sandbox: token issued", "grant_type", form.Get("grant_type"), "scope", issued.Scope)
+	p.log.Info("sandbox: token issued", "grant_type", form.Get("grant_type"), "scope", issued.Scope)
 	response := tokenResponse{
 		AccessToken:  issued.AccessToken,
 		ExpiresIn:    int64(issued.expiresIn.Seconds()),
@@ -83,7 +83,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		TokenType:    "Bearer",
 	}
 	if scopes := strings.Fields(issued.Scope); slices.Contains(scopes, OpenIDScope) {
-		response.IDToken = s.idToken(r, issued.account, scopes, issued.nonce, issued.AccessToken)
+		response.IDToken = p.idToken(r, issued.account, scopes, issued.nonce, issued.AccessToken)
 	}
 	writeNoStoreJSON(w, http.StatusOK, response)
 }
@@ -101,7 +101,7 @@ type tokenResponse struct {
 // authenticateClient accepts exactly one client authentication method
 // (RFC 6749 §2.3): HTTP Basic or client_id+client_secret in the body. Wrong
 // credentials are 401 invalid_client however they are sent, as at Google.
-func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthError {
+func (p *Provider) authenticateClient(r *http.Request, form url.Values) *oauthError {
 	unauthorized := &oauthError{status: http.StatusUnauthorized, code: "invalid_client", description: "Unauthorized"}
 	unknown := &oauthError{status: http.StatusUnauthorized, code: "invalid_client", description: "The OAuth client was not found."}
 	_, hasHeader := r.Header["Authorization"]
@@ -123,7 +123,7 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthErro
 		}
 		// Google takes the secret twice if both say the same; strict
 		// mode holds the client to one method.
-		if hasBodySecret && (s.strict || bodySecret[0] != secret) {
+		if hasBodySecret && (p.strict || bodySecret[0] != secret) {
 			return &oauthError{status: http.StatusBadRequest, code: "invalid_request",
 				description: "The client authenticated with more than one method (HTTP Basic and client_secret in the body)."}
 		}
@@ -139,22 +139,22 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) *oauthErro
 			secret = bodySecret[0]
 		}
 	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(s.clientID)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(id), []byte(p.clientID)) != 1 {
 		return unknown
 	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(s.clientSecret)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(secret), []byte(p.clientSecret)) != 1 {
 		return unauthorized
 	}
 	return nil
 }
 
-// serveRevoke is Google's revocation endpoint (RFC 7009 flavoured: revoking
+// ServeRevoke is Google's revocation endpoint (RFC 7009 flavoured: revoking
 // any token of a grant revokes the whole grant). Google serves it to POST
 // only: any other method finds nothing there.
-func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	s.stats.revokeCalls.Add(1)
+func (p *Provider) ServeRevoke(w http.ResponseWriter, r *http.Request) {
+	p.revokeCalls.Add(1)
 	if r.Method != http.MethodPost {
-		s.serveNotFoundPage(w, r)
+		p.pages.NotFound(w, r)
 		return
 	}
 	token := r.URL.Query().Get("token")
@@ -172,44 +172,44 @@ func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "Missing required parameter: token"})
 		return
 	}
-	account, ok := s.tokens.revoke(token, s.now())
+	account, ok := p.tokens.revoke(token, p.now())
 	if !ok {
 		writeOAuthError(w, &oauthError{status: http.StatusBadRequest, code: "invalid_token", description: "Token expired or revoked"})
 		return
 	}
-	s.log.Info("sandbox: token revoked", "account", account)
+	p.log.Info("sandbox: token revoked", "account", account)
 	writeNoStoreJSON(w, http.StatusOK, struct{}{})
 }
 
-// serveUserinfo is Google's OpenID Connect userinfo endpoint, answering with
+// ServeUserinfo is Google's OpenID Connect userinfo endpoint, answering with
 // the claims the granted scopes allow.
-func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) ServeUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		writeOAuthError(w, &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "Use GET or POST."})
 		return
 	}
-	token, ok := bearerToken(r)
-	who, live := s.tokens.lookupAccess(token, s.now())
+	token, ok := BearerToken(r)
+	who, live := p.tokens.lookupAccess(token, p.now())
 	if !ok || !live {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
 		writeNoStoreJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid Credentials"})
 		return
 	}
-	claims := map[string]any{"sub": subjectID(who.account)}
-	if slices.Contains(who.scopes, EmailScope) {
-		claims["email"] = who.account
+	claims := map[string]any{"sub": subjectID(who.Account)}
+	if slices.Contains(who.Scopes, EmailScope) {
+		claims["email"] = who.Account
 		claims["email_verified"] = true
 	}
-	if slices.Contains(who.scopes, ProfileScope) {
-		if box, seeded := s.seeded(who.account); seeded {
-			claims["name"] = box.name
-			claims["picture"] = pictureURL(r, who.account)
-			claims["given_name"] = box.givenName
-			claims["family_name"] = box.familyName
+	if slices.Contains(who.Scopes, ProfileScope) {
+		if seeded, ok := p.account(who.Account); ok {
+			claims["name"] = seeded.Name
+			claims["picture"] = pictureURL(r, who.Account)
+			claims["given_name"] = seeded.GivenName
+			claims["family_name"] = seeded.FamilyName
 		}
 	}
-	if len(claims) == 1 && !slices.Contains(who.scopes, OpenIDScope) {
+	if len(claims) == 1 && !slices.Contains(who.Scopes, OpenIDScope) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="insufficient_scope"`)
 		writeNoStoreJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope", "error_description": "Insufficient Permission"})
 		return
@@ -291,4 +291,14 @@ func writeNoStoreJSON(w http.ResponseWriter, status int, v any) {
 	encoder.SetEscapeHTML(false)
 	// The status is already sent; a failed write means the client went away.
 	_ = encoder.Encode(v)
+}
+
+// BearerToken extracts an RFC 6750 bearer token from the Authorization header.
+func BearerToken(r *http.Request) (string, bool) {
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
 }

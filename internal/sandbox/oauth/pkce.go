@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"crypto/rand"
@@ -36,8 +36,8 @@ const (
 	maxPendingCodes    = 1000
 )
 
-// randomToken returns 256 random bits, base64url-encoded, behind prefix.
-func randomToken(prefix string) string {
+// RandomToken returns 256 random bits, base64url-encoded, behind prefix.
+func RandomToken(prefix string) string {
 	b := make([]byte, 32)
 	// crypto/rand.Read never returns an error since Go 1.24.
 	rand.Read(b)
@@ -197,7 +197,7 @@ func (st *tokenStore) maybePrune(now time.Time) {
 }
 
 func (st *tokenStore) storeConsent(request authRequest, expiry, now time.Time) string {
-	id := randomToken("")
+	id := RandomToken("")
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.consents.put(id, request, expiry, now)
@@ -213,7 +213,7 @@ func (st *tokenStore) takeConsent(id string, now time.Time) (authRequest, bool) 
 }
 
 func (st *tokenStore) storeCode(code *authCode, now time.Time) string {
-	value := randomToken(codePrefix)
+	value := RandomToken(codePrefix)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.codes.put(value, code, code.expiry, now)
@@ -327,169 +327,4 @@ func (st *tokenStore) issueNow(request grantRequest, now time.Time) issuedToken 
 	defer st.mu.Unlock()
 	_, issued := st.newGrant(request, now)
 	return issued
-}
-
-// issuedToken is a token response before it is written out.
-type issuedToken struct {
-	Token
-	expiresIn time.Duration
-	account   string // whose it is, for the ID token
-	nonce     string // of the authorization request, for the ID token
-}
-
-// newGrant stores a grant and its first access token. Callers hold st.mu.
-func (st *tokenStore) newGrant(request grantRequest, now time.Time) (*grant, issuedToken) {
-	st.maybePrune(now)
-	g := &grant{grantRequest: request, accessTokens: make(map[string]struct{})}
-	if request.offline {
-		g.refreshToken = randomToken(refreshTokenPrefix)
-		st.refresh[g.refreshToken] = g
-		if auth := st.authorizations[authorizationKey(request.account, request.clientID)]; auth != nil {
-			auth.refreshed = append(auth.refreshed, g)
-			if len(auth.refreshed) > maxRefreshTokens {
-				st.revokeGrant(auth.refreshed[0])
-				auth.refreshed = auth.refreshed[1:]
-			}
-		}
-	}
-	issued := st.newAccessToken(g, request.scopes, now)
-	issued.RefreshToken = g.refreshToken
-	return g, issued
-}
-
-// newAccessToken mints an access token for g. Callers hold st.mu.
-func (st *tokenStore) newAccessToken(g *grant, scopes []string, now time.Time) issuedToken {
-	value := randomToken(accessTokenPrefix)
-	expiry := now.Add(st.accessTTL)
-	st.access[value] = &accessToken{grant: g, scopes: scopes, expiry: expiry}
-	g.accessTokens[value] = struct{}{}
-	if auth := st.authorizations[authorizationKey(g.account, g.clientID)]; auth != nil {
-		auth.accessTokens = append(auth.accessTokens, value)
-		if len(auth.accessTokens) > maxAccessTokens {
-			st.dropAccess(auth.accessTokens[0])
-			auth.accessTokens = auth.accessTokens[1:]
-		}
-	}
-	return issuedToken{
-		account: g.account,
-		Token:   Token{AccessToken: value, Expiry: expiry, Scope: strings.Join(scopes, " ")},
-		// Google says 3599 for its one-hour tokens: a second less than
-		// they live, so a client never counts on the last moment.
-		expiresIn: max(st.accessTTL-time.Second, 0),
-	}
-}
-
-// dropAccess forgets one access token, if it is still held. Callers hold
-// st.mu.
-func (st *tokenStore) dropAccess(token string) {
-	if a, ok := st.access[token]; ok {
-		delete(st.access, token)
-		delete(a.grant.accessTokens, token)
-	}
-}
-
-// refreshAccess mints a new access token from a refresh token. scopes, when
-// not empty, narrows the new token (RFC 6749 §6).
-func (st *tokenStore) refreshAccess(refreshToken, clientID string, scopes []string, now time.Time) (issuedToken, *oauthError) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	g, ok := st.refresh[refreshToken]
-	if !ok || g.revoked || g.clientID != clientID {
-		return issuedToken{}, invalidGrant("Token has been expired or revoked.")
-	}
-	if len(scopes) == 0 {
-		scopes = g.scopes
-	}
-	for _, scope := range scopes {
-		if !slices.Contains(g.scopes, scope) {
-			return issuedToken{}, &oauthError{status: http.StatusBadRequest, code: "invalid_scope",
-				description: "Some requested scopes were not granted: " + scope}
-		}
-	}
-	st.maybePrune(now)
-	return st.newAccessToken(g, scopes, now), nil
-}
-
-// revoke removes the authorization behind an access or refresh token: the
-// app loses access to the account as when the person removes it in their
-// Google Account, so every token of that account and client stops working
-// and the next sign-in asks for consent again (and gets a refresh token).
-// It reports false for unknown, expired or already revoked tokens.
-func (st *tokenStore) revoke(token string, now time.Time) (account string, ok bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	var g *grant
-	if found, isRefresh := st.refresh[token]; isRefresh {
-		g = found
-	} else if a, isAccess := st.access[token]; isAccess && now.Before(a.expiry) {
-		g = a.grant
-	} else {
-		return "", false
-	}
-	st.revokeAuthorization(func(other *grant) bool {
-		return strings.EqualFold(other.account, g.account) && other.clientID == g.clientID
-	})
-	return g.account, true
-}
-
-func (st *tokenStore) revokeAccount(account string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.revokeAuthorization(func(g *grant) bool { return strings.EqualFold(g.account, account) })
-	// Authorizations whose tokens have all expired have no grant to match.
-	for key := range st.authorizations {
-		if strings.HasPrefix(key, authorizationKey(account, "")) {
-			delete(st.authorizations, key)
-		}
-	}
-}
-
-// revokeAuthorization revokes every grant that match selects and forgets
-// the authorizations behind them. Callers hold st.mu.
-func (st *tokenStore) revokeAuthorization(match func(*grant) bool) {
-	var grants []*grant
-	for _, g := range st.refresh {
-		if match(g) {
-			grants = append(grants, g)
-		}
-	}
-	for _, a := range st.access {
-		if match(a.grant) {
-			grants = append(grants, a.grant)
-		}
-	}
-	for _, g := range grants {
-		st.revokeGrant(g)
-		delete(st.authorizations, authorizationKey(g.account, g.clientID))
-	}
-}
-
-// revokeGrant forgets every token of g. Callers hold st.mu.
-func (st *tokenStore) revokeGrant(g *grant) {
-	g.revoked = true
-	for token := range g.accessTokens {
-		delete(st.access, token)
-	}
-	clear(g.accessTokens)
-	if g.refreshToken != "" {
-		delete(st.refresh, g.refreshToken)
-	}
-}
-
-// bearer is what a live access token entitles its holder to.
-type bearer struct {
-	account string
-	scopes  []string
-	expiry  time.Time
-	offline bool // its grant has a refresh token
-}
-
-func (st *tokenStore) lookupAccess(token string, now time.Time) (bearer, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	a, ok := st.access[token]
-	if !ok || !now.Before(a.expiry) {
-		return bearer{}, false
-	}
-	return bearer{account: a.grant.account, scopes: a.scopes, expiry: a.expiry, offline: a.grant.refreshToken != ""}, true
 }

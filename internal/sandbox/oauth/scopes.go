@@ -1,4 +1,4 @@
-package sandbox
+package oauth
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 // The scopes the sandbox grants, as Google names them.
 const (
+	GmailScope         = "https://www.googleapis.com/auth/gmail.readonly"
 	OpenIDScope        = "openid"
 	EmailScope         = "https://www.googleapis.com/auth/userinfo.email"
 	ProfileScope       = "https://www.googleapis.com/auth/userinfo.profile"
@@ -27,34 +28,20 @@ var scopeAliases = map[string]string{"email": EmailScope, "profile": ProfileScop
 // tests.
 var appScopes = []string{GmailScope, OpenIDScope, EmailScope, ProfileScope}
 
-// gmailScopes are the Gmail scopes the sandbox serves without strict mode;
+// GmailScopes are the Gmail scopes the sandbox serves without strict mode;
 // gmail.send and gmail.compose are not among them: the sandbox sends no
 // mail.
-var gmailScopes = []string{GmailScope, GmailModifyScope, GmailInsertScope, GmailLabelsScope, GmailMetadataScope, MailScope}
-
-// Which scopes let a token do what (Gmail API reference, per method).
-var (
-	readScopes   = []string{GmailScope, GmailModifyScope, GmailMetadataScope, MailScope}
-	modifyScopes = []string{GmailModifyScope, MailScope}
-	insertScopes = []string{GmailInsertScope, GmailModifyScope, MailScope}
-	labelScopes  = append(slices.Clone(readScopes), GmailLabelsScope)
-)
-
-// grants reports whether a token of scopes may use a method that takes
-// any of allowed.
-func grants(scopes, allowed []string) bool {
-	return slices.ContainsFunc(scopes, func(scope string) bool { return slices.Contains(allowed, scope) })
-}
+var GmailScopes = []string{GmailScope, GmailModifyScope, GmailInsertScope, GmailLabelsScope, GmailMetadataScope, MailScope}
 
 // parseScopes splits a scope parameter into known scopes, each once, in
 // their full names, and describes a problem, if any, in Google's words.
-func (s *Server) parseScopes(raw string) ([]string, *errorPage) {
+func (p *Provider) parseScopes(raw string) ([]string, *ErrorPage) {
 	fields := strings.Fields(raw)
 	if len(fields) == 0 {
-		return nil, &errorPage{Code: "invalid_request", Message: "Missing required parameter: scope"}
+		return nil, &ErrorPage{Code: "invalid_request", Message: "Missing required parameter: scope"}
 	}
-	known := slices.Concat(gmailScopes, appScopes)
-	if s.strict {
+	known := slices.Concat(GmailScopes, appScopes)
+	if p.strict {
 		known = appScopes
 	}
 	var scopes []string
@@ -63,7 +50,7 @@ func (s *Server) parseScopes(raw string) ([]string, *errorPage) {
 			scope = full
 		}
 		if !slices.Contains(known, scope) {
-			return nil, &errorPage{Code: "invalid_scope", Message: fmt.Sprintf("Some requested scopes were invalid. {invalid=[%s]}", scope)}
+			return nil, &ErrorPage{Code: "invalid_scope", Message: fmt.Sprintf("Some requested scopes were invalid. {invalid=[%s]}", scope)}
 		}
 		if !slices.Contains(scopes, scope) {
 			scopes = append(scopes, scope)
