@@ -15,7 +15,9 @@ import (
 )
 
 // signIn goes through the sandbox's sign-in as a browser does, choosing
-// account on the consent page, and returns the app's Cookie header.
+// account on the consent page, lands on the inbox, and returns the app's
+// Cookie header as the browser keeps it then: the first view writes the
+// account Gmail names into the session, which a browser stores.
 func signIn(appURL, account string) (string, error) {
 	client, callback, err := toCallback(appURL, account)
 	if err != nil {
@@ -23,6 +25,15 @@ func signIn(appURL, account string) (string, error) {
 	}
 	if err := backToApp(client, callback); err != nil {
 		return "", err
+	}
+	resp, err := client.Get(appURL + "/home")
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET /home after the sign-in = %d; want 200", resp.StatusCode)
 	}
 	app, _ := url.Parse(appURL)
 	var cookies []string

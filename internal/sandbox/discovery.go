@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 
@@ -15,7 +16,8 @@ const (
 )
 
 // gmailParameters describes the parameters of the Gmail methods the
-// sandbox serves, by name, as Google's discovery document does.
+// sandbox serves, by name, as Google's discovery document does; a key
+// of parameterKeys names a parameter described otherwise for one method.
 var gmailParameters = map[string]map[string]any{
 	"userId":             {"type": "string", "location": "path", "required": true, "default": "me", "description": "The user's email address. The special value `me` can be used to indicate the authenticated user."},
 	"id":                 {"type": "string", "location": "path", "required": true, "description": "The ID of the resource."},
@@ -26,12 +28,17 @@ var gmailParameters = map[string]map[string]any{
 	"pageToken":          {"type": "string", "location": "query", "description": "Page token to retrieve a specific page of results in the list."},
 	"includeSpamTrash":   {"type": "boolean", "location": "query", "default": "false", "description": "Include items from SPAM and TRASH in the results."},
 	"format":             {"type": "string", "location": "query", "default": "full", "enum": []string{"minimal", "full", "raw", "metadata"}, "description": "The format to return the message in."},
+	"threadFormat":       {"type": "string", "location": "query", "default": "full", "enum": []string{"full", "metadata", "minimal"}, "description": "The format to return the messages in."},
 	"metadataHeaders":    {"type": "string", "location": "query", "repeated": true, "description": "When given and format is METADATA, only include headers specified."},
 	"startHistoryId":     {"type": "string", "format": "uint64", "location": "query", "description": "Required. Returns history records after the specified startHistoryId."},
 	"historyTypes":       {"type": "string", "location": "query", "repeated": true, "enum": []string{"messageAdded", "messageDeleted", "labelAdded", "labelRemoved"}, "description": "History types to be returned by the function."},
 	"internalDateSource": {"type": "string", "location": "query", "default": "receivedTime", "enum": []string{"receivedTime", "dateHeader"}, "description": "Source for Gmail's internal date of the message."},
 	"deleted":            {"type": "boolean", "location": "query", "default": "false", "description": "Mark the email as permanently deleted (not TRASH)."},
 }
+
+// parameterKeys are the parameters of gmailParameters whose name in the
+// discovery document is another: threads.get's format, which has no raw.
+var parameterKeys = map[string]string{"threadFormat": "format"}
 
 // gmailMethodShapes are what the discovery document says of each method
 // besides its route: its parameters, request and response.
@@ -47,7 +54,7 @@ var gmailMethodShapes = map[string]struct {
 	"gmail.users.labels.list":     {[]string{"userId"}, "", "ListLabelsResponse"},
 	"gmail.users.labels.get":      {[]string{"userId", "id"}, "", "Label"},
 	"gmail.users.threads.list":    {[]string{"userId", "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"}, "", "ListThreadsResponse"},
-	"gmail.users.threads.get":     {[]string{"userId", "id", "format", "metadataHeaders"}, "", "Thread"},
+	"gmail.users.threads.get":     {[]string{"userId", "id", "threadFormat", "metadataHeaders"}, "", "Thread"},
 	"gmail.users.history.list":    {[]string{"userId", "startHistoryId", "labelId", "historyTypes", "maxResults", "pageToken"}, "", "ListHistoryResponse"},
 }
 
@@ -76,9 +83,10 @@ func (s *Server) serveGmailDiscovery(w http.ResponseWriter, r *http.Request) {
 		shape := gmailMethodShapes[method.id]
 		parameters := map[string]any{}
 		var order []string
-		for _, name := range shape.parameters {
-			parameters[name] = gmailParameters[name]
-			if gmailParameters[name]["required"] == true {
+		for _, key := range shape.parameters {
+			name := cmp.Or(parameterKeys[key], key)
+			parameters[name] = gmailParameters[key]
+			if gmailParameters[key]["required"] == true {
 				order = append(order, name)
 			}
 		}

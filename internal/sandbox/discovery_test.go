@@ -93,3 +93,40 @@ func TestBatchAtTheDiscoveryDocumentsPath(t *testing.T) {
 		t.Errorf("POST /batch with a profile call = %+v; want its answer, 200", parts)
 	}
 }
+
+// TestDiscoveryFormatsAreTheOnesServed: Google's Gmail discovery document
+// (gmail/v1/gmail-api.json, as google-api-go-client ships it) offers
+// threads.get the formats full, metadata and minimal, and messages.get raw
+// as well; the sandbox's document says the same, and threads.get refuses
+// raw as Google does.
+func TestDiscoveryFormatsAreTheOnesServed(t *testing.T) {
+	f := newFixture(t, googleLike)
+	var doc struct {
+		Resources struct {
+			Users struct {
+				Resources map[string]struct {
+					Methods map[string]struct {
+						Parameters map[string]struct{ Enum []string }
+					}
+				}
+			}
+		}
+	}
+	f.get(t, sandbox.GmailDiscoveryPath).decode(t, &doc)
+	for _, tt := range []struct {
+		resource string
+		want     []string
+	}{
+		{"threads", []string{"full", "metadata", "minimal"}},
+		{"messages", []string{"full", "metadata", "minimal", "raw"}},
+	} {
+		got := slices.Sorted(slices.Values(doc.Resources.Users.Resources[tt.resource].Methods["get"].Parameters["format"].Enum))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s.get formats in the discovery document = %v; want %v", tt.resource, got, tt.want)
+		}
+	}
+	token := f.sandbox.IssueToken(hanako).AccessToken
+	id := f.listAll(t, token, "")[0]
+	wantGoogleError(t, "threads.get format=raw", f.gmail(t, token, "/gmail/v1/users/me/threads/"+id+"?format=raw"),
+		http.StatusBadRequest, "INVALID_ARGUMENT", "invalidArgument")
+}

@@ -116,9 +116,17 @@
 // older_than:, newer_than:, larger:, smaller:, size:, OR, braces, -,
 // quotes, brackets, an operator before brackets as in subject:(a b), free
 // text), with "me" for the signed-in account and headers searched as they
-// read once decoded, whatever their charset. fields= trims a response
-// as Google's partial responses do. Writes (modify, insert) change the
-// mailbox and its history. The batch endpoint takes the layout of Google's
+// read once decoded, whatever their charset. fields= trims a response as
+// Google's partial responses do, and a selection that does not parse or
+// names a field the response lacks is 400 "Invalid field selection".
+// Every parameter is checked before a call waits for its mailbox, so a
+// refused write has changed nothing. Writes (modify, insert) change the
+// mailbox and its history; an inserted message is listed by its
+// internalDate, its headers and text are decoded as the seeded mail's are,
+// and it joins the threadId given when it replies into that thread as
+// Google's threads guide requires (In-Reply-To and References set, the
+// Subject the thread's). Page tokens work with the query they came from,
+// sent again. The batch endpoint takes the layout of Google's
 // batch guide byte for byte, applies the outer request's headers to every
 // part, answers each part under "response-" plus its Content-ID, and
 // refuses more than 100 parts; ShuffleBatchResponses answers out of order,
@@ -136,17 +144,19 @@
 // catch a replay) are held, the oldest dropped first; an account keeps 100
 // refresh tokens and 1,000 access tokens for a client, the oldest revoked;
 // a form is at most 64 KiB; a search (q) 8 KiB, its brackets and
-// negations 64 deep (400 beyond); a batch body and an inserted message at
-// most 4 MiB; a mailbox remembers its last 1,000 changes (an older
-// startHistoryId is 404, as at Google when history has expired) and keeps
-// at most 10,000 messages and 16 MiB (an insert beyond is 403
-// storageQuotaExceeded).
+// negations 64 deep (400 beyond); a fields selection 8 KiB and 32 fields
+// deep (400 beyond); a batch body and an inserted message at most 4 MiB,
+// the message's parts read 16 deep; a mailbox remembers its last 1,000
+// changes (an older startHistoryId is 404, as at Google when history has
+// expired) and keeps at most 10,000 messages and 16 MiB (an insert beyond
+// is 403 storageQuotaExceeded).
 //
 // # Where it differs from Google
 //
 // It sends no mail and serves no drafts, attachments or settings (501,
 // or 403 for a token that could not call them anyway); the metadata scope
 // reads what the readonly scope reads; fields= writes keys in alphabetical
-// order; dates in a search are Pacific Standard Time all year; CORS allows
-// any origin.
+// order and knows only the fields the sandbox's resources have (a thread
+// has no snippet here), and discovery documents ignore it; dates in a
+// search are Pacific Standard Time all year; CORS allows any origin.
 package sandbox

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,12 +37,18 @@ type gmailMethod struct {
 	// scopes are those of which a token needs one.
 	scopes []string
 	// write marks a method that changes the mailbox.
-	write  bool
-	handle gmailHandler
+	write bool
+	// response is the type of its answer, which a fields parameter must fit.
+	response reflect.Type
+	handle   gmailHandler
 }
 
-// gmailHandler answers one authenticated Gmail call for box.
-type gmailHandler func(w http.ResponseWriter, r *http.Request, box *mailbox)
+// gmailHandler answers one authenticated Gmail call for box: the resource
+// to send, or the error. It checks every parameter before it takes box.mu,
+// so that a refused call changes nothing and waits for no one, and what it
+// returns shares nothing that changes under box.mu: it is encoded after the
+// lock is released.
+type gmailHandler func(r *http.Request, box *mailbox) (any, *apiError)
 
 // Fault kinds of Gmail calls, as named in Fault.Call.
 const (
@@ -60,17 +67,18 @@ const (
 // and the methods of its discovery document.
 func (s *Server) gmailMethods() []gmailMethod {
 	const users = "/gmail/v1/users/{userId}"
+	message := reflect.TypeFor[messageResource]()
 	return []gmailMethod{
-		{"GET " + users + "/profile", "gmail.users.getProfile", callProfile, 1, readScopes, false, s.getProfile},
-		{"GET " + users + "/messages", "gmail.users.messages.list", callList, 5, readScopes, false, s.listMessages},
-		{"POST " + users + "/messages", "gmail.users.messages.insert", callInsert, 25, insertScopes, true, s.insertMessage},
-		{"GET " + users + "/messages/{id}", "gmail.users.messages.get", callGet, 5, readScopes, false, s.getMessage},
-		{"POST " + users + "/messages/{id}/modify", "gmail.users.messages.modify", callModify, 5, modifyScopes, true, s.modifyMessage},
-		{"GET " + users + "/labels", "gmail.users.labels.list", callLabels, 1, labelScopes, false, s.listLabels},
-		{"GET " + users + "/labels/{id}", "gmail.users.labels.get", callLabels, 1, labelScopes, false, s.getLabel},
-		{"GET " + users + "/threads", "gmail.users.threads.list", callThreads, 10, readScopes, false, s.listThreads},
-		{"GET " + users + "/threads/{id}", "gmail.users.threads.get", callThreads, 10, readScopes, false, s.getThread},
-		{"GET " + users + "/history", "gmail.users.history.list", callHistory, 2, readScopes, false, s.listHistory},
+		{"GET " + users + "/profile", "gmail.users.getProfile", callProfile, 1, readScopes, false, reflect.TypeFor[profileResponse](), s.getProfile},
+		{"GET " + users + "/messages", "gmail.users.messages.list", callList, 5, readScopes, false, reflect.TypeFor[listResponse](), s.listMessages},
+		{"POST " + users + "/messages", "gmail.users.messages.insert", callInsert, 25, insertScopes, true, message, s.insertMessage},
+		{"GET " + users + "/messages/{id}", "gmail.users.messages.get", callGet, 5, readScopes, false, message, s.getMessage},
+		{"POST " + users + "/messages/{id}/modify", "gmail.users.messages.modify", callModify, 5, modifyScopes, true, message, s.modifyMessage},
+		{"GET " + users + "/labels", "gmail.users.labels.list", callLabels, 1, labelScopes, false, reflect.TypeFor[labelListResponse](), s.listLabels},
+		{"GET " + users + "/labels/{id}", "gmail.users.labels.get", callLabels, 1, labelScopes, false, reflect.TypeFor[labelResource](), s.getLabel},
+		{"GET " + users + "/threads", "gmail.users.threads.list", callThreads, 10, readScopes, false, reflect.TypeFor[threadListResponse](), s.listThreads},
+		{"GET " + users + "/threads/{id}", "gmail.users.threads.get", callThreads, 10, readScopes, false, reflect.TypeFor[threadResource](), s.getThread},
+		{"GET " + users + "/history", "gmail.users.history.list", callHistory, 2, readScopes, false, reflect.TypeFor[historyListResponse](), s.listHistory},
 	}
 }
 
@@ -85,9 +93,9 @@ func (s *Server) gmailMux() *http.ServeMux {
 	// Gmail has more methods than the sandbox serves. A token that may not
 	// call them gets Gmail's 403, as a read-only token calling a write
 	// method does; any other, 501.
-	unserved := func(w http.ResponseWriter, r *http.Request, _ *mailbox) {
-		writeAPIError(w, r, newAPIError(http.StatusNotImplemented, "UNIMPLEMENTED", "global", "notImplemented",
-			"The sandbox does not serve "+r.Method+" "+r.URL.Path+"; its Gmail methods are in its discovery document."))
+	unserved := func(r *http.Request, _ *mailbox) (any, *apiError) {
+		return nil, newAPIError(http.StatusNotImplemented, "UNIMPLEMENTED", "global", "notImplemented",
+			"The sandbox does not serve "+r.Method+" "+r.URL.Path+"; its Gmail methods are in its discovery document.")
 	}
 	mux.Handle("GET /gmail/v1/users/{userId}/", s.gmailCall(gmailMethod{id: "gmail.users.unserved", scopes: readScopes, handle: unserved}))
 	mux.Handle("/gmail/v1/users/{userId}/", s.gmailCall(gmailMethod{id: "gmail.users.unserved", scopes: modifyScopes, write: true, handle: unserved}))
@@ -107,17 +115,37 @@ func (s *Server) gmailCall(method gmailMethod) http.Handler {
 			s.log.Info("sandbox: gmail", "method", method.id, "http", r.Method, "path", r.URL.Path, "status", rec.status, "quota_units", method.units)
 		}()
 		s.serveWithFaults(method.kind, rec, r, func(w http.ResponseWriter, r *http.Request) {
-			who, apiErr := s.authenticateGmail(r)
-			if apiErr == nil {
-				apiErr = s.authorizeMethod(r, who, method)
-			}
+			answer, apiErr := s.callGmail(r, method)
 			if apiErr != nil {
 				writeAPIError(w, r, apiErr)
 				return
 			}
-			method.handle(w, r, s.mailbox(who.Account))
+			writeAPIJSON(w, r, http.StatusOK, answer)
 		})
 	})
+}
+
+// callGmail checks a call's token and its fields parameter, then lets the
+// method answer, and keeps of the answer what fields selects.
+func (s *Server) callGmail(r *http.Request, method gmailMethod) (any, *apiError) {
+	who, apiErr := s.authenticateGmail(r)
+	if apiErr == nil {
+		apiErr = s.authorizeMethod(r, who, method)
+	}
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	var mask fieldMask
+	if fields := r.URL.Query().Get("fields"); fields != "" && method.response != nil {
+		if mask, apiErr = parseFields(fields, method.response); apiErr != nil {
+			return nil, apiErr
+		}
+	}
+	answer, apiErr := method.handle(r, s.mailbox(who.Account))
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return mask.keep(answer), nil
 }
 
 // authenticateGmail checks the bearer token: in the Authorization header,
@@ -196,44 +224,63 @@ func pageSizeParam(query url.Values, fallback int) (int, *apiError) {
 	return n, nil
 }
 
-// page cuts the window of a list that pageToken names, of pageSize items
-// out of total, and the token of the next page. A token works only with
-// the query it came from (fingerprint); another is 400, as at Gmail.
-func (s *Server) page(query url.Values, fingerprint string, pageSize, total int) (start, end int, next string, apiErr *apiError) {
-	if raw := query.Get("pageToken"); raw != "" {
-		var ok bool
-		if start, ok = s.parsePageToken(raw, fingerprint); !ok {
-			return 0, 0, "", errInvalidArgument("Invalid pageToken")
-		}
+// pageStart reads pageToken: where the page starts, 0 without one. A
+// token works only with the query it came from (fingerprint: what the
+// results depend on, never pageToken itself, which changes from page to
+// page); another is 400, as at Gmail.
+func (s *Server) pageStart(query url.Values, fingerprint []string) (int, *apiError) {
+	raw := query.Get("pageToken")
+	if raw == "" {
+		return 0, nil
 	}
-	end = min(start+pageSize, total)
-	start = min(start, end)
-	if end < total {
-		next = s.pageToken(end, fingerprint)
+	start, ok := s.parsePageToken(raw, fingerprint)
+	if !ok {
+		return 0, errInvalidArgument("Invalid pageToken")
 	}
-	return start, end, next, nil
+	return start, nil
 }
 
-// pageToken encodes offset as a 20-digit number, like Gmail's tokens, with an
-// HMAC over the query so that a token only works with the query it came from.
-func (s *Server) pageToken(offset int, fingerprint string) string {
-	return fmt.Sprintf("%05d%015d", offset, s.pageTokenMAC(offset, fingerprint))
+// pageEnd cuts the page that starts at start, of pageSize items out of
+// total, and makes the token of the next page.
+func (s *Server) pageEnd(start, pageSize, total int, fingerprint []string) (from, to int, next string) {
+	to = min(start+pageSize, total)
+	from = min(start, to)
+	if to < total {
+		next = s.pageToken(to, fingerprint)
+	}
+	return from, to, next
 }
 
-func (s *Server) parsePageToken(token, fingerprint string) (int, bool) {
-	if len(token) != 20 || strings.Trim(token, "0123456789") != "" {
+// pageTokenMACDigits is how many decimal digits of an HMAC end a page
+// token.
+const pageTokenMACDigits = 15
+
+// pageToken encodes offset as a number of at least 5 digits followed by
+// 15 of an HMAC over the query, 20 digits like Gmail's tokens, so that a
+// token only works with the query it came from.
+func (s *Server) pageToken(offset int, fingerprint []string) string {
+	return fmt.Sprintf("%05d%0*d", offset, pageTokenMACDigits, s.pageTokenMAC(offset, fingerprint))
+}
+
+func (s *Server) parsePageToken(token string, fingerprint []string) (int, bool) {
+	if len(token) < 5+pageTokenMACDigits || len(token) > 19+pageTokenMACDigits || strings.Trim(token, "0123456789") != "" {
 		return 0, false
 	}
-	offset, err := strconv.Atoi(token[:5])
+	offset, err := strconv.Atoi(token[:len(token)-pageTokenMACDigits])
 	if err != nil {
 		return 0, false
 	}
 	return offset, hmac.Equal([]byte(token), []byte(s.pageToken(offset, fingerprint)))
 }
 
-func (s *Server) pageTokenMAC(offset int, fingerprint string) uint64 {
+// pageTokenMAC is an HMAC over offset and fingerprint, each part with its
+// length, so that no two fingerprints run together alike.
+func (s *Server) pageTokenMAC(offset int, fingerprint []string) uint64 {
 	mac := hmac.New(sha256.New, s.pageTokenKey)
-	fmt.Fprintf(mac, "%d\x00%s", offset, fingerprint)
+	fmt.Fprintf(mac, "%d", offset)
+	for _, part := range fingerprint {
+		fmt.Fprintf(mac, "\x00%d:%s", len(part), part)
+	}
 	return binary.BigEndian.Uint64(mac.Sum(nil)) % 1_000_000_000_000_000
 }
 
@@ -263,19 +310,10 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, e *apiError) {
 	}{e})
 }
 
-// writeAPIJSON writes a Gmail API response. Like Google it pretty-prints
-// unless prettyPrint=false, keeps only the fields= asked for in a success,
-// and does not escape <, > and & because Gmail does not (snippets are
-// already HTML-escaped).
+// writeAPIJSON writes a Google API response. Like Google it pretty-prints
+// unless prettyPrint=false, and does not escape <, > and & because Gmail
+// does not (snippets are already HTML-escaped).
 func writeAPIJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	if fields := r.URL.Query().Get("fields"); fields != "" && status < http.StatusBadRequest {
-		mask, err := parseFields(fields)
-		if err != nil {
-			writeAPIError(w, r, errInvalidArgument("Invalid "+err.Error()))
-			return
-		}
-		v = mask.keep(v)
-	}
 	header := w.Header()
 	header.Set("Content-Type", "application/json; charset=UTF-8")
 	header["Vary"] = []string{"Origin", "X-Origin", "Referer"}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // historyTypes are the kinds of change history.list reports, as its
@@ -35,36 +36,43 @@ type historyEntry struct {
 	LabelsRemoved []historyLabelChange `json:"labelsRemoved,omitempty"`
 }
 
+// historyListResponse is a users.history.list answer.
+type historyListResponse struct {
+	History       []historyEntry `json:"history,omitempty"`
+	NextPageToken string         `json:"nextPageToken,omitempty"`
+	HistoryID     string         `json:"historyId"`
+}
+
 // listHistory is users.history.list: the mailbox's changes after
 // startHistoryId, oldest first.
-func (s *Server) listHistory(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) listHistory(r *http.Request, box *mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "startHistoryId", "labelId", "historyTypes", "maxResults", "pageToken"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	start, err := strconv.ParseUint(query.Get("startHistoryId"), 10, 64)
 	if err != nil {
-		writeAPIError(w, r, errInvalidArgument("Invalid startHistoryId"))
-		return
+		return nil, errInvalidArgument("Invalid startHistoryId")
 	}
 	for _, kind := range query["historyTypes"] {
 		if !slices.Contains([]string{historyMessageAdded, "messageDeleted", historyLabelAdded, historyLabelRemoved}, kind) {
-			writeAPIError(w, r, errInvalidArgument("Invalid value at 'history_types': "+kind))
-			return
+			return nil, errInvalidArgument("Invalid value at 'history_types': " + kind)
 		}
 	}
 	pageSize, apiErr := pageSizeParam(query, defaultPageSize)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
+	}
+	fingerprint := []string{"history", box.address, query.Get("startHistoryId"), query.Get("labelId"), strings.Join(query["historyTypes"], ",")}
+	first, apiErr := s.pageStart(query, fingerprint)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	box.mu.RLock()
 	defer box.mu.RUnlock()
 	changes, ok := box.changesSince(start)
 	if !ok {
-		writeAPIError(w, r, errNotFound())
-		return
+		return nil, errNotFound()
 	}
 	var entries []historyEntry
 	for _, change := range changes {
@@ -72,16 +80,8 @@ func (s *Server) listHistory(w http.ResponseWriter, r *http.Request, box *mailbo
 			entries = append(entries, entry)
 		}
 	}
-	from, to, next, apiErr := s.page(query, "history\x00"+box.address+"\x00"+query.Encode(), pageSize, len(entries))
-	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	writeAPIJSON(w, r, http.StatusOK, struct {
-		History       []historyEntry `json:"history,omitempty"`
-		NextPageToken string         `json:"nextPageToken,omitempty"`
-		HistoryID     string         `json:"historyId"`
-	}{entries[from:to], next, strconv.FormatUint(box.historyID, 10)})
+	from, to, next := s.pageEnd(first, pageSize, len(entries), fingerprint)
+	return historyListResponse{entries[from:to], next, strconv.FormatUint(box.historyID, 10)}, nil
 }
 
 // historyEntryOf is the entry of change, unless labelID or kinds leave it
@@ -92,7 +92,7 @@ func historyEntryOf(change historyRecord, labelID string, kinds []string) (histo
 		return historyEntry{}, false
 	}
 	wants := func(kind string) bool { return len(kinds) == 0 || slices.Contains(kinds, kind) }
-	ref := historyMessage{ID: m.id, ThreadID: m.threadID, LabelIDs: m.labels}
+	ref := historyMessage{ID: m.id, ThreadID: m.threadID, LabelIDs: slices.Clone(m.labels)}
 	entry := historyEntry{ID: strconv.FormatUint(change.id, 10), Messages: []messageRef{{ID: m.id, ThreadID: m.threadID}}}
 	if change.added && wants(historyMessageAdded) {
 		entry.MessagesAdded = append(entry.MessagesAdded, struct {

@@ -33,31 +33,31 @@ func newLabelResource(id string) labelResource {
 	return label
 }
 
+// labelListResponse is a users.labels.list answer.
+type labelListResponse struct {
+	Labels []labelResource `json:"labels"`
+}
+
 // listLabels is users.labels.list.
-func (s *Server) listLabels(w http.ResponseWriter, r *http.Request, _ *mailbox) {
+func (s *Server) listLabels(r *http.Request, _ *mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	labels := make([]labelResource, len(systemLabels))
 	for i, id := range systemLabels {
 		labels[i] = newLabelResource(id)
 	}
-	writeAPIJSON(w, r, http.StatusOK, struct {
-		Labels []labelResource `json:"labels"`
-	}{labels})
+	return labelListResponse{labels}, nil
 }
 
 // getLabel is users.labels.get, with the label's counts.
-func (s *Server) getLabel(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) getLabel(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	id := r.PathValue("id")
 	if !slices.Contains(systemLabels, id) {
-		writeAPIError(w, r, errNotFound())
-		return
+		return nil, errNotFound()
 	}
 	box.mu.RLock()
 	counts := box.counts(id)
@@ -65,5 +65,5 @@ func (s *Server) getLabel(w http.ResponseWriter, r *http.Request, box *mailbox) 
 	label := newLabelResource(id)
 	label.MessagesTotal, label.MessagesUnread = &counts.messagesTotal, &counts.messagesUnread
 	label.ThreadsTotal, label.ThreadsUnread = &counts.threadsTotal, &counts.threadsUnread
-	writeAPIJSON(w, r, http.StatusOK, label)
+	return label, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gmailoauth/internal/encword"
 )
 
 // Gmail system label IDs.
@@ -212,12 +214,55 @@ func (box *mailbox) record(change historyRecord) {
 	}
 }
 
-// add puts m at the top of the mailbox, newest first. Callers hold box.mu
-// for writing.
+// add puts m in the mailbox, newest first by internal date, which
+// "determines ordering in the inbox" (the Message resource's reference),
+// and before the messages of its very date. Callers hold box.mu for
+// writing.
 func (box *mailbox) add(m *message) {
-	box.messages = slices.Insert(box.messages, 0, m)
+	at := slices.IndexFunc(box.messages, func(other *message) bool { return !other.internalDate.After(m.internalDate) })
+	if at < 0 {
+		at = len(box.messages)
+	}
+	box.messages = slices.Insert(box.messages, at, m)
 	box.byID[m.id] = m
 	box.record(historyRecord{message: m, added: true})
+}
+
+// replyThread is the thread an inserted message m joins: threadID, when m
+// replies into it as Google's "Manage threads" guide requires (References
+// and In-Reply-To set, and the Subject of the thread's messages), and
+// otherwise a thread of its own. Callers hold box.mu.
+func (box *mailbox) replyThread(m *message, threadID string) string {
+	inReplyTo, _ := m.headerValue("In-Reply-To")
+	references, _ := m.headerValue("References")
+	if threadID == "" || strings.TrimSpace(inReplyTo) == "" || strings.TrimSpace(references) == "" {
+		return m.id
+	}
+	subject := threadSubject(m)
+	for _, other := range box.thread(threadID) {
+		if threadSubject(other) == subject {
+			return threadID
+		}
+	}
+	return m.id
+}
+
+// threadSubject is a message's Subject as threading compares it: decoded,
+// and without the "Re:" and "Fwd:" that replies and forwards put in front.
+func threadSubject(m *message) string {
+	subject, _ := m.headerValue("Subject")
+	subject = strings.TrimSpace(encword.Decode(subject))
+	for {
+		cut := false
+		for _, prefix := range []string{"re:", "fwd:", "fw:"} {
+			if len(subject) >= len(prefix) && strings.EqualFold(subject[:len(prefix)], prefix) {
+				subject, cut = strings.TrimSpace(subject[len(prefix):]), true
+			}
+		}
+		if !cut {
+			return subject
+		}
+	}
 }
 
 // relabel adds and removes labels of m and records the change. Callers

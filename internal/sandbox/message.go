@@ -46,7 +46,7 @@ func (m *message) resource(format string, metadataHeaders []string) messageResou
 	resource := messageResource{
 		ID:           m.id,
 		ThreadID:     m.threadID,
-		LabelIDs:     m.labels,
+		LabelIDs:     slices.Clone(m.labels), // they change under the mailbox's lock
 		Snippet:      m.snippet,
 		SizeEstimate: len(m.raw),
 		HistoryID:    strconv.FormatUint(m.historyID, 10),

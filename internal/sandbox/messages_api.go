@@ -15,6 +15,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"gmailoauth/internal/encword"
 )
 
 // maxBodyBytes bounds what a write method reads: a message to insert is
@@ -33,32 +36,32 @@ type messageRef struct {
 }
 
 // listMessages is users.messages.list.
-func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) listMessages(r *http.Request, box *mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	filter, pageSize, apiErr := s.parseListQuery(query, box.address)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
+	}
+	fingerprint := listFingerprint("messages", box, query)
+	start, apiErr := s.pageStart(query, fingerprint)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	box.mu.RLock()
 	defer box.mu.RUnlock()
 	matches := box.search(filter)
-	start, end, next, apiErr := s.page(query, listFingerprint(box, query), pageSize, len(matches))
-	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
+	from, to, next := s.pageEnd(start, pageSize, len(matches), fingerprint)
 	response := listResponse{ResultSizeEstimate: len(matches), NextPageToken: next}
-	for _, m := range matches[start:end] {
+	for _, m := range matches[from:to] {
 		response.Messages = append(response.Messages, messageRef{ID: m.id, ThreadID: m.threadID})
 	}
-	writeAPIJSON(w, r, http.StatusOK, response)
+	return response, nil
 }
 
-// listFingerprint is what a page token of a list is bound to: the mailbox
-// and the query.
-func listFingerprint(box *mailbox, query url.Values) string {
-	return strings.Join([]string{box.address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}, "\x00")
+// listFingerprint is what a page token of a list of kind is bound to: the
+// mailbox and the query's filter.
+func listFingerprint(kind string, box *mailbox, query url.Values) []string {
+	return []string{kind, box.address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}
 }
 
 // parseListQuery reads the query of messages.list and threads.list: the
@@ -95,30 +98,26 @@ func (s *Server) parseListQuery(query url.Values, me string) (messageFilter, int
 }
 
 // getMessage is users.messages.get.
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) getMessage(r *http.Request, box *mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "format", "metadataHeaders"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	format, apiErr := formatParam(query)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	id, apiErr := s.pathID(r)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	box.mu.RLock()
 	defer box.mu.RUnlock()
 	message, ok := box.byID[id]
 	if !ok {
-		writeAPIError(w, r, errNotFound())
-		return
+		return nil, errNotFound()
 	}
-	writeAPIJSON(w, r, http.StatusOK, message.resource(format, query["metadataHeaders"]))
+	return message.resource(format, query["metadataHeaders"]), nil
 }
 
 // formatParam reads the format of messages.get and threads.get.
@@ -132,115 +131,160 @@ func formatParam(query url.Values) (string, *apiError) {
 	return "", errInvalidArgument(fmt.Sprintf("Invalid value at 'format' (type.googleapis.com/google.apps.gmail.v1.Format), %q", query.Get("format")))
 }
 
+// profileResponse is a users.getProfile answer.
+type profileResponse struct {
+	EmailAddress  string `json:"emailAddress"`
+	MessagesTotal int    `json:"messagesTotal"`
+	ThreadsTotal  int    `json:"threadsTotal"`
+	HistoryID     string `json:"historyId"`
+}
+
 // getProfile is users.getProfile.
-func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) getProfile(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	box.mu.RLock()
 	defer box.mu.RUnlock()
-	writeAPIJSON(w, r, http.StatusOK, struct {
-		EmailAddress  string `json:"emailAddress"`
-		MessagesTotal int    `json:"messagesTotal"`
-		ThreadsTotal  int    `json:"threadsTotal"`
-		HistoryID     string `json:"historyId"`
-	}{box.address, len(box.messages), box.threadsTotal(), strconv.FormatUint(box.historyID, 10)})
+	return profileResponse{box.address, len(box.messages), box.threadsTotal(), strconv.FormatUint(box.historyID, 10)}, nil
 }
 
 // modifyMessage is users.messages.modify: labels added and removed, as
 // reading (taking UNREAD off) or archiving (INBOX) does.
-func (s *Server) modifyMessage(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) modifyMessage(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	var change struct {
 		AddLabelIDs    []string `json:"addLabelIds"`
 		RemoveLabelIDs []string `json:"removeLabelIds"`
 	}
-	if apiErr := readJSON(w, r, &change); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+	if apiErr := readJSON(r, &change); apiErr != nil {
+		return nil, apiErr
 	}
-	for _, label := range slices.Concat(change.AddLabelIDs, change.RemoveLabelIDs) {
-		if !slices.Contains(systemLabels, label) {
-			writeAPIError(w, r, errInvalidArgument("Invalid label: "+label))
-			return
-		}
+	if apiErr := checkLabels(slices.Concat(change.AddLabelIDs, change.RemoveLabelIDs)); apiErr != nil {
+		return nil, apiErr
 	}
 	id, apiErr := s.pathID(r)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	box.mu.Lock()
 	defer box.mu.Unlock()
 	m, ok := box.byID[id]
 	if !ok {
-		writeAPIError(w, r, errNotFound())
-		return
+		return nil, errNotFound()
 	}
 	box.relabel(m, change.AddLabelIDs, change.RemoveLabelIDs)
-	writeAPIJSON(w, r, http.StatusOK, m.resource(formatMinimal, nil))
+	return m.resource(formatMinimal, nil), nil
+}
+
+// checkLabels refuses a label ID the mailbox does not have.
+func checkLabels(labels []string) *apiError {
+	for _, label := range labels {
+		if !slices.Contains(systemLabels, label) {
+			return errInvalidArgument("Invalid label: " + label)
+		}
+	}
+	return nil
+}
+
+// insertRequest is the body of users.messages.insert: a Message with raw,
+// and the labels and thread to put it in.
+type insertRequest struct {
+	Raw      string   `json:"raw"`
+	LabelIDs []string `json:"labelIds"`
+	ThreadID string   `json:"threadId"`
 }
 
 // insertMessage is users.messages.insert: a message, in RFC 5322 form,
 // put straight into the mailbox with the labels given, as IMAP APPEND
 // does. The message is sent as JSON ({"raw": …}); the upload protocol
 // for large ones is not served.
-func (s *Server) insertMessage(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) insertMessage(r *http.Request, box *mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "internalDateSource", "deleted"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
-	var request struct {
-		Raw      string   `json:"raw"`
-		LabelIDs []string `json:"labelIds"`
+	dateHeader, apiErr := internalDateSourceParam(query)
+	if apiErr != nil {
+		return nil, apiErr
 	}
-	if apiErr := readJSON(w, r, &request); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+	if apiErr := boolParam(query, "deleted"); apiErr != nil {
+		return nil, apiErr
+	}
+	var request insertRequest
+	if apiErr := readJSON(r, &request); apiErr != nil {
+		return nil, apiErr
 	}
 	raw, err := base64.URLEncoding.DecodeString(request.Raw)
 	if err != nil {
 		raw, err = base64.RawURLEncoding.DecodeString(request.Raw)
 	}
 	if err != nil || len(raw) == 0 {
-		writeAPIError(w, r, errInvalidArgument("'raw' RFC822 payload message string or uploading message via /upload/* URL required"))
-		return
+		return nil, errInvalidArgument("'raw' RFC822 payload message string or uploading message via /upload/* URL required")
 	}
-	for _, label := range request.LabelIDs {
-		if !slices.Contains(systemLabels, label) {
-			writeAPIError(w, r, errInvalidArgument("Invalid label: "+label))
-			return
-		}
+	if apiErr := checkLabels(request.LabelIDs); apiErr != nil {
+		return nil, apiErr
 	}
-	parsed, apiErr := parseRawMessage(raw)
+	received := s.now()
+	m, apiErr := newInsertedMessage(raw, request.LabelIDs, received, dateHeader)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
+	m.id = s.ids.messageID(received)
 	box.mu.Lock()
 	defer box.mu.Unlock()
-	m := &message{id: s.ids.messageID(s.now()), internalDate: s.now(), raw: raw, labels: slices.Clone(request.LabelIDs),
+	if apiErr := box.roomFor(m); apiErr != nil {
+		return nil, apiErr
+	}
+	m.threadID = box.replyThread(m, request.ThreadID)
+	box.add(m)
+	return m.resource(formatMinimal, nil), nil
+}
+
+// internalDateSourceParam reads internalDateSource: whether the message's
+// Date header, rather than the time it arrives, is its internal date.
+func internalDateSourceParam(query url.Values) (bool, *apiError) {
+	switch value := query.Get("internalDateSource"); value {
+	case "", "receivedTime":
+		return false, nil
+	case "dateHeader":
+		return true, nil
+	default:
+		return false, errInvalidArgument(fmt.Sprintf(
+			"Invalid value at 'internal_date_source' (type.googleapis.com/google.apps.gmail.v1.InsertMessageRequest.InternalDateSource), %q", value))
+	}
+}
+
+// boolParam refuses a boolean parameter that is neither true nor false.
+func boolParam(query url.Values, name string) *apiError {
+	switch value := query.Get(name); value {
+	case "", "true", "false":
+		return nil
+	default:
+		return errInvalidArgument(fmt.Sprintf("Invalid value at '%s' (TYPE_BOOL), %q", name, value))
+	}
+}
+
+// newInsertedMessage is what messages.insert stores of raw: its headers and
+// text decoded, its labels, and its internal date, received or, with
+// dateHeader, its Date header's when it has one that parses, as Gmail
+// falls back to the time received.
+func newInsertedMessage(raw []byte, labels []string, received time.Time, dateHeader bool) (*message, *apiError) {
+	parsed, apiErr := parseRawMessage(raw)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	m := &message{internalDate: received, raw: raw, labels: slices.Clone(labels),
 		headers: parsed.headers, text: parsed.text, attachments: parsed.attachments}
-	m.threadID = m.id
-	if query.Get("internalDateSource") == "dateHeader" {
-		if date, ok := m.headerValue("Date"); ok {
-			if at, err := mail.ParseDate(date); err == nil {
-				m.internalDate = at
-			}
+	if date, ok := m.headerValue("Date"); ok && dateHeader {
+		if at, err := mail.ParseDate(date); err == nil {
+			m.internalDate = at
 		}
 	}
 	m.snippet = makeSnippet(m.text)
-	if apiErr := box.roomFor(m); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	box.add(m)
-	writeAPIJSON(w, r, http.StatusOK, m.resource(formatMinimal, nil))
+	return m, nil
 }
 
 // parsedMessage is what the sandbox keeps of an inserted message.
@@ -250,8 +294,9 @@ type parsedMessage struct {
 	attachments []attachment
 }
 
-// parseRawMessage reads an RFC 5322 message: its headers in order, its
-// plain text, and its attachments.
+// parseRawMessage reads an RFC 5322 message: its headers in order, their
+// values decoded from RFC 2047 encoded words as the Gmail API shows them,
+// its plain text decoded from its charset, and its attachments.
 func parseRawMessage(raw []byte) (parsedMessage, *apiError) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -268,7 +313,10 @@ func parseRawMessage(raw []byte) (parsedMessage, *apiError) {
 			parsed.headers = append(parsed.headers, header{Name: name, Value: strings.TrimSpace(value)})
 		}
 	}
-	parsed.text, parsed.attachments = readBody(bodyHeaders(msg.Header), msg.Body)
+	for i, h := range parsed.headers {
+		parsed.headers[i].Value = strings.ToValidUTF8(encword.Decode(h.Value), "\uFFFD")
+	}
+	parsed.text, parsed.attachments = readBody(bodyHeaders(msg.Header), msg.Body, 0)
 	return parsed, nil
 }
 
@@ -281,12 +329,19 @@ func bodyHeaders(h mail.Header) map[string]string {
 	}
 }
 
-// readBody returns the plain text of a body, and its attachments: the
-// first text/plain part of a multipart message, and every part with a
-// file name.
-func readBody(h map[string]string, body io.Reader) (string, []attachment) {
+// maxPartDepth bounds how deep readBody follows multipart parts inside
+// multipart parts; real mail nests two or three deep.
+const maxPartDepth = 16
+
+// readBody returns the plain text of a body at depth parts deep, and its
+// attachments: the first text/plain part of a multipart message, and every
+// part with a file name. Parts deeper than maxPartDepth are left out.
+func readBody(h map[string]string, body io.Reader, depth int) (string, []attachment) {
 	mediaType, params, _ := mime.ParseMediaType(h["Content-Type"])
 	if strings.HasPrefix(mediaType, "multipart/") && params["boundary"] != "" {
+		if depth >= maxPartDepth {
+			return "", nil
+		}
 		var text string
 		var files []attachment
 		reader := multipart.NewReader(body, params["boundary"])
@@ -306,7 +361,7 @@ func readBody(h map[string]string, body io.Reader) (string, []attachment) {
 				files = append(files, attachment{filename: filename, mimeType: partType, data: data})
 				continue
 			}
-			partText, partFiles := readBody(partHeader, part)
+			partText, partFiles := readBody(partHeader, part, depth+1)
 			if text == "" {
 				text = partText
 			}
@@ -318,7 +373,21 @@ func readBody(h map[string]string, body io.Reader) (string, []attachment) {
 	if mediaType != "" && mediaType != "text/plain" {
 		return "", nil
 	}
-	return string(data), nil
+	return decodeCharset(params["charset"], data), nil
+}
+
+// decodeCharset decodes text in charset to UTF-8 with the charsets the
+// encoded words of headers decode with; text in a charset none knows is
+// kept as it came. Bytes that are not UTF-8 after that become U+FFFD.
+func decodeCharset(charset string, text []byte) string {
+	if charset != "" && !strings.EqualFold(charset, "utf-8") && !strings.EqualFold(charset, "us-ascii") {
+		if reader, err := encword.CharsetReader(charset, bytes.NewReader(text)); err == nil {
+			if decoded, err := io.ReadAll(reader); err == nil {
+				text = decoded
+			}
+		}
+	}
+	return strings.ToValidUTF8(string(text), "\uFFFD")
 }
 
 // decodeTransfer undoes a Content-Transfer-Encoding.
@@ -348,8 +417,8 @@ func (s *skipNewlines) Read(p []byte) (int, error) {
 }
 
 // readJSON decodes the JSON body of a write method, bounded.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+func readJSON(r *http.Request, v any) *apiError {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBodyBytes))
 	if err != nil {
 		return errInvalidArgument(fmt.Sprintf("The request body could not be read (the sandbox takes up to %d bytes): %v", maxBodyBytes, err))
 	}

@@ -11,33 +11,43 @@ type threadRef struct {
 	HistoryID string `json:"historyId"`
 }
 
+// threadListResponse is a users.threads.list answer.
+type threadListResponse struct {
+	Threads            []threadRef `json:"threads,omitempty"`
+	NextPageToken      string      `json:"nextPageToken,omitempty"`
+	ResultSizeEstimate int         `json:"resultSizeEstimate"`
+}
+
+// threadResource is a users.threads resource, as threads.get answers.
+type threadResource struct {
+	ID        string            `json:"id"`
+	HistoryID string            `json:"historyId"`
+	Messages  []messageResource `json:"messages"`
+}
+
 // listThreads is users.threads.list: the threads with a message that
 // matches, the thread of the newest match first.
-func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, box *mailbox) {
+func (s *Server) listThreads(r *http.Request, box *mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	filter, pageSize, apiErr := s.parseListQuery(query, box.address)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
+	}
+	fingerprint := listFingerprint("threads", box, query)
+	start, apiErr := s.pageStart(query, fingerprint)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	box.mu.RLock()
 	defer box.mu.RUnlock()
 	threads := box.threads(box.search(filter))
-	start, end, next, apiErr := s.page(query, "threads\x00"+listFingerprint(box, query), pageSize, len(threads))
-	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
-	}
-	response := struct {
-		Threads            []threadRef `json:"threads,omitempty"`
-		NextPageToken      string      `json:"nextPageToken,omitempty"`
-		ResultSizeEstimate int         `json:"resultSizeEstimate"`
-	}{NextPageToken: next, ResultSizeEstimate: len(threads)}
-	for _, thread := range threads[start:end] {
+	from, to, next := s.pageEnd(start, pageSize, len(threads), fingerprint)
+	response := threadListResponse{NextPageToken: next, ResultSizeEstimate: len(threads)}
+	for _, thread := range threads[from:to] {
 		newest := thread[len(thread)-1]
 		response.Threads = append(response.Threads, threadRef{ID: newest.threadID, Snippet: newest.snippet, HistoryID: strconv.FormatUint(threadHistoryID(thread), 10)})
 	}
-	writeAPIJSON(w, r, http.StatusOK, response)
+	return response, nil
 }
 
 // threadHistoryID is a thread's history ID: its latest change's.
@@ -50,36 +60,30 @@ func threadHistoryID(thread []*message) uint64 {
 }
 
 // getThread is users.threads.get: the thread's messages, oldest first.
-func (s *Server) getThread(w http.ResponseWriter, r *http.Request, box *mailbox) {
+// Its formats are messages.get's but raw, as in Google's discovery
+// document.
+func (s *Server) getThread(r *http.Request, box *mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "format", "metadataHeaders"); apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	format, apiErr := formatParam(query)
 	if apiErr != nil || format == formatRaw {
-		writeAPIError(w, r, errInvalidArgument("Invalid value at 'format': threads.get takes minimal, metadata or full"))
-		return
+		return nil, errInvalidArgument("Invalid value at 'format': threads.get takes minimal, metadata or full")
 	}
 	id, apiErr := s.pathID(r)
 	if apiErr != nil {
-		writeAPIError(w, r, apiErr)
-		return
+		return nil, apiErr
 	}
 	box.mu.RLock()
 	defer box.mu.RUnlock()
 	thread := box.thread(id)
 	if len(thread) == 0 {
-		writeAPIError(w, r, errNotFound())
-		return
+		return nil, errNotFound()
 	}
-	response := struct {
-		ID        string            `json:"id"`
-		HistoryID string            `json:"historyId"`
-		Messages  []messageResource `json:"messages"`
-	}{ID: id, HistoryID: strconv.FormatUint(threadHistoryID(thread), 10)}
+	response := threadResource{ID: id, HistoryID: strconv.FormatUint(threadHistoryID(thread), 10)}
 	for _, m := range thread {
 		response.Messages = append(response.Messages, m.resource(format, query["metadataHeaders"]))
 	}
-	writeAPIJSON(w, r, http.StatusOK, response)
+	return response, nil
 }
