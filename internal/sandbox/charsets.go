@@ -19,7 +19,7 @@ import (
 func legacyCharsetSeeds(c seedClock) []seedMessage {
 	seed := func(days int, from, subject string, sentAs legacyCharset) seedMessage {
 		return seedMessage{at: c.daysAgo(8+days, 8+len(subject)%9, len(from)%60), from: from, subject: subject, unread: true,
-			labels: []string{labelUpdates, labelInbox}, sentAs: sentAs, text: subject}
+			labels: []string{LabelUpdates, LabelInbox}, sentAs: sentAs, text: subject}
 	}
 	return []seedMessage{
 		seed(1, "株式会社サンプル商事 <info@shoji.example.co.jp>", "【ご案内】年末年始の営業時間について", legacyCharset{name: "ISO-2022-JP", split: 10}),
@@ -34,7 +34,7 @@ func legacyCharsetSeeds(c seedClock) []seedMessage {
 		seed(5, "Zoë Lefèvre <zoe@example.fr>", "Réunion: 5 € le café", legacyCharset{name: "windows-1252", q: true}),
 		seed(5, "渡辺 結衣 <yui.watanabe@example.ne.jp>", "日本語の件名が二つの語に分かれる", legacyCharset{name: "UTF-8", split: 8}),
 		{at: c.daysAgo(8+5, 7, 30), from: "Old Mailer <postmaster@legacy.example.com>", subject: unknownCharsetSubject, unread: true,
-			labels: []string{labelUpdates, labelInbox}, text: "Sent through a relay that could not tell the charset."},
+			labels: []string{LabelUpdates, LabelInbox}, text: "Sent through a relay that could not tell the charset."},
 	}
 }
 

@@ -36,8 +36,8 @@ func FuzzFields(f *testing.F) {
 	s := fuzzServer(f)
 	box := s.mailbox(hanakoAddress)
 	var answer threadResource
-	for _, m := range box.messages {
-		if len(m.attachments) > 0 || m.html != "" {
+	for _, m := range box.Messages {
+		if len(m.Attachments) > 0 || m.HTML != "" {
 			answer.Messages = append(answer.Messages, m.resource(formatFull, nil))
 		}
 		if len(answer.Messages) == 3 {

@@ -20,8 +20,8 @@ func TestFieldsAreCheckedBeforeTheMailboxLock(t *testing.T) {
 	}
 	token := s.IssueToken(hanakoAddress, GmailModifyScope).AccessToken
 	box := s.mailbox(hanakoAddress)
-	box.mu.Lock()
-	defer box.mu.Unlock()
+	box.Mu.Lock()
+	defer box.Mu.Unlock()
 	for _, tt := range []struct{ method, path, body string }{
 		{http.MethodGet, "/gmail/v1/users/me/profile?fields=" + url.QueryEscape(strings.Repeat("a(", 5000)), ""},
 		{http.MethodGet, "/gmail/v1/users/me/messages?fields=nosuch", ""},

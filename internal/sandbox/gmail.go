@@ -48,7 +48,7 @@ type gmailMethod struct {
 // so that a refused call changes nothing and waits for no one, and what it
 // returns shares nothing that changes under box.mu: it is encoded after the
 // lock is released.
-type gmailHandler func(r *http.Request, box *mailbox) (any, *apiError)
+type gmailHandler func(r *http.Request, box *Mailbox) (any, *apiError)
 
 // Fault kinds of Gmail calls, as named in Fault.Call.
 const (
@@ -93,7 +93,7 @@ func (s *Server) gmailMux() *http.ServeMux {
 	// Gmail has more methods than the sandbox serves. A token that may not
 	// call them gets Gmail's 403, as a read-only token calling a write
 	// method does; any other, 501.
-	unserved := func(r *http.Request, _ *mailbox) (any, *apiError) {
+	unserved := func(r *http.Request, _ *Mailbox) (any, *apiError) {
 		return nil, newAPIError(http.StatusNotImplemented, "UNIMPLEMENTED", "global", "notImplemented",
 			"The sandbox does not serve "+r.Method+" "+r.URL.Path+"; its Gmail methods are in its discovery document.")
 	}

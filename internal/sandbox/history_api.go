@@ -45,7 +45,7 @@ type historyListResponse struct {
 
 // listHistory is users.history.list: the mailbox's changes after
 // startHistoryId, oldest first.
-func (s *Server) listHistory(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) listHistory(r *http.Request, box *Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "startHistoryId", "labelId", "historyTypes", "maxResults", "pageToken"); apiErr != nil {
 		return nil, apiErr
@@ -63,14 +63,14 @@ func (s *Server) listHistory(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	fingerprint := []string{"history", box.address, query.Get("startHistoryId"), query.Get("labelId"), strings.Join(query["historyTypes"], ",")}
+	fingerprint := []string{"history", box.Address, query.Get("startHistoryId"), query.Get("labelId"), strings.Join(query["historyTypes"], ",")}
 	first, apiErr := s.pageStart(query, fingerprint)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	changes, ok := box.changesSince(start)
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	changes, ok := box.ChangesSince(start)
 	if !ok {
 		return nil, errNotFound()
 	}
@@ -81,29 +81,29 @@ func (s *Server) listHistory(r *http.Request, box *mailbox) (any, *apiError) {
 		}
 	}
 	from, to, next := s.pageEnd(first, pageSize, len(entries), fingerprint)
-	return historyListResponse{entries[from:to], next, strconv.FormatUint(box.historyID, 10)}, nil
+	return historyListResponse{entries[from:to], next, strconv.FormatUint(box.HistoryID, 10)}, nil
 }
 
 // historyEntryOf is the entry of change, unless labelID or kinds leave it
 // out.
-func historyEntryOf(change historyRecord, labelID string, kinds []string) (historyEntry, bool) {
-	m := change.message
-	if labelID != "" && !m.hasLabel(labelID) && !slices.Contains(change.labelsRemoved, labelID) {
+func historyEntryOf(change HistoryRecord, labelID string, kinds []string) (historyEntry, bool) {
+	m := change.Message
+	if labelID != "" && !m.HasLabel(labelID) && !slices.Contains(change.LabelsRemoved, labelID) {
 		return historyEntry{}, false
 	}
 	wants := func(kind string) bool { return len(kinds) == 0 || slices.Contains(kinds, kind) }
-	ref := historyMessage{ID: m.id, ThreadID: m.threadID, LabelIDs: slices.Clone(m.labels)}
-	entry := historyEntry{ID: strconv.FormatUint(change.id, 10), Messages: []messageRef{{ID: m.id, ThreadID: m.threadID}}}
-	if change.added && wants(historyMessageAdded) {
+	ref := historyMessage{ID: m.ID, ThreadID: m.ThreadID, LabelIDs: slices.Clone(m.Labels)}
+	entry := historyEntry{ID: strconv.FormatUint(change.ID, 10), Messages: []messageRef{{ID: m.ID, ThreadID: m.ThreadID}}}
+	if change.Added && wants(historyMessageAdded) {
 		entry.MessagesAdded = append(entry.MessagesAdded, struct {
 			Message historyMessage `json:"message"`
 		}{ref})
 	}
-	if len(change.labelsAdded) > 0 && wants(historyLabelAdded) {
-		entry.LabelsAdded = []historyLabelChange{{Message: ref, LabelIDs: change.labelsAdded}}
+	if len(change.LabelsAdded) > 0 && wants(historyLabelAdded) {
+		entry.LabelsAdded = []historyLabelChange{{Message: ref, LabelIDs: change.LabelsAdded}}
 	}
-	if len(change.labelsRemoved) > 0 && wants(historyLabelRemoved) {
-		entry.LabelsRemoved = []historyLabelChange{{Message: ref, LabelIDs: change.labelsRemoved}}
+	if len(change.LabelsRemoved) > 0 && wants(historyLabelRemoved) {
+		entry.LabelsRemoved = []historyLabelChange{{Message: ref, LabelIDs: change.LabelsRemoved}}
 	}
 	if len(entry.MessagesAdded)+len(entry.LabelsAdded)+len(entry.LabelsRemoved) == 0 {
 		return historyEntry{}, false

@@ -33,8 +33,8 @@ func FuzzInsertRaw(f *testing.F) {
 	}
 	received := time.Date(2025, time.November, 25, 14, 30, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, raw []byte, subject string) {
-		if m, apiErr := newInsertedMessage(raw, []string{labelInbox}, received, true); apiErr == nil {
-			for _, h := range m.headers {
+		if m, apiErr := NewInsertedMessage(raw, []string{LabelInbox}, received, true); apiErr == nil {
+			for _, h := range m.Headers {
 				if !utf8.ValidString(h.Value) {
 					t.Fatalf("header %s = %q; want valid UTF-8", h.Name, h.Value)
 				}
@@ -49,7 +49,7 @@ func FuzzInsertRaw(f *testing.F) {
 			if _, err := json.Marshal(resource); err != nil {
 				t.Fatalf("the stored message does not encode: %v", err)
 			}
-			if raw := m.resource(formatRaw, nil).Raw; raw != base64.URLEncoding.EncodeToString(m.raw) {
+			if raw := m.resource(formatRaw, nil).Raw; raw != base64.URLEncoding.EncodeToString(m.Raw) {
 				t.Fatal("format=raw is not the message as inserted")
 			}
 		}
@@ -57,11 +57,11 @@ func FuzzInsertRaw(f *testing.F) {
 			return
 		}
 		message := "Subject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(subject)) + "?=\r\n\r\nBody.\r\n"
-		m, apiErr := newInsertedMessage([]byte(message), nil, received, false)
+		m, apiErr := NewInsertedMessage([]byte(message), nil, received, false)
 		if apiErr != nil {
 			t.Fatalf("a message with Subject %q is refused: %s", subject, apiErr.Message)
 		}
-		if got, _ := m.headerValue("Subject"); got != subject {
+		if got, _ := m.HeaderValue("Subject"); got != subject {
 			t.Fatalf("Subject sent as an encoded word of %q reads back as %q", subject, got)
 		}
 	})

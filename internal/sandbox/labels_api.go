@@ -20,11 +20,11 @@ type labelResource struct {
 }
 
 // hiddenLabels are the system labels Gmail keeps out of its label list.
-var hiddenLabels = []string{labelUnread, labelStarred, labelImportant, labelChat}
+var hiddenLabels = []string{LabelUnread, LabelStarred, LabelImportant, LabelChat}
 
 func newLabelResource(id string) labelResource {
 	label := labelResource{ID: id, Name: id, Type: "system"}
-	if id == labelInbox || id == labelSent || id == labelDraft || id == labelSpam || id == labelTrash {
+	if id == LabelInbox || id == LabelSent || id == LabelDraft || id == LabelSpam || id == LabelTrash {
 		label.MessageListVisibility, label.LabelListVisibility = "hide", "labelShow"
 	}
 	if slices.Contains(hiddenLabels, id) {
@@ -39,31 +39,31 @@ type labelListResponse struct {
 }
 
 // listLabels is users.labels.list.
-func (s *Server) listLabels(r *http.Request, _ *mailbox) (any, *apiError) {
+func (s *Server) listLabels(r *http.Request, _ *Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
-	labels := make([]labelResource, len(systemLabels))
-	for i, id := range systemLabels {
+	labels := make([]labelResource, len(SystemLabels))
+	for i, id := range SystemLabels {
 		labels[i] = newLabelResource(id)
 	}
 	return labelListResponse{labels}, nil
 }
 
 // getLabel is users.labels.get, with the label's counts.
-func (s *Server) getLabel(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) getLabel(r *http.Request, box *Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
 	id := r.PathValue("id")
-	if !slices.Contains(systemLabels, id) {
+	if !slices.Contains(SystemLabels, id) {
 		return nil, errNotFound()
 	}
-	box.mu.RLock()
-	counts := box.counts(id)
-	box.mu.RUnlock()
+	box.Mu.RLock()
+	counts := box.Counts(id)
+	box.Mu.RUnlock()
 	label := newLabelResource(id)
-	label.MessagesTotal, label.MessagesUnread = &counts.messagesTotal, &counts.messagesUnread
-	label.ThreadsTotal, label.ThreadsUnread = &counts.threadsTotal, &counts.threadsUnread
+	label.MessagesTotal, label.MessagesUnread = &counts.MessagesTotal, &counts.MessagesUnread
+	label.ThreadsTotal, label.ThreadsUnread = &counts.ThreadsTotal, &counts.ThreadsUnread
 	return label, nil
 }

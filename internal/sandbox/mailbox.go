@@ -12,37 +12,37 @@ import (
 
 // Gmail system label IDs.
 const (
-	labelInbox      = "INBOX"
-	labelUnread     = "UNREAD"
-	labelStarred    = "STARRED"
-	labelImportant  = "IMPORTANT"
-	labelSent       = "SENT"
-	labelDraft      = "DRAFT"
-	labelSpam       = "SPAM"
-	labelTrash      = "TRASH"
-	labelChat       = "CHAT"
-	labelPersonal   = "CATEGORY_PERSONAL"
-	labelSocial     = "CATEGORY_SOCIAL"
-	labelPromotions = "CATEGORY_PROMOTIONS"
-	labelUpdates    = "CATEGORY_UPDATES"
-	labelForums     = "CATEGORY_FORUMS"
+	LabelInbox      = "INBOX"
+	LabelUnread     = "UNREAD"
+	LabelStarred    = "STARRED"
+	LabelImportant  = "IMPORTANT"
+	LabelSent       = "SENT"
+	LabelDraft      = "DRAFT"
+	LabelSpam       = "SPAM"
+	LabelTrash      = "TRASH"
+	LabelChat       = "CHAT"
+	LabelPersonal   = "CATEGORY_PERSONAL"
+	LabelSocial     = "CATEGORY_SOCIAL"
+	LabelPromotions = "CATEGORY_PROMOTIONS"
+	LabelUpdates    = "CATEGORY_UPDATES"
+	LabelForums     = "CATEGORY_FORUMS"
 )
 
-// systemLabels are the label IDs every Gmail mailbox has; the seeded
+// SystemLabels are the label IDs every Gmail mailbox has; the seeded
 // mailboxes use no user labels, so any other ID is unknown.
-var systemLabels = []string{
-	labelInbox, labelUnread, labelStarred, labelImportant, labelSent, labelDraft, labelSpam, labelTrash,
-	labelChat, labelPersonal, labelSocial, labelPromotions, labelUpdates, labelForums,
+var SystemLabels = []string{
+	LabelInbox, LabelUnread, LabelStarred, LabelImportant, LabelSent, LabelDraft, LabelSpam, LabelTrash,
+	LabelChat, LabelPersonal, LabelSocial, LabelPromotions, LabelUpdates, LabelForums,
 }
 
 // searchLabels maps the label names usable in Gmail search (label:, in:,
 // is:, category:) to label IDs.
 var searchLabels = map[string]string{
-	"inbox": labelInbox, "unread": labelUnread, "starred": labelStarred, "important": labelImportant,
-	"sent": labelSent, "draft": labelDraft, "drafts": labelDraft, "spam": labelSpam, "trash": labelTrash,
-	"chat": labelChat, "chats": labelChat,
-	"primary": labelPersonal, "personal": labelPersonal, "social": labelSocial,
-	"promotions": labelPromotions, "updates": labelUpdates, "forums": labelForums,
+	"inbox": LabelInbox, "unread": LabelUnread, "starred": LabelStarred, "important": LabelImportant,
+	"sent": LabelSent, "draft": LabelDraft, "drafts": LabelDraft, "spam": LabelSpam, "trash": LabelTrash,
+	"chat": LabelChat, "chats": LabelChat,
+	"primary": LabelPersonal, "personal": LabelPersonal, "social": LabelSocial,
+	"promotions": LabelPromotions, "updates": LabelUpdates, "forums": LabelForums,
 }
 
 // Values of the format parameter of messages.get.
@@ -56,80 +56,80 @@ const (
 // snippetRunes is roughly the length of Gmail's snippets.
 const snippetRunes = 140
 
-type header struct {
+type Header struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
-// message is one stored message. Header values are what the Gmail API
+// Message is one stored Message. Header values are what the Gmail API
 // returns: decoded to UTF-8, except where the sender's encoding was left as
 // is. Its labels and history ID change, under its mailbox's lock.
-type message struct {
-	id           string
-	threadID     string
-	labels       []string
-	internalDate time.Time
-	historyID    uint64
-	headers      []header
-	text         string
-	html         string // empty for text/plain-only messages
+type Message struct {
+	ID           string
+	ThreadID     string
+	Labels       []string
+	InternalDate time.Time
+	HistoryID    uint64
+	Headers      []Header
+	Text         string
+	HTML         string // empty for text/plain-only messages
 	boundary     string // MIME boundary when html or attachments are set
-	snippet      string // HTML-escaped, as Gmail sends it
-	attachments  []attachment
-	raw          []byte // the RFC 5322 form, for sizeEstimate and format=raw
+	Snippet      string // HTML-escaped, as Gmail sends it
+	Attachments  []Attachment
+	Raw          []byte // the RFC 5322 form, for sizeEstimate and format=raw
 }
 
-// attachment is a file sent with a message.
-type attachment struct {
-	filename, mimeType string
-	data               []byte
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Filename, MimeType string
+	Data               []byte
 }
 
-// mailbox is one account's mail. The messages and their labels change as
+// Mailbox is one account's mail. The messages and their labels change as
 // mail is delivered and read, so every access holds mu.
-type mailbox struct {
-	address    string
-	name       string
-	givenName  string
-	familyName string
+type Mailbox struct {
+	Address    string
+	Name       string
+	GivenName  string
+	FamilyName string
 
-	mu        sync.RWMutex
-	messages  []*message // newest first
-	byID      map[string]*message
-	historyID uint64
-	history   []historyRecord // oldest first, at most maxHistory
+	Mu        sync.RWMutex
+	Messages  []*Message // newest first
+	ByID      map[string]*Message
+	HistoryID uint64
+	history   []HistoryRecord // oldest first, at most maxHistory
 }
 
-// historyRecord is one change to a mailbox, as users.history.list reports
+// HistoryRecord is one change to a mailbox, as users.history.list reports
 // it.
-type historyRecord struct {
-	id            uint64
-	message       *message
-	added         bool     // messagesAdded
-	labelsAdded   []string // labelsAdded
-	labelsRemoved []string // labelsRemoved
+type HistoryRecord struct {
+	ID            uint64
+	Message       *Message
+	Added         bool     // messagesAdded
+	LabelsAdded   []string // labelsAdded
+	LabelsRemoved []string // labelsRemoved
 }
 
 // maxHistory bounds the changes a mailbox remembers; a startHistoryId
 // older than the oldest is 404, as Gmail answers one it no longer has.
 const maxHistory = 1000
 
-func newMailbox(address, name string, messages []*message) *mailbox {
-	box := &mailbox{address: address, name: name, messages: messages, byID: make(map[string]*message)}
+func newMailbox(address, name string, messages []*Message) *Mailbox {
+	box := &Mailbox{Address: address, Name: name, Messages: messages, ByID: make(map[string]*Message)}
 	for _, m := range messages {
-		box.byID[m.id] = m
-		box.historyID = max(box.historyID, m.historyID)
+		box.ByID[m.ID] = m
+		box.HistoryID = max(box.HistoryID, m.HistoryID)
 	}
 	return box
 }
 
-func (m *message) hasLabel(label string) bool {
-	return slices.Contains(m.labels, label)
+func (m *Message) HasLabel(label string) bool {
+	return slices.Contains(m.Labels, label)
 }
 
-// headerValue returns the first header called name, case-insensitively.
-func (m *message) headerValue(name string) (string, bool) {
-	for _, h := range m.headers {
+// HeaderValue returns the first header called name, case-insensitively.
+func (m *Message) HeaderValue(name string) (string, bool) {
+	for _, h := range m.Headers {
 		if strings.EqualFold(h.Name, name) {
 			return h.Value, true
 		}
@@ -137,25 +137,25 @@ func (m *message) headerValue(name string) (string, bool) {
 	return "", false
 }
 
-// messageFilter is what a list asks for: labelIds, q, includeSpamTrash.
-type messageFilter struct {
-	labels           []string // every match has each
-	q                query    // nil matches every message
-	scope            searchScope
-	includeSpamTrash bool
+// Filter is what a list asks for: labelIds, q, includeSpamTrash.
+type Filter struct {
+	Labels           []string // every match has each
+	Q                Query    // nil matches every message
+	Scope            SearchScope
+	IncludeSpamTrash bool
 }
 
-// search returns the matching messages, newest first. Like Gmail, spam and
+// Search returns the matching messages, newest first. Like Gmail, spam and
 // trash only show up when asked for. Callers hold box.mu.
-func (box *mailbox) search(f messageFilter) []*message {
-	hideSpamTrash := !f.includeSpamTrash && !f.scope.spamOrTrash &&
-		!slices.Contains(f.labels, labelSpam) && !slices.Contains(f.labels, labelTrash)
-	var matches []*message
-	for _, m := range box.messages {
-		if hideSpamTrash && (m.hasLabel(labelSpam) || m.hasLabel(labelTrash)) {
+func (box *Mailbox) Search(f Filter) []*Message {
+	hideSpamTrash := !f.IncludeSpamTrash && !f.Scope.spamOrTrash &&
+		!slices.Contains(f.Labels, LabelSpam) && !slices.Contains(f.Labels, LabelTrash)
+	var matches []*Message
+	for _, m := range box.Messages {
+		if hideSpamTrash && (m.HasLabel(LabelSpam) || m.HasLabel(LabelTrash)) {
 			continue
 		}
-		if !allLabels(m, f.labels) || f.q != nil && !f.q(m) {
+		if !allLabels(m, f.Labels) || f.Q != nil && !f.Q(m) {
 			continue
 		}
 		matches = append(matches, m)
@@ -163,39 +163,39 @@ func (box *mailbox) search(f messageFilter) []*message {
 	return matches
 }
 
-func allLabels(m *message, labels []string) bool {
+func allLabels(m *Message, labels []string) bool {
 	for _, label := range labels {
-		if !m.hasLabel(label) {
+		if !m.HasLabel(label) {
 			return false
 		}
 	}
 	return true
 }
 
-// threads returns the threads of messages, the thread of the newest message
+// Threads returns the Threads of messages, the thread of the newest message
 // first, each with its messages oldest first. Callers hold box.mu.
-func (box *mailbox) threads(messages []*message) [][]*message {
+func (box *Mailbox) Threads(messages []*Message) [][]*Message {
 	var order []string
 	byThread := map[string]bool{}
 	for _, m := range messages {
-		if !byThread[m.threadID] {
-			byThread[m.threadID] = true
-			order = append(order, m.threadID)
+		if !byThread[m.ThreadID] {
+			byThread[m.ThreadID] = true
+			order = append(order, m.ThreadID)
 		}
 	}
-	threads := make([][]*message, len(order))
+	threads := make([][]*Message, len(order))
 	for i, id := range order {
-		threads[i] = box.thread(id)
+		threads[i] = box.Thread(id)
 	}
 	return threads
 }
 
-// thread returns the messages of thread id, oldest first. Callers hold
+// Thread returns the messages of Thread id, oldest first. Callers hold
 // box.mu.
-func (box *mailbox) thread(id string) []*message {
-	var thread []*message
-	for _, m := range slices.Backward(box.messages) {
-		if m.threadID == id {
+func (box *Mailbox) Thread(id string) []*Message {
+	var thread []*Message
+	for _, m := range slices.Backward(box.Messages) {
+		if m.ThreadID == id {
 			thread = append(thread, m)
 		}
 	}
@@ -204,53 +204,53 @@ func (box *mailbox) thread(id string) []*message {
 
 // record notes a change to m and gives m and the mailbox its history ID.
 // Callers hold box.mu for writing.
-func (box *mailbox) record(change historyRecord) {
-	box.historyID++
-	change.id = box.historyID
-	change.message.historyID = box.historyID
+func (box *Mailbox) record(change HistoryRecord) {
+	box.HistoryID++
+	change.ID = box.HistoryID
+	change.Message.HistoryID = box.HistoryID
 	box.history = append(box.history, change)
 	if len(box.history) > maxHistory {
 		box.history = slices.Delete(box.history, 0, len(box.history)-maxHistory)
 	}
 }
 
-// add puts m in the mailbox, newest first by internal date, which
+// Add puts m in the mailbox, newest first by internal date, which
 // "determines ordering in the inbox" (the Message resource's reference),
 // and before the messages of its very date. Callers hold box.mu for
 // writing.
-func (box *mailbox) add(m *message) {
-	at := slices.IndexFunc(box.messages, func(other *message) bool { return !other.internalDate.After(m.internalDate) })
+func (box *Mailbox) Add(m *Message) {
+	at := slices.IndexFunc(box.Messages, func(other *Message) bool { return !other.InternalDate.After(m.InternalDate) })
 	if at < 0 {
-		at = len(box.messages)
+		at = len(box.Messages)
 	}
-	box.messages = slices.Insert(box.messages, at, m)
-	box.byID[m.id] = m
-	box.record(historyRecord{message: m, added: true})
+	box.Messages = slices.Insert(box.Messages, at, m)
+	box.ByID[m.ID] = m
+	box.record(HistoryRecord{Message: m, Added: true})
 }
 
-// replyThread is the thread an inserted message m joins: threadID, when m
+// ReplyThread is the thread an inserted message m joins: threadID, when m
 // replies into it as Google's "Manage threads" guide requires (References
 // and In-Reply-To set, and the Subject of the thread's messages), and
 // otherwise a thread of its own. Callers hold box.mu.
-func (box *mailbox) replyThread(m *message, threadID string) string {
-	inReplyTo, _ := m.headerValue("In-Reply-To")
-	references, _ := m.headerValue("References")
+func (box *Mailbox) ReplyThread(m *Message, threadID string) string {
+	inReplyTo, _ := m.HeaderValue("In-Reply-To")
+	references, _ := m.HeaderValue("References")
 	if threadID == "" || strings.TrimSpace(inReplyTo) == "" || strings.TrimSpace(references) == "" {
-		return m.id
+		return m.ID
 	}
 	subject := threadSubject(m)
-	for _, other := range box.thread(threadID) {
+	for _, other := range box.Thread(threadID) {
 		if threadSubject(other) == subject {
 			return threadID
 		}
 	}
-	return m.id
+	return m.ID
 }
 
 // threadSubject is a message's Subject as threading compares it: decoded,
 // and without the "Re:" and "Fwd:" that replies and forwards put in front.
-func threadSubject(m *message) string {
-	subject, _ := m.headerValue("Subject")
+func threadSubject(m *Message) string {
+	subject, _ := m.HeaderValue("Subject")
 	subject = strings.TrimSpace(encword.Decode(subject))
 	for {
 		cut := false
@@ -265,40 +265,40 @@ func threadSubject(m *message) string {
 	}
 }
 
-// relabel adds and removes labels of m and records the change. Callers
+// Relabel adds and removes labels of m and records the change. Callers
 // hold box.mu for writing.
-func (box *mailbox) relabel(m *message, add, remove []string) {
+func (box *Mailbox) Relabel(m *Message, add, remove []string) {
 	var added, removed []string
 	for _, label := range add {
-		if !m.hasLabel(label) {
-			m.labels = append(m.labels, label)
+		if !m.HasLabel(label) {
+			m.Labels = append(m.Labels, label)
 			added = append(added, label)
 		}
 	}
 	for _, label := range remove {
-		if m.hasLabel(label) {
-			m.labels = slices.DeleteFunc(m.labels, func(l string) bool { return l == label })
+		if m.HasLabel(label) {
+			m.Labels = slices.DeleteFunc(m.Labels, func(l string) bool { return l == label })
 			removed = append(removed, label)
 		}
 	}
 	if len(added) > 0 || len(removed) > 0 {
-		box.record(historyRecord{message: m, labelsAdded: added, labelsRemoved: removed})
+		box.record(HistoryRecord{Message: m, LabelsAdded: added, LabelsRemoved: removed})
 	}
 }
 
-// changesSince returns the changes after historyID, and false when the
+// ChangesSince returns the changes after historyID, and false when the
 // mailbox no longer remembers that far back. Callers hold box.mu.
-func (box *mailbox) changesSince(historyID uint64) ([]historyRecord, bool) {
-	if len(box.history) > 0 && historyID < box.history[0].id-1 || historyID > box.historyID {
+func (box *Mailbox) ChangesSince(historyID uint64) ([]HistoryRecord, bool) {
+	if len(box.history) > 0 && historyID < box.history[0].ID-1 || historyID > box.HistoryID {
 		return nil, false
 	}
-	if len(box.history) == 0 && historyID < box.historyID {
+	if len(box.history) == 0 && historyID < box.HistoryID {
 		// Older than anything the mailbox remembers changing: the seeded
 		// mailbox's history starts at its seeding.
 		return nil, false
 	}
-	start, _ := slices.BinarySearchFunc(box.history, historyID+1, func(r historyRecord, id uint64) int {
-		return int(r.id) - int(id)
+	start, _ := slices.BinarySearchFunc(box.history, historyID+1, func(r HistoryRecord, id uint64) int {
+		return int(r.ID) - int(id)
 	})
 	return box.history[start:], true
 }
@@ -316,31 +316,31 @@ type Delivery struct {
 // list shows it. An account that is not seeded gets a mailbox of its own.
 func (s *Server) Deliver(account string, d Delivery) string {
 	box := s.mailbox(account)
-	box.mu.Lock()
-	defer box.mu.Unlock()
+	box.Mu.Lock()
+	defer box.Mu.Unlock()
 	m := s.newMessage(box, seedMessage{
 		at: s.now(), from: cmp.Or(d.From, "Sandbox Sender <sender@sandbox.example>"), to: d.To,
-		subject: d.Subject, text: d.Text, unread: true, labels: []string{labelPersonal, labelInbox},
+		subject: d.Subject, text: d.Text, unread: true, labels: []string{LabelPersonal, LabelInbox},
 	})
-	box.add(m)
-	return m.id
+	box.Add(m)
+	return m.ID
 }
 
 // MarkRead takes UNREAD off account's message id, as opening it in Gmail
 // does, and reports whether there was such a message.
 func (s *Server) MarkRead(account, id string) bool {
 	box := s.mailbox(account)
-	box.mu.Lock()
-	defer box.mu.Unlock()
-	m, ok := box.byID[id]
+	box.Mu.Lock()
+	defer box.Mu.Unlock()
+	m, ok := box.ByID[id]
 	if ok {
-		box.relabel(m, nil, []string{labelUnread})
+		box.Relabel(m, nil, []string{LabelUnread})
 	}
 	return ok
 }
 
 // seeded returns the mailbox of a seeded account.
-func (s *Server) seeded(account string) (*mailbox, bool) {
+func (s *Server) seeded(account string) (*Mailbox, bool) {
 	address, ok := s.seededAccount(account)
 	if !ok {
 		return nil, false
@@ -350,7 +350,7 @@ func (s *Server) seeded(account string) (*mailbox, bool) {
 
 // mailbox returns account's mailbox, making an empty one for an account
 // that has none: Google gives every account a mailbox.
-func (s *Server) mailbox(account string) *mailbox {
+func (s *Server) mailbox(account string) *Mailbox {
 	s.mailboxesMu.Lock()
 	defer s.mailboxesMu.Unlock()
 	for address, box := range s.mailboxes {
@@ -365,49 +365,49 @@ func (s *Server) mailbox(account string) *mailbox {
 
 // newMessage builds a message for box from seed, with an ID, a thread of
 // its own and its headers. Callers hold box.mu for writing.
-func (s *Server) newMessage(box *mailbox, seed seedMessage) *message {
-	m := &message{id: s.ids.messageID(seed.at), internalDate: seed.at, text: seed.text}
-	m.threadID = m.id
-	m.labels = seedLabels(seed)
-	owner := box.address
-	if box.name != "" {
-		owner = box.name + " <" + box.address + ">"
+func (s *Server) newMessage(box *Mailbox, seed seedMessage) *Message {
+	m := &Message{ID: s.ids.messageID(seed.at), InternalDate: seed.at, Text: seed.text}
+	m.ThreadID = m.ID
+	m.Labels = seedLabels(seed)
+	owner := box.Address
+	if box.Name != "" {
+		owner = box.Name + " <" + box.Address + ">"
 	}
-	m.headers = seedHeaders(seed, m, mailOwner{box.address, owner}, "<"+m.id+".sandbox@"+senderDomain(seed.from)+">", nil)
-	m.snippet = makeSnippet(seed.text)
-	m.raw = m.buildRaw()
+	m.Headers = seedHeaders(seed, m, mailOwner{box.Address, owner}, "<"+m.ID+".sandbox@"+senderDomain(seed.from)+">", nil)
+	m.Snippet = MakeSnippet(seed.text)
+	m.Raw = m.buildRaw()
 	return m
 }
 
-// labelCounts are a label's counts, as labels.get reports them.
-type labelCounts struct {
-	messagesTotal, messagesUnread, threadsTotal, threadsUnread int
+// LabelCounts are a label's counts, as labels.get reports them.
+type LabelCounts struct {
+	MessagesTotal, MessagesUnread, ThreadsTotal, ThreadsUnread int
 }
 
-// counts counts label in the mailbox. Callers hold box.mu.
-func (box *mailbox) counts(label string) labelCounts {
-	var c labelCounts
+// Counts Counts label in the mailbox. Callers hold box.mu.
+func (box *Mailbox) Counts(label string) LabelCounts {
+	var c LabelCounts
 	threads, unreadThreads := map[string]bool{}, map[string]bool{}
-	for _, m := range box.messages {
-		if !m.hasLabel(label) {
+	for _, m := range box.Messages {
+		if !m.HasLabel(label) {
 			continue
 		}
-		c.messagesTotal++
-		threads[m.threadID] = true
-		if m.hasLabel(labelUnread) {
-			c.messagesUnread++
-			unreadThreads[m.threadID] = true
+		c.MessagesTotal++
+		threads[m.ThreadID] = true
+		if m.HasLabel(LabelUnread) {
+			c.MessagesUnread++
+			unreadThreads[m.ThreadID] = true
 		}
 	}
-	c.threadsTotal, c.threadsUnread = len(threads), len(unreadThreads)
+	c.ThreadsTotal, c.ThreadsUnread = len(threads), len(unreadThreads)
 	return c
 }
 
-// threadsTotal is how many threads the mailbox holds. Callers hold box.mu.
-func (box *mailbox) threadsTotal() int {
+// ThreadsTotal is how many threads the mailbox holds. Callers hold box.mu.
+func (box *Mailbox) ThreadsTotal() int {
 	threads := map[string]bool{}
-	for _, m := range box.messages {
-		threads[m.threadID] = true
+	for _, m := range box.Messages {
+		threads[m.ThreadID] = true
 	}
 	return len(threads)
 }

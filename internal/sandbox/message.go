@@ -29,7 +29,7 @@ type messagePart struct {
 	PartID   *string       `json:"partId,omitempty"`
 	MimeType string        `json:"mimeType"`
 	Filename *string       `json:"filename,omitempty"`
-	Headers  []header      `json:"headers"`
+	Headers  []Header      `json:"headers"`
 	Body     *partBody     `json:"body,omitempty"`
 	Parts    []messagePart `json:"parts,omitempty"`
 }
@@ -42,43 +42,43 @@ type partBody struct {
 
 // resource renders m in a messages.get format. metadataHeaders only applies
 // to the metadata format; none means every header.
-func (m *message) resource(format string, metadataHeaders []string) messageResource {
+func (m *Message) resource(format string, metadataHeaders []string) messageResource {
 	resource := messageResource{
-		ID:           m.id,
-		ThreadID:     m.threadID,
-		LabelIDs:     slices.Clone(m.labels), // they change under the mailbox's lock
-		Snippet:      m.snippet,
-		SizeEstimate: len(m.raw),
-		HistoryID:    strconv.FormatUint(m.historyID, 10),
-		InternalDate: strconv.FormatInt(m.internalDate.UnixMilli(), 10),
+		ID:           m.ID,
+		ThreadID:     m.ThreadID,
+		LabelIDs:     slices.Clone(m.Labels), // they change under the mailbox's lock
+		Snippet:      m.Snippet,
+		SizeEstimate: len(m.Raw),
+		HistoryID:    strconv.FormatUint(m.HistoryID, 10),
+		InternalDate: strconv.FormatInt(m.InternalDate.UnixMilli(), 10),
 	}
 	switch format {
 	case formatMetadata:
-		resource.Payload = &messagePart{MimeType: m.mimeType(), Headers: m.selectHeaders(metadataHeaders)}
+		resource.Payload = &messagePart{MimeType: m.MimeType(), Headers: m.selectHeaders(metadataHeaders)}
 	case formatFull:
 		resource.Payload = m.fullPayload()
 	case formatRaw:
-		resource.Raw = base64.URLEncoding.EncodeToString(m.raw)
+		resource.Raw = base64.URLEncoding.EncodeToString(m.Raw)
 	}
 	return resource
 }
 
-func (m *message) mimeType() string {
+func (m *Message) MimeType() string {
 	switch {
-	case len(m.attachments) > 0:
+	case len(m.Attachments) > 0:
 		return "multipart/mixed"
-	case m.html != "":
+	case m.HTML != "":
 		return "multipart/alternative"
 	}
 	return "text/plain"
 }
 
-func (m *message) selectHeaders(names []string) []header {
+func (m *Message) selectHeaders(names []string) []Header {
 	if len(names) == 0 {
-		return m.headers
+		return m.Headers
 	}
-	selected := []header{}
-	for _, h := range m.headers {
+	selected := []Header{}
+	for _, h := range m.Headers {
 		if slices.ContainsFunc(names, func(name string) bool { return strings.EqualFold(name, h.Name) }) {
 			selected = append(selected, h)
 		}
@@ -86,47 +86,47 @@ func (m *message) selectHeaders(names []string) []header {
 	return selected
 }
 
-func (m *message) fullPayload() *messagePart {
-	root := &messagePart{PartID: ptr(""), MimeType: m.mimeType(), Filename: ptr(""), Headers: m.headers}
-	if len(m.attachments) > 0 {
+func (m *Message) fullPayload() *messagePart {
+	root := &messagePart{PartID: ptr(""), MimeType: m.MimeType(), Filename: ptr(""), Headers: m.Headers}
+	if len(m.Attachments) > 0 {
 		// A message with attachments has a plain text part, then a part
 		// for each file, whose content messages.attachments.get would give.
 		root.Body = &partBody{}
-		root.Parts = []messagePart{{PartID: ptr("0"), MimeType: "text/plain", Filename: ptr(""), Headers: partHeaders("text/plain"), Body: textBody(m.text)}}
-		for i, file := range m.attachments {
+		root.Parts = []messagePart{{PartID: ptr("0"), MimeType: "text/plain", Filename: ptr(""), Headers: PartHeaders("text/plain"), Body: textBody(m.Text)}}
+		for i, file := range m.Attachments {
 			root.Parts = append(root.Parts, messagePart{
-				PartID: ptr(strconv.Itoa(i + 1)), MimeType: file.mimeType, Filename: ptr(file.filename), Headers: attachmentHeaders(file),
-				Body: &partBody{AttachmentID: m.id + "." + strconv.Itoa(i+1), Size: len(file.data)},
+				PartID: ptr(strconv.Itoa(i + 1)), MimeType: file.MimeType, Filename: ptr(file.Filename), Headers: AttachmentHeaders(file),
+				Body: &partBody{AttachmentID: m.ID + "." + strconv.Itoa(i+1), Size: len(file.Data)},
 			})
 		}
 		return root
 	}
-	if m.html == "" {
-		root.Body = textBody(m.text)
+	if m.HTML == "" {
+		root.Body = textBody(m.Text)
 		return root
 	}
 	root.Body = &partBody{}
 	root.Parts = []messagePart{
-		{PartID: ptr("0"), MimeType: "text/plain", Filename: ptr(""), Headers: partHeaders("text/plain"), Body: textBody(m.text)},
-		{PartID: ptr("1"), MimeType: "text/html", Filename: ptr(""), Headers: partHeaders("text/html"), Body: textBody(m.html)},
+		{PartID: ptr("0"), MimeType: "text/plain", Filename: ptr(""), Headers: PartHeaders("text/plain"), Body: textBody(m.Text)},
+		{PartID: ptr("1"), MimeType: "text/html", Filename: ptr(""), Headers: PartHeaders("text/html"), Body: textBody(m.HTML)},
 	}
 	return root
 }
 
 func ptr(s string) *string { return &s }
 
-func partHeaders(mimeType string) []header {
-	return []header{
+func PartHeaders(mimeType string) []Header {
+	return []Header{
 		{Name: "Content-Type", Value: mimeType + `; charset="UTF-8"`},
 		{Name: "Content-Transfer-Encoding", Value: "base64"},
 	}
 }
 
-// attachmentHeaders are the headers of a file's part.
-func attachmentHeaders(file attachment) []header {
-	return []header{
-		{Name: "Content-Type", Value: file.mimeType + `; name="` + file.filename + `"`},
-		{Name: "Content-Disposition", Value: `attachment; filename="` + file.filename + `"`},
+// AttachmentHeaders are the headers of a file's part.
+func AttachmentHeaders(file Attachment) []Header {
+	return []Header{
+		{Name: "Content-Type", Value: file.MimeType + `; name="` + file.Filename + `"`},
+		{Name: "Content-Disposition", Value: `attachment; filename="` + file.Filename + `"`},
 		{Name: "Content-Transfer-Encoding", Value: "base64"},
 	}
 }
@@ -136,9 +136,9 @@ func textBody(text string) *partBody {
 	return &partBody{Size: len(text), Data: base64.URLEncoding.EncodeToString([]byte(text))}
 }
 
-// makeSnippet derives Gmail's snippet from the plain text: whitespace folded,
+// MakeSnippet derives Gmail's snippet from the plain text: whitespace folded,
 // cut to about 140 characters, and HTML-escaped (Gmail escapes snippets).
-func makeSnippet(text string) string {
+func MakeSnippet(text string) string {
 	folded := strings.Join(strings.Fields(text), " ")
 	if utf8.RuneCountInString(folded) > snippetRunes {
 		folded = string([]rune(folded)[:snippetRunes])
@@ -150,37 +150,37 @@ var snippetEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
 
 // buildRaw renders m as an RFC 5322 message: non-ASCII header values are
 // RFC 2047-encoded and bodies base64-encoded, as a mail server would store them.
-func (m *message) buildRaw() []byte {
+func (m *Message) buildRaw() []byte {
 	var raw bytes.Buffer
-	for _, h := range m.headers {
+	for _, h := range m.Headers {
 		fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, encodeHeaderValue(h.Name, h.Value))
 	}
 	raw.WriteString("\r\n")
-	if len(m.attachments) > 0 {
+	if len(m.Attachments) > 0 {
 		fmt.Fprintf(&raw, "--%s\r\n", m.boundary)
-		for _, h := range partHeaders("text/plain") {
+		for _, h := range PartHeaders("text/plain") {
 			fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, h.Value)
 		}
 		raw.WriteString("\r\n")
-		writeBase64Lines(&raw, m.text)
-		for _, file := range m.attachments {
+		writeBase64Lines(&raw, m.Text)
+		for _, file := range m.Attachments {
 			fmt.Fprintf(&raw, "--%s\r\n", m.boundary)
-			for _, h := range attachmentHeaders(file) {
+			for _, h := range AttachmentHeaders(file) {
 				fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, h.Value)
 			}
 			raw.WriteString("\r\n")
-			writeBase64Lines(&raw, string(file.data))
+			writeBase64Lines(&raw, string(file.Data))
 		}
 		fmt.Fprintf(&raw, "--%s--\r\n", m.boundary)
 		return raw.Bytes()
 	}
-	if m.html == "" {
-		writeBase64Lines(&raw, m.text)
+	if m.HTML == "" {
+		writeBase64Lines(&raw, m.Text)
 		return raw.Bytes()
 	}
-	for _, part := range []struct{ mimeType, content string }{{"text/plain", m.text}, {"text/html", m.html}} {
+	for _, part := range []struct{ mimeType, content string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
 		fmt.Fprintf(&raw, "--%s\r\n", m.boundary)
-		for _, h := range partHeaders(part.mimeType) {
+		for _, h := range PartHeaders(part.mimeType) {
 			fmt.Fprintf(&raw, "%s: %s\r\n", h.Name, h.Value)
 		}
 		raw.WriteString("\r\n")

@@ -36,9 +36,9 @@ type messageRef struct {
 }
 
 // listMessages is users.messages.list.
-func (s *Server) listMessages(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) listMessages(r *http.Request, box *Mailbox) (any, *apiError) {
 	query := r.URL.Query()
-	filter, pageSize, apiErr := s.parseListQuery(query, box.address)
+	filter, pageSize, apiErr := s.parseListQuery(query, box.Address)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -47,28 +47,28 @@ func (s *Server) listMessages(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	matches := box.search(filter)
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	matches := box.Search(filter)
 	from, to, next := s.pageEnd(start, pageSize, len(matches), fingerprint)
 	response := listResponse{ResultSizeEstimate: len(matches), NextPageToken: next}
 	for _, m := range matches[from:to] {
-		response.Messages = append(response.Messages, messageRef{ID: m.id, ThreadID: m.threadID})
+		response.Messages = append(response.Messages, messageRef{ID: m.ID, ThreadID: m.ThreadID})
 	}
 	return response, nil
 }
 
 // listFingerprint is what a page token of a list of kind is bound to: the
 // mailbox and the query's filter.
-func listFingerprint(kind string, box *mailbox, query url.Values) []string {
-	return []string{kind, box.address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}
+func listFingerprint(kind string, box *Mailbox, query url.Values) []string {
+	return []string{kind, box.Address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}
 }
 
 // parseListQuery reads the query of messages.list and threads.list: the
 // filter (labelIds, q, includeSpamTrash) and the page size (maxResults).
 // me is the signed-in account's address.
-func (s *Server) parseListQuery(query url.Values, me string) (messageFilter, int, *apiError) {
-	var filter messageFilter
+func (s *Server) parseListQuery(query url.Values, me string) (Filter, int, *apiError) {
+	var filter Filter
 	if apiErr := s.checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
 		return filter, 0, apiErr
 	}
@@ -77,20 +77,20 @@ func (s *Server) parseListQuery(query url.Values, me string) (messageFilter, int
 		return filter, 0, apiErr
 	}
 	for _, label := range query["labelIds"] {
-		if !slices.Contains(systemLabels, label) {
+		if !slices.Contains(SystemLabels, label) {
 			return filter, 0, errInvalidArgument("Invalid label: " + label)
 		}
-		filter.labels = append(filter.labels, label)
+		filter.Labels = append(filter.Labels, label)
 	}
 	switch query.Get("includeSpamTrash") {
 	case "", "false":
 	case "true":
-		filter.includeSpamTrash = true
+		filter.IncludeSpamTrash = true
 	default:
 		return filter, 0, errInvalidArgument(fmt.Sprintf("Invalid value at 'include_spam_trash' (TYPE_BOOL), %q", query.Get("includeSpamTrash")))
 	}
 	if q := query.Get("q"); q != "" {
-		if filter.q, filter.scope, apiErr = parseQuery(q, searchContext{now: s.now(), me: me}); apiErr != nil {
+		if filter.Q, filter.Scope, apiErr = ParseQuery(q, SearchContext{Now: s.now(), Me: me}); apiErr != nil {
 			return filter, 0, apiErr
 		}
 	}
@@ -98,7 +98,7 @@ func (s *Server) parseListQuery(query url.Values, me string) (messageFilter, int
 }
 
 // getMessage is users.messages.get.
-func (s *Server) getMessage(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) getMessage(r *http.Request, box *Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "format", "metadataHeaders"); apiErr != nil {
 		return nil, apiErr
@@ -111,9 +111,9 @@ func (s *Server) getMessage(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	message, ok := box.byID[id]
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	message, ok := box.ByID[id]
 	if !ok {
 		return nil, errNotFound()
 	}
@@ -140,18 +140,18 @@ type profileResponse struct {
 }
 
 // getProfile is users.getProfile.
-func (s *Server) getProfile(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) getProfile(r *http.Request, box *Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	return profileResponse{box.address, len(box.messages), box.threadsTotal(), strconv.FormatUint(box.historyID, 10)}, nil
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	return profileResponse{box.Address, len(box.Messages), box.ThreadsTotal(), strconv.FormatUint(box.HistoryID, 10)}, nil
 }
 
 // modifyMessage is users.messages.modify: labels added and removed, as
 // reading (taking UNREAD off) or archiving (INBOX) does.
-func (s *Server) modifyMessage(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) modifyMessage(r *http.Request, box *Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
@@ -169,20 +169,20 @@ func (s *Server) modifyMessage(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.Lock()
-	defer box.mu.Unlock()
-	m, ok := box.byID[id]
+	box.Mu.Lock()
+	defer box.Mu.Unlock()
+	m, ok := box.ByID[id]
 	if !ok {
 		return nil, errNotFound()
 	}
-	box.relabel(m, change.AddLabelIDs, change.RemoveLabelIDs)
+	box.Relabel(m, change.AddLabelIDs, change.RemoveLabelIDs)
 	return m.resource(formatMinimal, nil), nil
 }
 
 // checkLabels refuses a label ID the mailbox does not have.
 func checkLabels(labels []string) *apiError {
 	for _, label := range labels {
-		if !slices.Contains(systemLabels, label) {
+		if !slices.Contains(SystemLabels, label) {
 			return errInvalidArgument("Invalid label: " + label)
 		}
 	}
@@ -201,7 +201,7 @@ type insertRequest struct {
 // put straight into the mailbox with the labels given, as IMAP APPEND
 // does. The message is sent as JSON ({"raw": …}); the upload protocol
 // for large ones is not served.
-func (s *Server) insertMessage(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) insertMessage(r *http.Request, box *Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "internalDateSource", "deleted"); apiErr != nil {
 		return nil, apiErr
@@ -228,18 +228,18 @@ func (s *Server) insertMessage(r *http.Request, box *mailbox) (any, *apiError) {
 		return nil, apiErr
 	}
 	received := s.now()
-	m, apiErr := newInsertedMessage(raw, request.LabelIDs, received, dateHeader)
+	m, apiErr := NewInsertedMessage(raw, request.LabelIDs, received, dateHeader)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	m.id = s.ids.messageID(received)
-	box.mu.Lock()
-	defer box.mu.Unlock()
-	if apiErr := box.roomFor(m); apiErr != nil {
+	m.ID = s.ids.messageID(received)
+	box.Mu.Lock()
+	defer box.Mu.Unlock()
+	if apiErr := box.RoomFor(m); apiErr != nil {
 		return nil, apiErr
 	}
-	m.threadID = box.replyThread(m, request.ThreadID)
-	box.add(m)
+	m.ThreadID = box.ReplyThread(m, request.ThreadID)
+	box.Add(m)
 	return m.resource(formatMinimal, nil), nil
 }
 
@@ -267,31 +267,31 @@ func boolParam(query url.Values, name string) *apiError {
 	}
 }
 
-// newInsertedMessage is what messages.insert stores of raw: its headers and
+// NewInsertedMessage is what messages.insert stores of raw: its headers and
 // text decoded, its labels, and its internal date, received or, with
 // dateHeader, its Date header's when it has one that parses, as Gmail
 // falls back to the time received.
-func newInsertedMessage(raw []byte, labels []string, received time.Time, dateHeader bool) (*message, *apiError) {
+func NewInsertedMessage(raw []byte, labels []string, received time.Time, dateHeader bool) (*Message, *apiError) {
 	parsed, apiErr := parseRawMessage(raw)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	m := &message{internalDate: received, raw: raw, labels: slices.Clone(labels),
-		headers: parsed.headers, text: parsed.text, attachments: parsed.attachments}
-	if date, ok := m.headerValue("Date"); ok && dateHeader {
+	m := &Message{InternalDate: received, Raw: raw, Labels: slices.Clone(labels),
+		Headers: parsed.headers, Text: parsed.text, Attachments: parsed.attachments}
+	if date, ok := m.HeaderValue("Date"); ok && dateHeader {
 		if at, err := mail.ParseDate(date); err == nil {
-			m.internalDate = at
+			m.InternalDate = at
 		}
 	}
-	m.snippet = makeSnippet(m.text)
+	m.Snippet = MakeSnippet(m.Text)
 	return m, nil
 }
 
 // parsedMessage is what the sandbox keeps of an inserted message.
 type parsedMessage struct {
-	headers     []header
+	headers     []Header
 	text        string
-	attachments []attachment
+	attachments []Attachment
 }
 
 // parseRawMessage reads an RFC 5322 message: its headers in order, their
@@ -310,7 +310,7 @@ func parseRawMessage(raw []byte) (parsedMessage, *apiError) {
 			continue
 		}
 		if name, value, ok := strings.Cut(line, ":"); ok {
-			parsed.headers = append(parsed.headers, header{Name: name, Value: strings.TrimSpace(value)})
+			parsed.headers = append(parsed.headers, Header{Name: name, Value: strings.TrimSpace(value)})
 		}
 	}
 	for i, h := range parsed.headers {
@@ -336,14 +336,14 @@ const maxPartDepth = 16
 // readBody returns the plain text of a body at depth parts deep, and its
 // attachments: the first text/plain part of a multipart message, and every
 // part with a file name. Parts deeper than maxPartDepth are left out.
-func readBody(h map[string]string, body io.Reader, depth int) (string, []attachment) {
+func readBody(h map[string]string, body io.Reader, depth int) (string, []Attachment) {
 	mediaType, params, _ := mime.ParseMediaType(h["Content-Type"])
 	if strings.HasPrefix(mediaType, "multipart/") && params["boundary"] != "" {
 		if depth >= maxPartDepth {
 			return "", nil
 		}
 		var text string
-		var files []attachment
+		var files []Attachment
 		reader := multipart.NewReader(body, params["boundary"])
 		for {
 			part, err := reader.NextPart()
@@ -358,7 +358,7 @@ func readBody(h map[string]string, body io.Reader, depth int) (string, []attachm
 			if filename := part.FileName(); filename != "" {
 				data, _ := io.ReadAll(decodeTransfer(partHeader["Content-Transfer-Encoding"], part))
 				partType, _, _ := mime.ParseMediaType(partHeader["Content-Type"])
-				files = append(files, attachment{filename: filename, mimeType: partType, data: data})
+				files = append(files, Attachment{Filename: filename, MimeType: partType, Data: data})
 				continue
 			}
 			partText, partFiles := readBody(partHeader, part, depth+1)

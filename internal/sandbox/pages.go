@@ -210,13 +210,13 @@ func (s *Server) accountChoices(loginHint string) []accountChoice {
 	choices := make([]accountChoice, len(s.accounts))
 	for i, address := range s.accounts {
 		box, _ := s.seeded(address)
-		box.mu.RLock()
-		messages := len(box.messages)
-		box.mu.RUnlock()
-		initial, tone := oauth.Avatar(address, box.name)
+		box.Mu.RLock()
+		messages := len(box.Messages)
+		box.Mu.RUnlock()
+		initial, tone := oauth.Avatar(address, box.Name)
 		choices[i] = accountChoice{
 			Address:  address,
-			Name:     box.name,
+			Name:     box.Name,
 			Initial:  initial,
 			Tone:     tone,
 			Selected: i == selected,
@@ -294,15 +294,15 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	box, ok := s.seeded(account)
-	var m *message
+	var m *Message
 	var labels []string
 	if ok {
-		box.mu.RLock()
-		m, ok = box.byID[r.PathValue("id")]
+		box.Mu.RLock()
+		m, ok = box.ByID[r.PathValue("id")]
 		if ok {
-			labels = slices.Clone(m.labels) // they change; the rest of m does not
+			labels = slices.Clone(m.Labels) // they change; the rest of m does not
 		}
-		box.mu.RUnlock()
+		box.Mu.RUnlock()
 	}
 	if !ok {
 		s.renderError(w, http.StatusNotFound, errorPage{
@@ -313,17 +313,17 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := pageLanguage(r)
-	subject, hasSubject := m.headerValue("Subject")
+	subject, hasSubject := m.HeaderValue("Subject")
 	if !hasSubject || subject == "" {
 		subject, _ = catalogue.Text(lang, "message.noSubject")
 	}
 	subject = strings.ToValidUTF8(encword.Decode(subject), "\uFFFD")
-	from, _ := m.headerValue("From")
+	from, _ := m.HeaderValue("From")
 	from = strings.ToValidUTF8(encword.Decode(from), "\uFFFD")
-	to, _ := m.headerValue("To")
-	date := m.internalDate.Format("Mon, 2 Jan 2006 15:04 MST")
+	to, _ := m.HeaderValue("To")
+	date := m.InternalDate.Format("Mon, 2 Jan 2006 15:04 MST")
 	if lang == i18n.Japanese {
-		date = m.internalDate.Format("2006年1月2日 15:04 MST")
+		date = m.InternalDate.Format("2006年1月2日 15:04 MST")
 	}
 	page := messagePage{
 		Lang:    lang,
@@ -333,7 +333,7 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		To:      to,
 		Date:    date,
 		Labels:  labelNames(lang, labels),
-		Text:    m.text,
+		Text:    m.Text,
 	}
 	for _, choice := range s.accountChoices(account) {
 		if choice.Selected {

@@ -14,16 +14,16 @@ const (
 	maxMailboxBytes    = 16 << 20
 )
 
-// roomFor refuses m, with the error Google sends when an account's storage
+// RoomFor refuses m, with the error Google sends when an account's storage
 // is full, when keeping it would take the mailbox over maxMailboxMessages
 // or maxMailboxBytes. Callers hold box.mu and call it before changing
 // anything, so a refused write leaves no trace.
-func (box *mailbox) roomFor(m *message) *apiError {
+func (box *Mailbox) RoomFor(m *Message) *apiError {
 	kept := keptBytes(m)
-	for _, other := range box.messages {
+	for _, other := range box.Messages {
 		kept += keptBytes(other)
 	}
-	if len(box.messages) < maxMailboxMessages && kept <= maxMailboxBytes {
+	if len(box.Messages) < maxMailboxMessages && kept <= maxMailboxBytes {
 		return nil
 	}
 	return errStorageFull(fmt.Sprintf("The user's storage quota has been exceeded: a sandbox mailbox keeps at most %d messages and %d MiB.",
@@ -32,13 +32,13 @@ func (box *mailbox) roomFor(m *message) *apiError {
 
 // keptBytes is roughly what m holds in memory: its RFC 5322 form and what
 // was decoded from it.
-func keptBytes(m *message) int {
-	n := len(m.raw) + len(m.text) + len(m.html) + len(m.snippet)
-	for _, h := range m.headers {
+func keptBytes(m *Message) int {
+	n := len(m.Raw) + len(m.Text) + len(m.HTML) + len(m.Snippet)
+	for _, h := range m.Headers {
 		n += len(h.Name) + len(h.Value)
 	}
-	for _, a := range m.attachments {
-		n += len(a.filename) + len(a.mimeType) + len(a.data)
+	for _, a := range m.Attachments {
+		n += len(a.Filename) + len(a.MimeType) + len(a.Data)
 	}
 	return n
 }

@@ -119,7 +119,7 @@ type Server struct {
 	pageTokenKey []byte
 
 	mailboxesMu sync.Mutex // for the map; each mailbox has a lock of its own
-	mailboxes   map[string]*mailbox
+	mailboxes   map[string]*Mailbox
 	accounts    []string // the seeded ones
 	ids         idSource // of new messages, across mailboxes
 
@@ -198,17 +198,17 @@ func New(opts Options) (*Server, error) {
 		contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 			"form-action " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'",
 		pageTokenKey: make([]byte, 32),
-		mailboxes:    make(map[string]*mailbox),
+		mailboxes:    make(map[string]*Mailbox),
 	}
 	// crypto/rand.Read never returns an error since Go 1.24.
 	rand.Read(s.pageTokenKey)
 
 	var accounts []oauth.Account
 	for _, box := range seedMailboxes(opts.Now(), &s.ids) {
-		s.accounts = append(s.accounts, box.address)
-		s.mailboxes[box.address] = box
+		s.accounts = append(s.accounts, box.Address)
+		s.mailboxes[box.Address] = box
 		// Sign-in reads a mailbox for its names only, and they never change.
-		accounts = append(accounts, oauth.Account{Address: box.address, Name: box.name, GivenName: box.givenName, FamilyName: box.familyName})
+		accounts = append(accounts, oauth.Account{Address: box.Address, Name: box.Name, GivenName: box.GivenName, FamilyName: box.FamilyName})
 	}
 	provider, err := oauth.New(oauth.Config{
 		ClientID:       opts.ClientID,
@@ -387,7 +387,7 @@ func (s *Server) Accounts() []string {
 // give the same count.
 func (s *Server) UnreadCount(account string) int {
 	box := s.mailbox(account)
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	return len(box.search(messageFilter{labels: []string{labelUnread}}))
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	return len(box.Search(Filter{Labels: []string{LabelUnread}}))
 }

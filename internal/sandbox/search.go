@@ -18,33 +18,33 @@ import (
 // (support.google.com/mail/answer/7190) describes them; a word alone matches
 // the sender, the recipients, the subject or the text.
 
-// query is a parsed search: does a message match it?
-type query func(m *message) bool
+// Query is a parsed search: does a message match it?
+type Query func(m *Message) bool
 
-// searchContext is what terms need besides the message: now, for
+// SearchContext is what terms need besides the message: now, for
 // newer_than: and older_than:, and the signed-in account's address, which
 // "me" stands for in from:, to: and deliveredto:, as at Gmail.
-type searchContext struct {
-	now time.Time
-	me  string
+type SearchContext struct {
+	Now time.Time
+	Me  string
 }
 
-// searchScope is what a query says of spam and trash, which Gmail hides
+// SearchScope is what a query says of spam and trash, which Gmail hides
 // unless a query or includeSpamTrash asks for them.
-type searchScope struct {
+type SearchScope struct {
 	spamOrTrash bool // in:spam, in:trash or in:anywhere, not left out with -
 }
 
-// parseQuery parses q and compiles it. Its error, 400 invalidArgument, is
+// ParseQuery parses q and compiles it. Its error, 400 invalidArgument, is
 // a query beyond the bounds of searchsyntax.go. It reads no mailbox, so
 // callers parse before they take a mailbox's lock.
-func parseQuery(q string, ctx searchContext) (query, searchScope, *apiError) {
+func ParseQuery(q string, ctx SearchContext) (Query, SearchScope, *apiError) {
 	root, err := parseSearch(q)
 	if err != nil {
-		return nil, searchScope{}, errInvalidArgument("Invalid query: " + err.Error())
+		return nil, SearchScope{}, errInvalidArgument("Invalid query: " + err.Error())
 	}
 	match := ctx.compile(root)
-	return func(m *message) bool { return match(&searchView{m: m}) }, searchScope{spamOrTrash: asksForSpamOrTrash(root, true)}, nil
+	return func(m *Message) bool { return match(&searchView{m: m}) }, SearchScope{spamOrTrash: asksForSpamOrTrash(root, true)}, nil
 }
 
 // asksForSpamOrTrash reports whether n, where a match counts for the query
@@ -63,7 +63,7 @@ func asksForSpamOrTrash(n searchNode, positive bool) bool {
 // sandbox's pages show it (RFC 2047 words in any charset), and in lower
 // case, worked out once per message and search however many terms ask.
 type searchView struct {
-	m       *message
+	m       *Message
 	headers map[string]string
 	text    *string
 }
@@ -72,7 +72,7 @@ func (v *searchView) header(name string) string {
 	if value, ok := v.headers[name]; ok {
 		return value
 	}
-	raw, _ := v.m.headerValue(name)
+	raw, _ := v.m.HeaderValue(name)
 	value := strings.ToLower(encword.Decode(raw))
 	if v.headers == nil {
 		v.headers = make(map[string]string)
@@ -83,7 +83,7 @@ func (v *searchView) header(name string) string {
 
 func (v *searchView) body() string {
 	if v.text == nil {
-		text := strings.ToLower(v.m.text)
+		text := strings.ToLower(v.m.Text)
 		v.text = &text
 	}
 	return *v.text
@@ -92,7 +92,7 @@ func (v *searchView) body() string {
 // matcher is a compiled part of a search.
 type matcher func(v *searchView) bool
 
-func (ctx searchContext) compile(n searchNode) matcher {
+func (ctx SearchContext) compile(n searchNode) matcher {
 	switch n.kind {
 	case nodeNot:
 		inner := ctx.compile(n.children[0])
@@ -123,7 +123,7 @@ func (ctx searchContext) compile(n searchNode) matcher {
 }
 
 // operator compiles field:value, or reports a value field does not take.
-func (ctx searchContext) operator(field, value string) (matcher, bool) {
+func (ctx SearchContext) operator(field, value string) (matcher, bool) {
 	lower := strings.ToLower(value)
 	switch field {
 	case "from":
@@ -139,7 +139,7 @@ func (ctx searchContext) operator(field, value string) (matcher, bool) {
 	case "is":
 		switch lower {
 		case "read":
-			return func(v *searchView) bool { return !v.m.hasLabel(labelUnread) }, true
+			return func(v *searchView) bool { return !v.m.HasLabel(LabelUnread) }, true
 		case "unread", "starred", "important":
 			return labelMatches(lower), true
 		}
@@ -150,31 +150,31 @@ func (ctx searchContext) operator(field, value string) (matcher, bool) {
 		return labelMatches(lower), true
 	case "has":
 		if lower == "attachment" {
-			return func(v *searchView) bool { return len(v.m.attachments) > 0 }, true
+			return func(v *searchView) bool { return len(v.m.Attachments) > 0 }, true
 		}
 	case "filename":
 		return attachmentMatches(lower), true
 	case "after", "before":
 		if at, ok := parseSearchDate(value); ok {
 			if field == "after" {
-				return func(v *searchView) bool { return !v.m.internalDate.Before(at) }, true
+				return func(v *searchView) bool { return !v.m.InternalDate.Before(at) }, true
 			}
-			return func(v *searchView) bool { return v.m.internalDate.Before(at) }, true
+			return func(v *searchView) bool { return v.m.InternalDate.Before(at) }, true
 		}
 	case "newer_than", "older_than":
 		if cutoff, ok := ctx.ageCutoff(lower); ok {
 			if field == "newer_than" {
-				return func(v *searchView) bool { return v.m.internalDate.After(cutoff) }, true
+				return func(v *searchView) bool { return v.m.InternalDate.After(cutoff) }, true
 			}
-			return func(v *searchView) bool { return !v.m.internalDate.After(cutoff) }, true
+			return func(v *searchView) bool { return !v.m.InternalDate.After(cutoff) }, true
 		}
 	case "larger", "size", "smaller":
 		if size, ok := parseSize(lower); ok {
 			// size: finds mail "larger than a certain size in bytes".
 			if field == "smaller" {
-				return func(v *searchView) bool { return uint64(len(v.m.raw)) < size }, true
+				return func(v *searchView) bool { return uint64(len(v.m.Raw)) < size }, true
 			}
-			return func(v *searchView) bool { return uint64(len(v.m.raw)) > size }, true
+			return func(v *searchView) bool { return uint64(len(v.m.Raw)) > size }, true
 		}
 	}
 	return nil, false
@@ -205,7 +205,7 @@ const maxSearchAgeDays = 10_000 * 366
 // ageCutoff is the instant newer_than: and older_than: compare with: now
 // less a number of days (d), months (m, of 30 days) or years (y, of 365),
 // counted in whole days of UTC. A larger age is maxSearchAgeDays.
-func (ctx searchContext) ageCutoff(value string) (time.Time, bool) {
+func (ctx SearchContext) ageCutoff(value string) (time.Time, bool) {
 	if len(value) < 2 {
 		return time.Time{}, false
 	}
@@ -215,7 +215,7 @@ func (ctx searchContext) ageCutoff(value string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	days := min(n, maxSearchAgeDays/unit) * unit
-	return ctx.now.UTC().AddDate(0, 0, -int(days)), true
+	return ctx.Now.UTC().AddDate(0, 0, -int(days)), true
 }
 
 // parseSize reads a size of larger:, smaller: and size:: bytes, or with K
@@ -262,13 +262,13 @@ func labelMatches(name string) matcher {
 	if !ok {
 		return func(*searchView) bool { return false }
 	}
-	return func(v *searchView) bool { return v.m.hasLabel(label) }
+	return func(v *searchView) bool { return v.m.HasLabel(label) }
 }
 
 // addressMatches is headerMatches where "me" is the signed-in account.
-func (ctx searchContext) addressMatches(value string, names ...string) matcher {
+func (ctx SearchContext) addressMatches(value string, names ...string) matcher {
 	if strings.EqualFold(value, "me") {
-		value = ctx.me
+		value = ctx.Me
 	}
 	return headerMatches(value, names...)
 }
@@ -286,9 +286,9 @@ func headerMatches(value string, names ...string) matcher {
 // (filename:homework.txt, filename:pdf).
 func attachmentMatches(value string) matcher {
 	return func(v *searchView) bool {
-		return slices.ContainsFunc(v.m.attachments, func(file attachment) bool {
-			_, subtype, _ := strings.Cut(file.mimeType, "/")
-			return strings.Contains(strings.ToLower(file.filename), value) || strings.EqualFold(subtype, value)
+		return slices.ContainsFunc(v.m.Attachments, func(file Attachment) bool {
+			_, subtype, _ := strings.Cut(file.MimeType, "/")
+			return strings.Contains(strings.ToLower(file.Filename), value) || strings.EqualFold(subtype, value)
 		})
 	}
 }

@@ -17,9 +17,9 @@ import (
 func FuzzSearchQuery(f *testing.F) {
 	for _, q := range []string{
 		// The searches issue 23 proved wrong.
-		strings.Repeat("(", maxQueryBytes+1), // 2.5 million of them crashed the process
-		strings.Repeat("(", maxQueryBytes),
-		strings.Repeat("-(", maxQueryDepth/2) + "-kickoff",
+		strings.Repeat("(", MaxQueryBytes+1), // 2.5 million of them crashed the process
+		strings.Repeat("(", MaxQueryBytes),
+		strings.Repeat("-(", MaxQueryDepth/2) + "-kickoff",
 		"from:me", "to:me", "subject:(project kickoff)", "subject:(dinner movie)", "-in:trash", "-in:spam",
 		"subject:旅行の写真", "larger:10M", "smaller:2k", "size:1000000", "filename:pdf", "filename:homework.txt",
 		"deliveredto:hanako.yamada@example.jp", "older_than:300y", "newer_than:300y", "newer_than:9223372036854775807d",
@@ -36,17 +36,17 @@ func FuzzSearchQuery(f *testing.F) {
 		f.Fatalf("New: %v", err)
 	}
 	box, _ := s.seeded("hanako.yamada@example.jp")
-	var mail []*message
-	for _, m := range box.messages {
-		if subject, _ := m.headerValue("Subject"); len(mail) < 4 || len(m.attachments) > 0 || strings.Contains(subject, "=?") {
+	var mail []*Message
+	for _, m := range box.Messages {
+		if subject, _ := m.HeaderValue("Subject"); len(mail) < 4 || len(m.Attachments) > 0 || strings.Contains(subject, "=?") {
 			mail = append(mail, m)
 		}
 	}
-	ctx := searchContext{now: time.Date(2025, time.November, 25, 5, 30, 0, 0, time.UTC), me: box.address}
+	ctx := SearchContext{Now: time.Date(2025, time.November, 25, 5, 30, 0, 0, time.UTC), Me: box.Address}
 
 	f.Fuzz(func(t *testing.T, q string) {
 		node, err := parseSearch(q)
-		if len(q) > maxQueryBytes {
+		if len(q) > MaxQueryBytes {
 			if !errors.Is(err, errQueryTooLong) {
 				t.Fatalf("parseSearch(%d bytes) = %v; want errQueryTooLong", len(q), err)
 			}
@@ -58,18 +58,18 @@ func FuzzSearchQuery(f *testing.F) {
 			}
 			return
 		}
-		if depth := nesting(node, true); depth > maxQueryDepth {
-			t.Fatalf("parseSearch(%q) nests %d deep; the bound is %d", q, depth, maxQueryDepth)
+		if depth := nesting(node, true); depth > MaxQueryDepth {
+			t.Fatalf("parseSearch(%q) nests %d deep; the bound is %d", q, depth, MaxQueryDepth)
 		}
 		checkShape(t, q, node, true)
 		printed := node.String()
-		if len(printed) <= maxQueryBytes { // quotes added, bad UTF-8 replaced may make it longer
+		if len(printed) <= MaxQueryBytes { // quotes added, bad UTF-8 replaced may make it longer
 			again, err := parseSearch(printed)
 			if err != nil || !reflect.DeepEqual(again, node) {
 				t.Fatalf("parseSearch(%q) printed as %q, which parses to %+v, %v; want %+v", q, printed, again, err, node)
 			}
 		}
-		match, _, apiErr := parseQuery(q, ctx)
+		match, _, apiErr := ParseQuery(q, ctx)
 		if apiErr != nil {
 			t.Fatalf("parseQuery(%q) = %s after parseSearch took it", q, apiErr.Message)
 		}

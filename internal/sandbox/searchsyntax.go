@@ -27,17 +27,17 @@ import (
 // Google's front end refuses a URL beyond about 8 KiB (8192 bytes, as
 // googleapis/google-api-nodejs-client#972 found), so no q a client sends
 // with GET is longer, and a batch part, which could carry megabytes, gets
-// the same bound. Brackets and negations nest at most maxQueryDepth deep,
+// the same bound. Brackets and negations nest at most MaxQueryDepth deep,
 // which keeps the parser's, the matcher's and the printer's recursion small
 // whatever the input.
 const (
-	maxQueryBytes = 8192
-	maxQueryDepth = 64
+	MaxQueryBytes = 8192
+	MaxQueryDepth = 64
 )
 
 var (
-	errQueryTooLong = fmt.Errorf("longer than %d bytes", maxQueryBytes)
-	errQueryTooDeep = fmt.Errorf("brackets and negations nested more than %d deep", maxQueryDepth)
+	errQueryTooLong = fmt.Errorf("longer than %d bytes", MaxQueryBytes)
+	errQueryTooDeep = fmt.Errorf("brackets and negations nested more than %d deep", MaxQueryDepth)
 )
 
 // searchFields are the operators the sandbox knows, by their names in
@@ -71,7 +71,7 @@ type searchNode struct {
 // parseSearch parses q into its tree. Every input parses, as at Gmail,
 // except one beyond the bounds. It takes time linear in len(q).
 func parseSearch(q string) (searchNode, error) {
-	if len(q) > maxQueryBytes {
+	if len(q) > MaxQueryBytes {
 		return searchNode{}, errQueryTooLong
 	}
 	p := &searchParser{tokens: tokenize(q)}
@@ -147,7 +147,7 @@ func (p *searchParser) parseUnary(field string, depth int) (searchNode, error) {
 		return p.parseAtom(field, depth)
 	}
 	p.pos++
-	if depth++; depth > maxQueryDepth {
+	if depth++; depth > MaxQueryDepth {
 		return searchNode{}, errQueryTooDeep
 	}
 	if next := p.peek(); next == "" || isClosing(next) {
@@ -170,7 +170,7 @@ func (p *searchParser) parseAtom(field string, depth int) (searchNode, error) {
 	token := p.peek()
 	p.pos++
 	if token == "(" || token == "{" {
-		if depth++; depth > maxQueryDepth {
+		if depth++; depth > MaxQueryDepth {
 			return searchNode{}, errQueryTooDeep
 		}
 		closing := ")"

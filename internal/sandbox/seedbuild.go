@@ -30,63 +30,63 @@ func (ids *idSource) messageID(at time.Time) string {
 
 // buildMailbox turns seeds into messages with IDs, thread IDs, history IDs,
 // headers, snippets and raw forms.
-func buildMailbox(address, name, givenName, familyName string, seeds []seedMessage, ids *idSource) *mailbox {
+func buildMailbox(address, name, givenName, familyName string, seeds []seedMessage, ids *idSource) *Mailbox {
 	seeds = slices.Clone(seeds)
 	slices.SortStableFunc(seeds, func(a, b seedMessage) int { return a.at.Compare(b.at) })
 	// The Gmail API shows names decoded and unquoted.
 	owner := name + " <" + address + ">"
 	threadIDs := make(map[string]string)
 	threadReferences := make(map[string][]string)
-	messages := make([]*message, 0, len(seeds))
+	messages := make([]*Message, 0, len(seeds))
 	for i, seed := range seeds {
-		m := &message{
-			id:           ids.messageID(seed.at),
-			internalDate: seed.at,
-			historyID:    uint64(4200 + 37*i),
-			text:         seed.text,
+		m := &Message{
+			ID:           ids.messageID(seed.at),
+			InternalDate: seed.at,
+			HistoryID:    uint64(4200 + 37*i),
+			Text:         seed.text,
 		}
-		m.threadID = m.id
+		m.ThreadID = m.ID
 		if seed.thread != "" {
 			if first, ok := threadIDs[seed.thread]; ok {
-				m.threadID = first
+				m.ThreadID = first
 			} else {
-				threadIDs[seed.thread] = m.id
+				threadIDs[seed.thread] = m.ID
 			}
 		}
 		if seed.withHTML {
-			m.html = `<div dir="ltr">` + strings.ReplaceAll(html.EscapeString(seed.text), "\n", "<br>") + `</div>`
+			m.HTML = `<div dir="ltr">` + strings.ReplaceAll(html.EscapeString(seed.text), "\n", "<br>") + `</div>`
 		}
 		if seed.file != nil {
-			m.attachments = []attachment{*seed.file}
+			m.Attachments = []Attachment{*seed.file}
 		}
 		if seed.withHTML || seed.file != nil {
-			m.boundary = "000000000000" + m.id[4:]
+			m.boundary = "000000000000" + m.ID[4:]
 		}
-		m.labels = seedLabels(seed)
-		messageIDHeader := "<" + m.id + ".sandbox@" + senderDomain(seed.from) + ">"
-		m.headers = seedHeaders(seed, m, mailOwner{address, owner}, messageIDHeader, threadReferences[seed.thread])
+		m.Labels = seedLabels(seed)
+		messageIDHeader := "<" + m.ID + ".sandbox@" + senderDomain(seed.from) + ">"
+		m.Headers = seedHeaders(seed, m, mailOwner{address, owner}, messageIDHeader, threadReferences[seed.thread])
 		if seed.thread != "" {
 			threadReferences[seed.thread] = append(threadReferences[seed.thread], messageIDHeader)
 		}
-		m.snippet = makeSnippet(seed.text)
-		m.raw = m.buildRaw()
+		m.Snippet = MakeSnippet(seed.text)
+		m.Raw = m.buildRaw()
 		messages = append(messages, m)
 	}
 	slices.Reverse(messages)
 	box := newMailbox(address, name, messages)
-	box.givenName, box.familyName = givenName, familyName
+	box.GivenName, box.FamilyName = givenName, familyName
 	return box
 }
 
 func seedLabels(seed seedMessage) []string {
 	labels := seed.labels
 	if labels == nil {
-		labels = []string{labelPersonal, labelInbox}
+		labels = []string{LabelPersonal, LabelInbox}
 	}
 	if seed.unread {
-		labels = append([]string{labelUnread}, labels...)
-		if !slices.Contains(labels, labelInbox) && !slices.Contains(labels, labelSpam) {
-			labels = append(labels, labelInbox)
+		labels = append([]string{LabelUnread}, labels...)
+		if !slices.Contains(labels, LabelInbox) && !slices.Contains(labels, LabelSpam) {
+			labels = append(labels, LabelInbox)
 		}
 	}
 	return slices.Clone(labels)
@@ -96,42 +96,42 @@ func seedLabels(seed seedMessage) []string {
 // To header value.
 type mailOwner struct{ address, header string }
 
-func seedHeaders(seed seedMessage, m *message, owner mailOwner, messageID string, references []string) []header {
+func seedHeaders(seed seedMessage, m *Message, owner mailOwner, messageID string, references []string) []Header {
 	to := seed.to
 	if to == "" {
 		to = owner.header
 	}
-	sent := slices.Contains(seed.labels, labelSent)
-	var headers []header
+	sent := slices.Contains(seed.labels, LabelSent)
+	var headers []Header
 	if !sent {
 		headers = append(headers,
-			header{"Delivered-To", owner.address},
-			header{"Received", fmt.Sprintf("from mail.%s (mail.%s [192.0.2.%d]) by mx.sandbox.example with ESMTPS id %s; %s",
-				senderDomain(seed.from), senderDomain(seed.from), 10+m.historyID%200, m.id[8:],
+			Header{"Delivered-To", owner.address},
+			Header{"Received", fmt.Sprintf("from mail.%s (mail.%s [192.0.2.%d]) by mx.sandbox.example with ESMTPS id %s; %s",
+				senderDomain(seed.from), senderDomain(seed.from), 10+m.HistoryID%200, m.ID[8:],
 				seed.at.In(time.UTC).Format("Mon, 2 Jan 2006 15:04:05 -0700 (MST)"))})
 	}
-	headers = append(headers, header{"MIME-Version", "1.0"})
+	headers = append(headers, Header{"MIME-Version", "1.0"})
 	if !seed.noDate {
-		headers = append(headers, header{"Date", seed.at.In(senderZone(seed.from)).Format("Mon, 2 Jan 2006 15:04:05 -0700")})
+		headers = append(headers, Header{"Date", seed.at.In(senderZone(seed.from)).Format("Mon, 2 Jan 2006 15:04:05 -0700")})
 	}
-	headers = append(headers, header{"Message-ID", messageID})
+	headers = append(headers, Header{"Message-ID", messageID})
 	if len(references) > 0 {
 		headers = append(headers,
-			header{"In-Reply-To", references[len(references)-1]},
-			header{"References", strings.Join(references, " ")})
+			Header{"In-Reply-To", references[len(references)-1]},
+			Header{"References", strings.Join(references, " ")})
 	}
 	subject, from := seed.subject, seed.from
 	if seed.sentAs.name != "" {
 		subject, from = seed.sentAs.encodeWords(subject), seed.sentAs.encodeFrom(from)
 	}
 	if !seed.noSubject {
-		headers = append(headers, header{"Subject", subject})
+		headers = append(headers, Header{"Subject", subject})
 	}
-	headers = append(headers, header{"From", from}, header{"To", to})
-	if m.html != "" || len(m.attachments) > 0 {
-		headers = append(headers, header{"Content-Type", m.mimeType() + `; boundary="` + m.boundary + `"`})
+	headers = append(headers, Header{"From", from}, Header{"To", to})
+	if m.HTML != "" || len(m.Attachments) > 0 {
+		headers = append(headers, Header{"Content-Type", m.MimeType() + `; boundary="` + m.boundary + `"`})
 	} else {
-		headers = append(headers, partHeaders("text/plain")...)
+		headers = append(headers, PartHeaders("text/plain")...)
 	}
 	return headers
 }

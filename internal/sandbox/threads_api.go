@@ -27,9 +27,9 @@ type threadResource struct {
 
 // listThreads is users.threads.list: the threads with a message that
 // matches, the thread of the newest match first.
-func (s *Server) listThreads(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) listThreads(r *http.Request, box *Mailbox) (any, *apiError) {
 	query := r.URL.Query()
-	filter, pageSize, apiErr := s.parseListQuery(query, box.address)
+	filter, pageSize, apiErr := s.parseListQuery(query, box.Address)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -38,23 +38,23 @@ func (s *Server) listThreads(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	threads := box.threads(box.search(filter))
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	threads := box.Threads(box.Search(filter))
 	from, to, next := s.pageEnd(start, pageSize, len(threads), fingerprint)
 	response := threadListResponse{NextPageToken: next, ResultSizeEstimate: len(threads)}
 	for _, thread := range threads[from:to] {
 		newest := thread[len(thread)-1]
-		response.Threads = append(response.Threads, threadRef{ID: newest.threadID, Snippet: newest.snippet, HistoryID: strconv.FormatUint(threadHistoryID(thread), 10)})
+		response.Threads = append(response.Threads, threadRef{ID: newest.ThreadID, Snippet: newest.Snippet, HistoryID: strconv.FormatUint(threadHistoryID(thread), 10)})
 	}
 	return response, nil
 }
 
 // threadHistoryID is a thread's history ID: its latest change's.
-func threadHistoryID(thread []*message) uint64 {
+func threadHistoryID(thread []*Message) uint64 {
 	var id uint64
 	for _, m := range thread {
-		id = max(id, m.historyID)
+		id = max(id, m.HistoryID)
 	}
 	return id
 }
@@ -62,7 +62,7 @@ func threadHistoryID(thread []*message) uint64 {
 // getThread is users.threads.get: the thread's messages, oldest first.
 // Its formats are messages.get's but raw, as in Google's discovery
 // document.
-func (s *Server) getThread(r *http.Request, box *mailbox) (any, *apiError) {
+func (s *Server) getThread(r *http.Request, box *Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "format", "metadataHeaders"); apiErr != nil {
 		return nil, apiErr
@@ -75,9 +75,9 @@ func (s *Server) getThread(r *http.Request, box *mailbox) (any, *apiError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	thread := box.thread(id)
+	box.Mu.RLock()
+	defer box.Mu.RUnlock()
+	thread := box.Thread(id)
 	if len(thread) == 0 {
 		return nil, errNotFound()
 	}
