@@ -14,6 +14,7 @@ import (
 
 	"gmailoauth/internal/encword"
 	"gmailoauth/internal/i18n"
+	"gmailoauth/internal/sandbox/mailstore"
 	"gmailoauth/internal/sandbox/oauth"
 )
 
@@ -202,14 +203,15 @@ func (p signInPages) Consent(w http.ResponseWriter, r *http.Request, consent oau
 // loginHint or else the default.
 func (s *Server) accountChoices(loginHint string) []accountChoice {
 	selected := 0
-	for i, address := range s.accounts {
+	for i, address := range s.store.Accounts() {
 		if strings.EqualFold(address, strings.TrimSpace(loginHint)) {
 			selected = i
 		}
 	}
-	choices := make([]accountChoice, len(s.accounts))
-	for i, address := range s.accounts {
-		box, _ := s.seeded(address)
+	accounts := s.store.Accounts()
+	choices := make([]accountChoice, len(accounts))
+	for i, address := range accounts {
+		box, _ := s.store.Seeded(address)
 		box.Mu.RLock()
 		messages := len(box.Messages)
 		box.Mu.RUnlock()
@@ -252,9 +254,7 @@ func (s *Server) paths() []string {
 		"GET " + AuthPath, "POST " + TokenPath, "POST " + RevokePath, "GET " + UserinfoPath, "GET " + TokeninfoPath,
 		"GET " + DiscoveryPath, "GET " + CertsPath, "GET " + GmailDiscoveryPath,
 	}
-	for _, method := range s.gmailMethods() {
-		paths = append(paths, strings.Replace(method.pattern, "{userId}", "me", 1))
-	}
+	paths = append(paths, s.api.Paths()...)
 	return append(paths, "POST /batch", "POST "+GmailBatchPath)
 }
 
@@ -293,8 +293,8 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		oauth.SendToSignIn(w, r)
 		return
 	}
-	box, ok := s.seeded(account)
-	var m *Message
+	box, ok := s.store.Seeded(account)
+	var m *mailstore.Message
 	var labels []string
 	if ok {
 		box.Mu.RLock()

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,10 +8,10 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"gmailoauth/internal/sandbox/gmailapi"
+	"gmailoauth/internal/sandbox/mailstore"
 	"gmailoauth/internal/sandbox/oauth"
 )
 
@@ -42,6 +41,9 @@ const (
 	PEMCertsPath   = oauth.PEMCertsPath
 	TokeninfoPath  = oauth.TokeninfoPath
 	GmailBatchPath = "/batch/gmail/v1"
+	// GmailDiscoveryPath is the Gmail discovery document's (also at
+	// /$discovery/rest).
+	GmailDiscoveryPath = gmailapi.DiscoveryPath
 )
 
 // messagePagePattern is the sandbox's read-only view of one message, its
@@ -108,30 +110,16 @@ type Options struct {
 type Server struct {
 	clientID     string
 	redirectURIs []string
-	strict       bool // Options.Strict
 	now          func() time.Time
 	log          *slog.Logger
 	// contentSecurityPolicy is computed once from the redirect URIs because
 	// form-action must allow the 303 to the app after the consent POST.
 	contentSecurityPolicy string
-	// pageTokenKey authenticates list page tokens so forged or edited ones are
-	// refused, as Gmail refuses them.
-	pageTokenKey []byte
 
-	mailboxesMu sync.Mutex // for the map; each mailbox has a lock of its own
-	mailboxes   map[string]*Mailbox
-	accounts    []string // the seeded ones
-	ids         idSource // of new messages, across mailboxes
-
+	store   *mailstore.Store // the mailboxes, each under a lock of its own
+	oauth   *oauth.Provider  // sign-in, with the token store
+	api     *gmailapi.API    // the Gmail API over store, reading tokens from oauth
 	handler http.Handler
-	gmail   *http.ServeMux
-
-	oauth   *oauth.Provider // sign-in, with the token store
-	faults  faultInjector
-	latency atomic.Int64 // a time.Duration
-	// shuffleBatches is ShuffleBatchResponses's setting.
-	shuffleBatches atomic.Bool
-	stats          counters
 }
 
 // Token is a set of credentials minted by IssueToken.
@@ -145,10 +133,6 @@ type Stats struct {
 	RevokeCalls   int64 // requests to RevokePath, successful or not
 	RefreshGrants int64 // authenticated token requests with grant_type=refresh_token
 	MaxInFlight   int64 // peak number of concurrent Gmail HTTP requests
-}
-
-type counters struct {
-	gmailCalls, batchParts, inFlight, maxInFlight atomic.Int64
 }
 
 // New validates opts, seeds the mailboxes relative to opts.Now() and returns
@@ -192,22 +176,16 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		clientID:     opts.ClientID,
 		redirectURIs: slices.Clone(opts.RedirectURIs),
-		strict:       opts.Strict,
 		now:          opts.Now,
 		log:          opts.Logger,
 		contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 			"form-action " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'",
-		pageTokenKey: make([]byte, 32),
-		mailboxes:    make(map[string]*Mailbox),
+		store: mailstore.NewStore(opts.Now()),
 	}
-	// crypto/rand.Read never returns an error since Go 1.24.
-	rand.Read(s.pageTokenKey)
-
 	var accounts []oauth.Account
-	for _, box := range seedMailboxes(opts.Now(), &s.ids) {
-		s.accounts = append(s.accounts, box.Address)
-		s.mailboxes[box.Address] = box
+	for _, address := range s.store.Accounts() {
 		// Sign-in reads a mailbox for its names only, and they never change.
+		box, _ := s.store.Seeded(address)
 		accounts = append(accounts, oauth.Account{Address: box.Address, Name: box.Name, GivenName: box.GivenName, FamilyName: box.FamilyName})
 	}
 	provider, err := oauth.New(oauth.Config{
@@ -227,7 +205,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	s.oauth = provider
-	s.gmail = s.gmailMux()
+	s.api = gmailapi.New(gmailapi.Config{Strict: opts.Strict, Now: opts.Now, Logger: opts.Logger, Store: s.store, Tokens: provider})
 	s.handler = s.routes()
 	return s, nil
 }
@@ -258,8 +236,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /favicon.ico", serveStatic("static/favicon.ico", "image/x-icon"))
 	mux.HandleFunc("GET "+AuthPath, s.oauth.ServeAuthorize)
 	mux.HandleFunc("POST "+AuthPath, s.oauth.ServeConsentDecision)
-	mux.Handle(TokenPath, cors("POST", s.overNetwork(http.HandlerFunc(s.oauth.ServeToken))))
-	mux.Handle(RevokePath, s.overNetwork(http.HandlerFunc(s.oauth.ServeRevoke)))
+	mux.Handle(TokenPath, cors("POST", s.api.OverNetwork(http.HandlerFunc(s.oauth.ServeToken))))
+	mux.Handle(RevokePath, s.api.OverNetwork(http.HandlerFunc(s.oauth.ServeRevoke)))
 	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.oauth.ServeUserinfo)))
 	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.oauth.ServeTokeninfo)))
 	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.oauth.ServeDiscovery)))
@@ -269,20 +247,19 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(oauth.AvatarPattern, s.oauth.ServeAvatar)
 	mux.HandleFunc("GET "+oauth.SignInPath, s.oauth.ServeSignIn)
 	mux.HandleFunc("POST "+oauth.SignInPath, s.oauth.ServeSignInDecision)
-	gmail := cors(gmailMethods, s.countGmailCall(s.overNetwork(s.gmail)))
-	mux.Handle("/gmail/", gmail)
-	batch := cors("POST", s.countGmailCall(s.overNetwork(http.HandlerFunc(s.serveBatch))))
+	mux.Handle("/gmail/", cors(gmailapi.HTTPMethods, s.api.Gmail()))
+	batch := cors("POST", s.api.Batch())
 	mux.Handle(GmailBatchPath, batch)
 	// The discovery document's batchPath is "batch", which clients built
 	// from it use.
 	mux.Handle("/batch", batch)
-	mux.Handle("GET "+GmailDiscoveryPath, cors("GET", http.HandlerFunc(s.serveGmailDiscovery)))
-	mux.Handle("GET "+gmailDiscoveryPathV2, cors("GET", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET "+GmailDiscoveryPath, cors("GET", http.HandlerFunc(s.api.ServeDiscovery)))
+	mux.Handle("GET "+gmailapi.DiscoveryPathV2, cors("GET", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("version") != "v1" {
 			s.serveNotFoundPage(w, r)
 			return
 		}
-		s.serveGmailDiscovery(w, r)
+		s.api.ServeDiscovery(w, r)
 	})))
 	mux.HandleFunc("/", s.serveNotFoundPage)
 	return mux
@@ -297,29 +274,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// countGmailCall tracks the Gmail HTTP requests for Stats.
-func (s *Server) countGmailCall(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.stats.gmailCalls.Add(1)
-		current := s.stats.inFlight.Add(1)
-		defer s.stats.inFlight.Add(-1)
-		for {
-			peak := s.stats.maxInFlight.Load()
-			if current <= peak || s.stats.maxInFlight.CompareAndSwap(peak, current) {
-				break
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // SetLatency adds d to every request an app's server makes: the token and
 // revocation endpoints, each Gmail API call, and a batch as a whole (its
 // parts add none), as a network between the app and Google would. The pages
 // a browser opens add none. Waiting stops early when the request is
 // cancelled.
 func (s *Server) SetLatency(d time.Duration) {
-	s.latency.Store(int64(max(d, 0)))
+	s.api.SetLatency(d)
 }
 
 // SetAccessTokenTTL sets the lifetime of access tokens issued from now on.
@@ -346,39 +307,27 @@ func (s *Server) IssueToken(account string, scopes ...string) Token {
 
 // Stats returns the counters since New or the last ResetStats.
 func (s *Server) Stats() Stats {
-	signIn := s.oauth.Stats()
+	signIn, gmail := s.oauth.Stats(), s.api.Stats()
 	return Stats{
-		GmailCalls:    s.stats.gmailCalls.Load(),
-		BatchParts:    s.stats.batchParts.Load(),
+		GmailCalls:    gmail.GmailCalls,
+		BatchParts:    gmail.BatchParts,
 		TokenCalls:    signIn.TokenCalls,
 		RevokeCalls:   signIn.RevokeCalls,
 		RefreshGrants: signIn.RefreshGrants,
-		MaxInFlight:   s.stats.maxInFlight.Load(),
+		MaxInFlight:   gmail.MaxInFlight,
 	}
 }
 
 // ResetStats zeroes the counters. MaxInFlight restarts from the number of
 // Gmail requests in flight right now.
 func (s *Server) ResetStats() {
-	s.stats.gmailCalls.Store(0)
-	s.stats.batchParts.Store(0)
+	s.api.ResetStats()
 	s.oauth.ResetStats()
-	s.stats.maxInFlight.Store(s.stats.inFlight.Load())
-}
-
-// seededAccount returns the seeded account address matches, ignoring case.
-func (s *Server) seededAccount(address string) (string, bool) {
-	for _, account := range s.accounts {
-		if strings.EqualFold(account, address) {
-			return account, true
-		}
-	}
-	return "", false
 }
 
 // Accounts returns the seeded account addresses; the first is the default.
 func (s *Server) Accounts() []string {
-	return slices.Clone(s.accounts)
+	return s.store.Accounts()
 }
 
 // UnreadCount is the number of messages a Gmail search for "is:unread"
@@ -386,8 +335,5 @@ func (s *Server) Accounts() []string {
 // message is also in INBOX, so labelIds=UNREAD and labelIds=INBOX&labelIds=UNREAD
 // give the same count.
 func (s *Server) UnreadCount(account string) int {
-	box := s.mailbox(account)
-	box.Mu.RLock()
-	defer box.Mu.RUnlock()
-	return len(box.Search(Filter{Labels: []string{LabelUnread}}))
+	return s.store.UnreadCount(account)
 }

@@ -1,7 +1,7 @@
 // The syntax of a Gmail search (the q parameter): its words, the tree they
 // parse into, the bounds on both, and the tree written back as a query.
 
-package sandbox
+package mailstore
 
 import (
 	"fmt"

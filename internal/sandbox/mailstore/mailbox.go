@@ -1,7 +1,6 @@
-package sandbox
+package mailstore
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -44,14 +43,6 @@ var searchLabels = map[string]string{
 	"primary": LabelPersonal, "personal": LabelPersonal, "social": LabelSocial,
 	"promotions": LabelPromotions, "updates": LabelUpdates, "forums": LabelForums,
 }
-
-// Values of the format parameter of messages.get.
-const (
-	formatMinimal  = "minimal"
-	formatMetadata = "metadata"
-	formatFull     = "full"
-	formatRaw      = "raw"
-)
 
 // snippetRunes is roughly the length of Gmail's snippets.
 const snippetRunes = 140
@@ -301,82 +292,6 @@ func (box *Mailbox) ChangesSince(historyID uint64) ([]HistoryRecord, bool) {
 		return int(r.ID) - int(id)
 	})
 	return box.history[start:], true
-}
-
-// Delivery is a message that Deliver puts in a mailbox, as mail arriving.
-type Delivery struct {
-	From    string // default: a sender of the sandbox's
-	To      string // default: the mailbox's owner
-	Subject string
-	Text    string
-}
-
-// Deliver puts a new unread message in account's inbox, as mail arriving
-// from outside, and returns its ID. history.list reports it, and the next
-// list shows it. An account that is not seeded gets a mailbox of its own.
-func (s *Server) Deliver(account string, d Delivery) string {
-	box := s.mailbox(account)
-	box.Mu.Lock()
-	defer box.Mu.Unlock()
-	m := s.newMessage(box, seedMessage{
-		at: s.now(), from: cmp.Or(d.From, "Sandbox Sender <sender@sandbox.example>"), to: d.To,
-		subject: d.Subject, text: d.Text, unread: true, labels: []string{LabelPersonal, LabelInbox},
-	})
-	box.Add(m)
-	return m.ID
-}
-
-// MarkRead takes UNREAD off account's message id, as opening it in Gmail
-// does, and reports whether there was such a message.
-func (s *Server) MarkRead(account, id string) bool {
-	box := s.mailbox(account)
-	box.Mu.Lock()
-	defer box.Mu.Unlock()
-	m, ok := box.ByID[id]
-	if ok {
-		box.Relabel(m, nil, []string{LabelUnread})
-	}
-	return ok
-}
-
-// seeded returns the mailbox of a seeded account.
-func (s *Server) seeded(account string) (*Mailbox, bool) {
-	address, ok := s.seededAccount(account)
-	if !ok {
-		return nil, false
-	}
-	return s.mailbox(address), true
-}
-
-// mailbox returns account's mailbox, making an empty one for an account
-// that has none: Google gives every account a mailbox.
-func (s *Server) mailbox(account string) *Mailbox {
-	s.mailboxesMu.Lock()
-	defer s.mailboxesMu.Unlock()
-	for address, box := range s.mailboxes {
-		if strings.EqualFold(address, account) {
-			return box
-		}
-	}
-	box := newMailbox(account, "", nil)
-	s.mailboxes[account] = box
-	return box
-}
-
-// newMessage builds a message for box from seed, with an ID, a thread of
-// its own and its headers. Callers hold box.mu for writing.
-func (s *Server) newMessage(box *Mailbox, seed seedMessage) *Message {
-	m := &Message{ID: s.ids.messageID(seed.at), InternalDate: seed.at, Text: seed.text}
-	m.ThreadID = m.ID
-	m.Labels = seedLabels(seed)
-	owner := box.Address
-	if box.Name != "" {
-		owner = box.Name + " <" + box.Address + ">"
-	}
-	m.Headers = seedHeaders(seed, m, mailOwner{box.Address, owner}, "<"+m.ID+".sandbox@"+senderDomain(seed.from)+">", nil)
-	m.Snippet = MakeSnippet(seed.text)
-	m.Raw = m.buildRaw()
-	return m
 }
 
 // LabelCounts are a label's counts, as labels.get reports them.

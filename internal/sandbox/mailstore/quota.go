@@ -1,8 +1,7 @@
-package sandbox
+package mailstore
 
 import (
 	"fmt"
-	"net/http"
 )
 
 // What one mailbox may keep. The sandbox shares the app's process, and
@@ -14,11 +13,10 @@ const (
 	maxMailboxBytes    = 16 << 20
 )
 
-// RoomFor refuses m, with the error Google sends when an account's storage
-// is full, when keeping it would take the mailbox over maxMailboxMessages
+// RoomFor refuses m, as a full account's storage does, when keeping it would take the mailbox over maxMailboxMessages
 // or maxMailboxBytes. Callers hold box.mu and call it before changing
 // anything, so a refused write leaves no trace.
-func (box *Mailbox) RoomFor(m *Message) *apiError {
+func (box *Mailbox) RoomFor(m *Message) error {
 	kept := keptBytes(m)
 	for _, other := range box.Messages {
 		kept += keptBytes(other)
@@ -26,8 +24,8 @@ func (box *Mailbox) RoomFor(m *Message) *apiError {
 	if len(box.Messages) < maxMailboxMessages && kept <= maxMailboxBytes {
 		return nil
 	}
-	return errStorageFull(fmt.Sprintf("The user's storage quota has been exceeded: a sandbox mailbox keeps at most %d messages and %d MiB.",
-		maxMailboxMessages, maxMailboxBytes>>20))
+	return fmt.Errorf("The user's storage quota has been exceeded: a sandbox mailbox keeps at most %d messages and %d MiB.",
+		maxMailboxMessages, maxMailboxBytes>>20)
 }
 
 // keptBytes is roughly what m holds in memory: its RFC 5322 form and what
@@ -41,14 +39,4 @@ func keptBytes(m *Message) int {
 		n += len(a.Filename) + len(a.MimeType) + len(a.Data)
 	}
 	return n
-}
-
-// errStorageFull is Google's answer to a write into an account whose
-// storage is full. Gmail's "Resolve errors" guide names no error for it;
-// the storage is the account's, shared by Gmail, Drive and Photos, and
-// Drive answers a full one with 403, reason storageQuotaExceeded ("The
-// user's Drive storage quota has been exceeded.", as its clients report
-// it), which the sandbox sends with a message about the mailbox.
-func errStorageFull(message string) *apiError {
-	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "global", "storageQuotaExceeded", message)
 }

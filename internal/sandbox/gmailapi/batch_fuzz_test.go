@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"bufio"
@@ -34,11 +34,11 @@ func FuzzBatch(f *testing.F) {
 	} {
 		f.Add("b", []byte(seed))
 	}
-	s := fuzzServer(f)
+	s := newTestAPI(f)
 	token := s.IssueToken(hanakoAddress).AccessToken
 	f.Fuzz(func(t *testing.T, boundary string, body []byte) {
 		newRequest := func() *http.Request {
-			req := httptest.NewRequest(http.MethodPost, GmailBatchPath, bytes.NewReader(body))
+			req := httptest.NewRequest(http.MethodPost, batchPath, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "multipart/mixed; boundary="+boundary)
 			req.Header.Set("Authorization", "Bearer "+token)
 			return req

@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"encoding/json"
@@ -7,16 +7,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// fuzzServer is a sandbox for fuzz targets, made once per target.
-func fuzzServer(f *testing.F) *Server {
-	f.Helper()
-	s, err := New(Options{ClientID: "client", ClientSecret: "secret", RedirectURIs: []string{"http://127.0.0.1:8080/callback"}})
-	if err != nil {
-		f.Fatalf("New: %v", err)
-	}
-	return s
-}
 
 // FuzzFields parses fields selections against the richest answer, a thread
 // in full format (messages with parts, headers and attachments). A
@@ -33,12 +23,12 @@ func FuzzFields(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	s := fuzzServer(f)
-	box := s.mailbox(hanakoAddress)
+	s := newTestAPI(f)
+	box := s.store.Mailbox(hanakoAddress)
 	var answer threadResource
 	for _, m := range box.Messages {
 		if len(m.Attachments) > 0 || m.HTML != "" {
-			answer.Messages = append(answer.Messages, m.resource(formatFull, nil))
+			answer.Messages = append(answer.Messages, resource(m, formatFull, nil))
 		}
 		if len(answer.Messages) == 3 {
 			break

@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"encoding/json"

@@ -1,6 +1,9 @@
-package sandbox
+package gmailapi
 
-import "net/http"
+import (
+	"gmailoauth/internal/sandbox/oauth"
+	"net/http"
+)
 
 // apiError is the body of a Google API error, field for field.
 type apiError struct {
@@ -66,7 +69,7 @@ func errInsufficientScope() *apiError {
 		Errors:  []errorItem{{Message: "Insufficient Permission", Domain: "global", Reason: "insufficientPermissions"}},
 		Status:  "PERMISSION_DENIED",
 		header: http.Header{"Www-Authenticate": {`Bearer realm="https://accounts.google.com/", error="insufficient_scope", ` +
-			`scope="` + GmailScope + `"`}},
+			`scope="` + oauth.GmailScope + `"`}},
 	}
 }
 
@@ -149,4 +152,14 @@ func errForStatus(status int, reason string) *apiError {
 		message, state = "The request timed out. Please try again.", "DEADLINE_EXCEEDED"
 	}
 	return newAPIError(status, state, "global", "backendError", message)
+}
+
+// errStorageFull is Google's answer to a write into an account whose
+// storage is full. Gmail's "Resolve errors" guide names no error for it;
+// the storage is the account's, shared by Gmail, Drive and Photos, and
+// Drive answers a full one with 403, reason storageQuotaExceeded ("The
+// user's Drive storage quota has been exceeded.", as its clients report
+// it), which the sandbox sends with a message about the mailbox.
+func errStorageFull(message string) *apiError {
+	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "global", "storageQuotaExceeded", message)
 }

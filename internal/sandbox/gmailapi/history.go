@@ -1,10 +1,12 @@
-package sandbox
+package gmailapi
 
 import (
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+
+	"gmailoauth/internal/sandbox/mailstore"
 )
 
 // historyTypes are the kinds of change history.list reports, as its
@@ -45,7 +47,7 @@ type historyListResponse struct {
 
 // listHistory is users.history.list: the mailbox's changes after
 // startHistoryId, oldest first.
-func (s *Server) listHistory(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) listHistory(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "startHistoryId", "labelId", "historyTypes", "maxResults", "pageToken"); apiErr != nil {
 		return nil, apiErr
@@ -86,7 +88,7 @@ func (s *Server) listHistory(r *http.Request, box *Mailbox) (any, *apiError) {
 
 // historyEntryOf is the entry of change, unless labelID or kinds leave it
 // out.
-func historyEntryOf(change HistoryRecord, labelID string, kinds []string) (historyEntry, bool) {
+func historyEntryOf(change mailstore.HistoryRecord, labelID string, kinds []string) (historyEntry, bool) {
 	m := change.Message
 	if labelID != "" && !m.HasLabel(labelID) && !slices.Contains(change.LabelsRemoved, labelID) {
 		return historyEntry{}, false

@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"bufio"
@@ -37,7 +37,7 @@ type batchPart struct {
 // requests, answered by a multipart/mixed body of HTTP responses, in the same
 // order unless ShuffleBatchResponses is on. Parts run concurrently, as at
 // Google.
-func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
+func (s *API) serveBatch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeAPIError(w, r, errMethodNotAllowed(r.Method))
 		return
@@ -155,7 +155,7 @@ func partError(contentID, message string) batchPart {
 // says, the outer request's headers (except its Content- ones) and query
 // parameters (outerQuery, read only) apply to every part unless the part
 // sets its own.
-func (s *Server) servePart(outer *http.Request, outerQuery url.Values, part batchPart) *responseBuffer {
+func (s *API) servePart(outer *http.Request, outerQuery url.Values, part batchPart) *responseBuffer {
 	s.stats.batchParts.Add(1)
 	response := newResponseBuffer()
 	if part.err != nil {
@@ -240,7 +240,7 @@ func encodeBatchResponse(parts []batchPart, responses []*responseBuffer) ([]byte
 // than the requests' whenever a batch has two parts or more. Google's guide
 // warns that calls may run in any order, and a client must match responses
 // by Content-ID; turning this on proves that it does.
-func (s *Server) ShuffleBatchResponses(on bool) {
+func (s *API) ShuffleBatchResponses(on bool) {
 	s.shuffleBatches.Store(on)
 }
 

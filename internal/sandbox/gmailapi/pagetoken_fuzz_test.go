@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"net/url"
@@ -23,7 +23,7 @@ func FuzzPageToken(f *testing.F) {
 	} {
 		f.Add(seed.token, seed.offset, seed.q)
 	}
-	s := fuzzServer(f)
+	s := newTestAPI(f)
 	f.Fuzz(func(t *testing.T, token string, offset int, q string) {
 		fingerprint := []string{"messages", hanakoAddress, q}
 		other := []string{"messages", hanakoAddress, q + "x"}

@@ -1,4 +1,4 @@
-package sandbox
+package mailstore
 
 import (
 	"math/rand/v2"

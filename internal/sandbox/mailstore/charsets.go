@@ -1,6 +1,6 @@
 // The seeded mail in legacy charsets, and how its encoded words are made.
 
-package sandbox
+package mailstore
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package sandbox
+package mailstore
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// FuzzSearchQuery parses any q. Beyond maxQueryBytes it is refused; within,
+// FuzzSearchQuery parses any q. Beyond MaxQueryBytes it is refused; within,
 // it parses or is refused for nesting too deep, and what parses nests no
-// deeper than maxQueryDepth, keeps the parser's one shape, and reads back
+// deeper than MaxQueryDepth, keeps the parser's one shape, and reads back
 // from its printed form (String) as the same tree, so the same search.
 // Matching it against seeded mail, legacy charsets and an attachment among
 // them, must not fail either.
@@ -31,11 +31,8 @@ func FuzzSearchQuery(f *testing.F) {
 	} {
 		f.Add(q)
 	}
-	s, err := New(Options{ClientID: "client", ClientSecret: "secret", RedirectURIs: []string{"http://127.0.0.1:8080/callback"}})
-	if err != nil {
-		f.Fatalf("New: %v", err)
-	}
-	box, _ := s.seeded("hanako.yamada@example.jp")
+
+	box, _ := NewStore(time.Now()).Seeded("hanako.yamada@example.jp")
 	var mail []*Message
 	for _, m := range box.Messages {
 		if subject, _ := m.HeaderValue("Subject"); len(mail) < 4 || len(m.Attachments) > 0 || strings.Contains(subject, "=?") {
@@ -71,7 +68,7 @@ func FuzzSearchQuery(f *testing.F) {
 		}
 		match, _, apiErr := ParseQuery(q, ctx)
 		if apiErr != nil {
-			t.Fatalf("parseQuery(%q) = %s after parseSearch took it", q, apiErr.Message)
+			t.Fatalf("parseQuery(%q) = %s after parseSearch took it", q, apiErr)
 		}
 		for _, m := range mail {
 			match(m)

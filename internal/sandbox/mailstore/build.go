@@ -1,7 +1,7 @@
 // Turning seeds into Gmail messages: IDs, labels, headers and the zone
 // each sender writes its Date in.
 
-package sandbox
+package mailstore
 
 import (
 	"fmt"

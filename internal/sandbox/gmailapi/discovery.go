@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"cmp"
@@ -11,8 +11,8 @@ import (
 // Paths of the Gmail API's discovery document, as Google serves it: the
 // v1 discovery service's path, and the API's own.
 const (
-	GmailDiscoveryPath   = "/discovery/v1/apis/gmail/v1/rest"
-	gmailDiscoveryPathV2 = "/$discovery/rest"
+	DiscoveryPath   = "/discovery/v1/apis/gmail/v1/rest"
+	DiscoveryPathV2 = "/$discovery/rest"
 )
 
 // gmailParameters describes the parameters of the Gmail methods the
@@ -72,10 +72,10 @@ var gmailSchemas = map[string][]string{
 	"ListHistoryResponse":  {"history", "nextPageToken", "historyId"},
 }
 
-// serveGmailDiscovery is the Gmail API's discovery document, with exactly
+// ServeDiscovery is the Gmail API's discovery document, with exactly
 // the methods the sandbox serves, and its root and batch path at the
 // sandbox.
-func (s *Server) serveGmailDiscovery(w http.ResponseWriter, r *http.Request) {
+func (s *API) ServeDiscovery(w http.ResponseWriter, r *http.Request) {
 	root := oauth.Issuer(r) + "/"
 	users := map[string]any{"methods": map[string]any{}, "resources": map[string]any{}}
 	for _, method := range s.gmailMethods() {

@@ -1,8 +1,10 @@
-package sandbox
+package gmailapi
 
 import (
 	"net/http"
 	"slices"
+
+	"gmailoauth/internal/sandbox/mailstore"
 )
 
 // labelResource is a users.labels resource in Gmail's field order. A
@@ -20,11 +22,11 @@ type labelResource struct {
 }
 
 // hiddenLabels are the system labels Gmail keeps out of its label list.
-var hiddenLabels = []string{LabelUnread, LabelStarred, LabelImportant, LabelChat}
+var hiddenLabels = []string{mailstore.LabelUnread, mailstore.LabelStarred, mailstore.LabelImportant, mailstore.LabelChat}
 
 func newLabelResource(id string) labelResource {
 	label := labelResource{ID: id, Name: id, Type: "system"}
-	if id == LabelInbox || id == LabelSent || id == LabelDraft || id == LabelSpam || id == LabelTrash {
+	if id == mailstore.LabelInbox || id == mailstore.LabelSent || id == mailstore.LabelDraft || id == mailstore.LabelSpam || id == mailstore.LabelTrash {
 		label.MessageListVisibility, label.LabelListVisibility = "hide", "labelShow"
 	}
 	if slices.Contains(hiddenLabels, id) {
@@ -39,24 +41,24 @@ type labelListResponse struct {
 }
 
 // listLabels is users.labels.list.
-func (s *Server) listLabels(r *http.Request, _ *Mailbox) (any, *apiError) {
+func (s *API) listLabels(r *http.Request, _ *mailstore.Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
-	labels := make([]labelResource, len(SystemLabels))
-	for i, id := range SystemLabels {
+	labels := make([]labelResource, len(mailstore.SystemLabels))
+	for i, id := range mailstore.SystemLabels {
 		labels[i] = newLabelResource(id)
 	}
 	return labelListResponse{labels}, nil
 }
 
 // getLabel is users.labels.get, with the label's counts.
-func (s *Server) getLabel(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) getLabel(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
 	id := r.PathValue("id")
-	if !slices.Contains(SystemLabels, id) {
+	if !slices.Contains(mailstore.SystemLabels, id) {
 		return nil, errNotFound()
 	}
 	box.Mu.RLock()

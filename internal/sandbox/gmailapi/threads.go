@@ -1,8 +1,10 @@
-package sandbox
+package gmailapi
 
 import (
 	"net/http"
 	"strconv"
+
+	"gmailoauth/internal/sandbox/mailstore"
 )
 
 type threadRef struct {
@@ -27,7 +29,7 @@ type threadResource struct {
 
 // listThreads is users.threads.list: the threads with a message that
 // matches, the thread of the newest match first.
-func (s *Server) listThreads(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) listThreads(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	filter, pageSize, apiErr := s.parseListQuery(query, box.Address)
 	if apiErr != nil {
@@ -51,7 +53,7 @@ func (s *Server) listThreads(r *http.Request, box *Mailbox) (any, *apiError) {
 }
 
 // threadHistoryID is a thread's history ID: its latest change's.
-func threadHistoryID(thread []*Message) uint64 {
+func threadHistoryID(thread []*mailstore.Message) uint64 {
 	var id uint64
 	for _, m := range thread {
 		id = max(id, m.HistoryID)
@@ -62,7 +64,7 @@ func threadHistoryID(thread []*Message) uint64 {
 // getThread is users.threads.get: the thread's messages, oldest first.
 // Its formats are messages.get's but raw, as in Google's discovery
 // document.
-func (s *Server) getThread(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) getThread(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "format", "metadataHeaders"); apiErr != nil {
 		return nil, apiErr
@@ -83,7 +85,7 @@ func (s *Server) getThread(r *http.Request, box *Mailbox) (any, *apiError) {
 	}
 	response := threadResource{ID: id, HistoryID: strconv.FormatUint(threadHistoryID(thread), 10)}
 	for _, m := range thread {
-		response.Messages = append(response.Messages, m.resource(format, query["metadataHeaders"]))
+		response.Messages = append(response.Messages, resource(m, format, query["metadataHeaders"]))
 	}
 	return response, nil
 }

@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"bytes"
@@ -17,10 +17,7 @@ import (
 // the machine.
 func TestBatchPartsRunConcurrently(t *testing.T) {
 	const parts = 50
-	s, err := New(Options{ClientID: "client", ClientSecret: "secret", RedirectURIs: []string{"http://127.0.0.1:8080/callback"}})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	s := newTestAPI(t)
 	barrier := newBarrier(parts)
 	gmail := s.gmail
 	s.gmail = http.NewServeMux()
@@ -39,7 +36,7 @@ func TestBatchPartsRunConcurrently(t *testing.T) {
 		fmt.Fprintf(part, "GET /gmail/v1/users/me/profile HTTP/1.1\r\n\r\n")
 	}
 	writer.Close()
-	req := httptest.NewRequest(http.MethodPost, GmailBatchPath, &body)
+	req := httptest.NewRequest(http.MethodPost, batchPath, &body)
 	req.Header.Set("Content-Type", "multipart/mixed; boundary="+writer.Boundary())
 	req.Header.Set("Authorization", "Bearer "+s.IssueToken(hanakoAddress).AccessToken)
 	resp := httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package sandbox
+package mailstore
 
 import (
 	"math"
@@ -35,13 +35,12 @@ type SearchScope struct {
 	spamOrTrash bool // in:spam, in:trash or in:anywhere, not left out with -
 }
 
-// ParseQuery parses q and compiles it. Its error, 400 invalidArgument, is
-// a query beyond the bounds of searchsyntax.go. It reads no mailbox, so
+// ParseQuery parses q and compiles it. Its error is a query beyond the bounds of searchsyntax.go. It reads no mailbox, so
 // callers parse before they take a mailbox's lock.
-func ParseQuery(q string, ctx SearchContext) (Query, SearchScope, *apiError) {
+func ParseQuery(q string, ctx SearchContext) (Query, SearchScope, error) {
 	root, err := parseSearch(q)
 	if err != nil {
-		return nil, SearchScope{}, errInvalidArgument("Invalid query: " + err.Error())
+		return nil, SearchScope{}, err
 	}
 	match := ctx.compile(root)
 	return func(m *Message) bool { return match(&searchView{m: m}) }, SearchScope{spamOrTrash: asksForSpamOrTrash(root, true)}, nil

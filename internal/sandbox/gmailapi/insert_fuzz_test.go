@@ -1,8 +1,9 @@
-package sandbox
+package gmailapi
 
 import (
 	"encoding/base64"
 	"encoding/json"
+	"gmailoauth/internal/sandbox/mailstore"
 	"strings"
 	"testing"
 	"time"
@@ -33,23 +34,23 @@ func FuzzInsertRaw(f *testing.F) {
 	}
 	received := time.Date(2025, time.November, 25, 14, 30, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, raw []byte, subject string) {
-		if m, apiErr := NewInsertedMessage(raw, []string{LabelInbox}, received, true); apiErr == nil {
+		if m, err := mailstore.NewInsertedMessage(raw, []string{mailstore.LabelInbox}, received, true); err == nil {
 			for _, h := range m.Headers {
 				if !utf8.ValidString(h.Value) {
 					t.Fatalf("header %s = %q; want valid UTF-8", h.Name, h.Value)
 				}
 			}
-			resource := m.resource(formatFull, nil)
-			if resource.SizeEstimate != len(raw) {
-				t.Fatalf("sizeEstimate = %d; want %d", resource.SizeEstimate, len(raw))
+			full := resource(m, formatFull, nil)
+			if full.SizeEstimate != len(raw) {
+				t.Fatalf("sizeEstimate = %d; want %d", full.SizeEstimate, len(raw))
 			}
-			if !utf8.ValidString(resource.Snippet) {
-				t.Fatalf("snippet %q; want valid UTF-8", resource.Snippet)
+			if !utf8.ValidString(full.Snippet) {
+				t.Fatalf("snippet %q; want valid UTF-8", full.Snippet)
 			}
-			if _, err := json.Marshal(resource); err != nil {
+			if _, err := json.Marshal(full); err != nil {
 				t.Fatalf("the stored message does not encode: %v", err)
 			}
-			if raw := m.resource(formatRaw, nil).Raw; raw != base64.URLEncoding.EncodeToString(m.Raw) {
+			if raw := resource(m, formatRaw, nil).Raw; raw != base64.URLEncoding.EncodeToString(m.Raw) {
 				t.Fatal("format=raw is not the message as inserted")
 			}
 		}
@@ -57,9 +58,9 @@ func FuzzInsertRaw(f *testing.F) {
 			return
 		}
 		message := "Subject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(subject)) + "?=\r\n\r\nBody.\r\n"
-		m, apiErr := NewInsertedMessage([]byte(message), nil, received, false)
-		if apiErr != nil {
-			t.Fatalf("a message with Subject %q is refused: %s", subject, apiErr.Message)
+		m, err := mailstore.NewInsertedMessage([]byte(message), nil, received, false)
+		if err != nil {
+			t.Fatalf("a message with Subject %q is refused: %s", subject, err)
 		}
 		if got, _ := m.HeaderValue("Subject"); got != subject {
 			t.Fatalf("Subject sent as an encoded word of %q reads back as %q", subject, got)

@@ -1,23 +1,17 @@
-package sandbox
+package gmailapi
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"gmailoauth/internal/encword"
+	"gmailoauth/internal/sandbox/mailstore"
 )
 
 // maxBodyBytes bounds what a write method reads: a message to insert is
@@ -36,7 +30,7 @@ type messageRef struct {
 }
 
 // listMessages is users.messages.list.
-func (s *Server) listMessages(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) listMessages(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	filter, pageSize, apiErr := s.parseListQuery(query, box.Address)
 	if apiErr != nil {
@@ -60,15 +54,15 @@ func (s *Server) listMessages(r *http.Request, box *Mailbox) (any, *apiError) {
 
 // listFingerprint is what a page token of a list of kind is bound to: the
 // mailbox and the query's filter.
-func listFingerprint(kind string, box *Mailbox, query url.Values) []string {
+func listFingerprint(kind string, box *mailstore.Mailbox, query url.Values) []string {
 	return []string{kind, box.Address, query.Get("q"), strings.Join(query["labelIds"], ","), query.Get("includeSpamTrash")}
 }
 
 // parseListQuery reads the query of messages.list and threads.list: the
 // filter (labelIds, q, includeSpamTrash) and the page size (maxResults).
 // me is the signed-in account's address.
-func (s *Server) parseListQuery(query url.Values, me string) (Filter, int, *apiError) {
-	var filter Filter
+func (s *API) parseListQuery(query url.Values, me string) (mailstore.Filter, int, *apiError) {
+	var filter mailstore.Filter
 	if apiErr := s.checkParams(query, "q", "labelIds", "maxResults", "pageToken", "includeSpamTrash"); apiErr != nil {
 		return filter, 0, apiErr
 	}
@@ -77,7 +71,7 @@ func (s *Server) parseListQuery(query url.Values, me string) (Filter, int, *apiE
 		return filter, 0, apiErr
 	}
 	for _, label := range query["labelIds"] {
-		if !slices.Contains(SystemLabels, label) {
+		if !slices.Contains(mailstore.SystemLabels, label) {
 			return filter, 0, errInvalidArgument("Invalid label: " + label)
 		}
 		filter.Labels = append(filter.Labels, label)
@@ -90,15 +84,16 @@ func (s *Server) parseListQuery(query url.Values, me string) (Filter, int, *apiE
 		return filter, 0, errInvalidArgument(fmt.Sprintf("Invalid value at 'include_spam_trash' (TYPE_BOOL), %q", query.Get("includeSpamTrash")))
 	}
 	if q := query.Get("q"); q != "" {
-		if filter.Q, filter.Scope, apiErr = ParseQuery(q, SearchContext{Now: s.now(), Me: me}); apiErr != nil {
-			return filter, 0, apiErr
+		var err error
+		if filter.Q, filter.Scope, err = mailstore.ParseQuery(q, mailstore.SearchContext{Now: s.now(), Me: me}); err != nil {
+			return filter, 0, errInvalidArgument("Invalid query: " + err.Error())
 		}
 	}
 	return filter, pageSize, nil
 }
 
 // getMessage is users.messages.get.
-func (s *Server) getMessage(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) getMessage(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "format", "metadataHeaders"); apiErr != nil {
 		return nil, apiErr
@@ -117,7 +112,7 @@ func (s *Server) getMessage(r *http.Request, box *Mailbox) (any, *apiError) {
 	if !ok {
 		return nil, errNotFound()
 	}
-	return message.resource(format, query["metadataHeaders"]), nil
+	return resource(message, format, query["metadataHeaders"]), nil
 }
 
 // formatParam reads the format of messages.get and threads.get.
@@ -140,7 +135,7 @@ type profileResponse struct {
 }
 
 // getProfile is users.getProfile.
-func (s *Server) getProfile(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) getProfile(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
@@ -151,7 +146,7 @@ func (s *Server) getProfile(r *http.Request, box *Mailbox) (any, *apiError) {
 
 // modifyMessage is users.messages.modify: labels added and removed, as
 // reading (taking UNREAD off) or archiving (INBOX) does.
-func (s *Server) modifyMessage(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) modifyMessage(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	if apiErr := s.checkParams(r.URL.Query()); apiErr != nil {
 		return nil, apiErr
 	}
@@ -176,13 +171,13 @@ func (s *Server) modifyMessage(r *http.Request, box *Mailbox) (any, *apiError) {
 		return nil, errNotFound()
 	}
 	box.Relabel(m, change.AddLabelIDs, change.RemoveLabelIDs)
-	return m.resource(formatMinimal, nil), nil
+	return resource(m, formatMinimal, nil), nil
 }
 
 // checkLabels refuses a label ID the mailbox does not have.
 func checkLabels(labels []string) *apiError {
 	for _, label := range labels {
-		if !slices.Contains(SystemLabels, label) {
+		if !slices.Contains(mailstore.SystemLabels, label) {
 			return errInvalidArgument("Invalid label: " + label)
 		}
 	}
@@ -201,7 +196,7 @@ type insertRequest struct {
 // put straight into the mailbox with the labels given, as IMAP APPEND
 // does. The message is sent as JSON ({"raw": …}); the upload protocol
 // for large ones is not served.
-func (s *Server) insertMessage(r *http.Request, box *Mailbox) (any, *apiError) {
+func (s *API) insertMessage(r *http.Request, box *mailstore.Mailbox) (any, *apiError) {
 	query := r.URL.Query()
 	if apiErr := s.checkParams(query, "internalDateSource", "deleted"); apiErr != nil {
 		return nil, apiErr
@@ -228,19 +223,19 @@ func (s *Server) insertMessage(r *http.Request, box *Mailbox) (any, *apiError) {
 		return nil, apiErr
 	}
 	received := s.now()
-	m, apiErr := NewInsertedMessage(raw, request.LabelIDs, received, dateHeader)
-	if apiErr != nil {
-		return nil, apiErr
+	m, err := mailstore.NewInsertedMessage(raw, request.LabelIDs, received, dateHeader)
+	if err != nil {
+		return nil, errInvalidArgument(err.Error())
 	}
-	m.ID = s.ids.messageID(received)
+	m.ID = s.store.NewMessageID(received)
 	box.Mu.Lock()
 	defer box.Mu.Unlock()
-	if apiErr := box.RoomFor(m); apiErr != nil {
-		return nil, apiErr
+	if err := box.RoomFor(m); err != nil {
+		return nil, errStorageFull(err.Error())
 	}
 	m.ThreadID = box.ReplyThread(m, request.ThreadID)
 	box.Add(m)
-	return m.resource(formatMinimal, nil), nil
+	return resource(m, formatMinimal, nil), nil
 }
 
 // internalDateSourceParam reads internalDateSource: whether the message's
@@ -265,155 +260,6 @@ func boolParam(query url.Values, name string) *apiError {
 	default:
 		return errInvalidArgument(fmt.Sprintf("Invalid value at '%s' (TYPE_BOOL), %q", name, value))
 	}
-}
-
-// NewInsertedMessage is what messages.insert stores of raw: its headers and
-// text decoded, its labels, and its internal date, received or, with
-// dateHeader, its Date header's when it has one that parses, as Gmail
-// falls back to the time received.
-func NewInsertedMessage(raw []byte, labels []string, received time.Time, dateHeader bool) (*Message, *apiError) {
-	parsed, apiErr := parseRawMessage(raw)
-	if apiErr != nil {
-		return nil, apiErr
-	}
-	m := &Message{InternalDate: received, Raw: raw, Labels: slices.Clone(labels),
-		Headers: parsed.headers, Text: parsed.text, Attachments: parsed.attachments}
-	if date, ok := m.HeaderValue("Date"); ok && dateHeader {
-		if at, err := mail.ParseDate(date); err == nil {
-			m.InternalDate = at
-		}
-	}
-	m.Snippet = MakeSnippet(m.Text)
-	return m, nil
-}
-
-// parsedMessage is what the sandbox keeps of an inserted message.
-type parsedMessage struct {
-	headers     []Header
-	text        string
-	attachments []Attachment
-}
-
-// parseRawMessage reads an RFC 5322 message: its headers in order, their
-// values decoded from RFC 2047 encoded words as the Gmail API shows them,
-// its plain text decoded from its charset, and its attachments.
-func parseRawMessage(raw []byte) (parsedMessage, *apiError) {
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return parsedMessage{}, errInvalidArgument("Invalid RFC822 message: " + err.Error())
-	}
-	var parsed parsedMessage
-	headerBlock, _, _ := bytes.Cut(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n\n"))
-	for _, line := range strings.Split(string(headerBlock), "\n") {
-		if len(parsed.headers) > 0 && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")) {
-			parsed.headers[len(parsed.headers)-1].Value += " " + strings.TrimSpace(line)
-			continue
-		}
-		if name, value, ok := strings.Cut(line, ":"); ok {
-			parsed.headers = append(parsed.headers, Header{Name: name, Value: strings.TrimSpace(value)})
-		}
-	}
-	for i, h := range parsed.headers {
-		parsed.headers[i].Value = strings.ToValidUTF8(encword.Decode(h.Value), "\uFFFD")
-	}
-	parsed.text, parsed.attachments = readBody(bodyHeaders(msg.Header), msg.Body, 0)
-	return parsed, nil
-}
-
-// bodyHeaders are the headers of a message that readBody needs.
-func bodyHeaders(h mail.Header) map[string]string {
-	return map[string]string{
-		"Content-Type":              h.Get("Content-Type"),
-		"Content-Transfer-Encoding": h.Get("Content-Transfer-Encoding"),
-		"Content-Disposition":       h.Get("Content-Disposition"),
-	}
-}
-
-// maxPartDepth bounds how deep readBody follows multipart parts inside
-// multipart parts; real mail nests two or three deep.
-const maxPartDepth = 16
-
-// readBody returns the plain text of a body at depth parts deep, and its
-// attachments: the first text/plain part of a multipart message, and every
-// part with a file name. Parts deeper than maxPartDepth are left out.
-func readBody(h map[string]string, body io.Reader, depth int) (string, []Attachment) {
-	mediaType, params, _ := mime.ParseMediaType(h["Content-Type"])
-	if strings.HasPrefix(mediaType, "multipart/") && params["boundary"] != "" {
-		if depth >= maxPartDepth {
-			return "", nil
-		}
-		var text string
-		var files []Attachment
-		reader := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := reader.NextPart()
-			if err != nil {
-				break
-			}
-			partHeader := map[string]string{
-				"Content-Type":              part.Header.Get("Content-Type"),
-				"Content-Transfer-Encoding": part.Header.Get("Content-Transfer-Encoding"),
-				"Content-Disposition":       part.Header.Get("Content-Disposition"),
-			}
-			if filename := part.FileName(); filename != "" {
-				data, _ := io.ReadAll(decodeTransfer(partHeader["Content-Transfer-Encoding"], part))
-				partType, _, _ := mime.ParseMediaType(partHeader["Content-Type"])
-				files = append(files, Attachment{Filename: filename, MimeType: partType, Data: data})
-				continue
-			}
-			partText, partFiles := readBody(partHeader, part, depth+1)
-			if text == "" {
-				text = partText
-			}
-			files = append(files, partFiles...)
-		}
-		return text, files
-	}
-	data, _ := io.ReadAll(io.LimitReader(decodeTransfer(h["Content-Transfer-Encoding"], body), maxBodyBytes))
-	if mediaType != "" && mediaType != "text/plain" {
-		return "", nil
-	}
-	return decodeCharset(params["charset"], data), nil
-}
-
-// decodeCharset decodes text in charset to UTF-8 with the charsets the
-// encoded words of headers decode with; text in a charset none knows is
-// kept as it came. Bytes that are not UTF-8 after that become U+FFFD.
-func decodeCharset(charset string, text []byte) string {
-	if charset != "" && !strings.EqualFold(charset, "utf-8") && !strings.EqualFold(charset, "us-ascii") {
-		if reader, err := encword.CharsetReader(charset, bytes.NewReader(text)); err == nil {
-			if decoded, err := io.ReadAll(reader); err == nil {
-				text = decoded
-			}
-		}
-	}
-	return strings.ToValidUTF8(string(text), "\uFFFD")
-}
-
-// decodeTransfer undoes a Content-Transfer-Encoding.
-func decodeTransfer(encoding string, r io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &skipNewlines{r})
-	case "quoted-printable":
-		return quotedprintable.NewReader(r)
-	}
-	return r
-}
-
-// skipNewlines drops line ends, which base64 bodies are wrapped with.
-type skipNewlines struct{ r io.Reader }
-
-func (s *skipNewlines) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	kept := 0
-	for _, c := range p[:n] {
-		if c != '\r' && c != '\n' {
-			p[kept] = c
-			kept++
-		}
-	}
-	return kept, err
 }
 
 // readJSON decodes the JSON body of a write method, bounded.

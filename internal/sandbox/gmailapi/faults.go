@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"bytes"
@@ -57,7 +57,7 @@ type faultInjector struct {
 // queued fault whose Call matches it, so faults fire in order. It panics on a
 // Call or Status that could never be meant, since a typo would otherwise make
 // a test silently pass.
-func (s *Server) InjectFaults(faults ...Fault) {
+func (s *API) InjectFaults(faults ...Fault) {
 	for _, f := range faults {
 		switch f.Call {
 		case "", callList, callGet, callProfile, callBatch, callLabels, callThreads, callHistory, callModify, callInsert:
@@ -78,14 +78,14 @@ func (s *Server) InjectFaults(faults ...Fault) {
 }
 
 // SetFaultRates replaces the random fault rates; the zero value turns them off.
-func (s *Server) SetFaultRates(rates FaultRates) {
+func (s *API) SetFaultRates(rates FaultRates) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.rates = rates
 }
 
 // ClearFaults drops every queued fault and turns random faults off.
-func (s *Server) ClearFaults() {
+func (s *API) ClearFaults() {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.queued = nil
@@ -126,7 +126,7 @@ func (fi *faultInjector) next(kind string) (Fault, bool) {
 
 // serveWithFaults applies the next fault for a call of kind, then lets next
 // answer unless the fault answers instead.
-func (s *Server) serveWithFaults(kind string, w http.ResponseWriter, r *http.Request, next http.HandlerFunc) {
+func (s *API) serveWithFaults(kind string, w http.ResponseWriter, r *http.Request, next http.HandlerFunc) {
 	fault, ok := s.faults.next(kind)
 	if !ok {
 		next(w, r)
@@ -154,12 +154,12 @@ func (s *Server) serveWithFaults(kind string, w http.ResponseWriter, r *http.Req
 	}
 }
 
-// overNetwork makes next, an endpoint a client's server calls (token,
+// OverNetwork makes next, an endpoint a client's server calls (token,
 // revocation, a Gmail call, a batch as a whole), wait the latency set by
 // SetLatency before it answers, as if Google were a network away. Pages a
 // browser opens are served at once: the latency stands for the network
 // between an app's server and Google, not the person's.
-func (s *Server) overNetwork(next http.Handler) http.Handler {
+func (s *API) OverNetwork(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := sleepContext(r.Context(), time.Duration(s.latency.Load())); err != nil {
 			return // the client is gone; nobody reads an answer

@@ -1,6 +1,7 @@
-package sandbox
+package gmailapi
 
 import (
+	"gmailoauth/internal/sandbox/oauth"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,12 +15,9 @@ import (
 // test holds the mailbox's lock throughout: a call that took it would never
 // answer.
 func TestFieldsAreCheckedBeforeTheMailboxLock(t *testing.T) {
-	s, err := New(Options{ClientID: "client", ClientSecret: "secret", RedirectURIs: []string{"http://127.0.0.1:8080/callback"}})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	token := s.IssueToken(hanakoAddress, GmailModifyScope).AccessToken
-	box := s.mailbox(hanakoAddress)
+	s := newTestAPI(t)
+	token := s.IssueToken(hanakoAddress, oauth.GmailModifyScope).AccessToken
+	box := s.store.Mailbox(hanakoAddress)
 	box.Mu.Lock()
 	defer box.Mu.Unlock()
 	for _, tt := range []struct{ method, path, body string }{

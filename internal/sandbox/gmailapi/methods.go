@@ -1,4 +1,4 @@
-package sandbox
+package gmailapi
 
 import (
 	"crypto/hmac"
@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"gmailoauth/internal/sandbox/oauth"
+
+	"gmailoauth/internal/sandbox/mailstore"
 )
 
 const (
@@ -21,8 +23,8 @@ const (
 	maxPageSize     = 500
 )
 
-// gmailMethods are the methods a browser may use on the Gmail API.
-const gmailMethods = "DELETE, GET, HEAD, PATCH, POST, PUT"
+// HTTPMethods are the methods a browser may use on the Gmail API.
+const HTTPMethods = "DELETE, GET, HEAD, PATCH, POST, PUT"
 
 // gmailMethod is one method of the Gmail API the sandbox serves.
 type gmailMethod struct {
@@ -48,7 +50,7 @@ type gmailMethod struct {
 // so that a refused call changes nothing and waits for no one, and what it
 // returns shares nothing that changes under box.mu: it is encoded after the
 // lock is released.
-type gmailHandler func(r *http.Request, box *Mailbox) (any, *apiError)
+type gmailHandler func(r *http.Request, box *mailstore.Mailbox) (any, *apiError)
 
 // Fault kinds of Gmail calls, as named in Fault.Call.
 const (
@@ -65,7 +67,7 @@ const (
 
 // gmailMethods lists every Gmail method the sandbox serves: its routes,
 // and the methods of its discovery document.
-func (s *Server) gmailMethods() []gmailMethod {
+func (s *API) gmailMethods() []gmailMethod {
 	const users = "/gmail/v1/users/{userId}"
 	message := reflect.TypeFor[messageResource]()
 	return []gmailMethod{
@@ -85,7 +87,7 @@ func (s *Server) gmailMethods() []gmailMethod {
 // gmailMux routes Gmail API paths. Both the Gmail endpoints and the batch
 // parts go through it, so every call meets the same faults,
 // authentication and log line.
-func (s *Server) gmailMux() *http.ServeMux {
+func (s *API) gmailMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, method := range s.gmailMethods() {
 		mux.Handle(method.pattern, s.gmailCall(method))
@@ -93,7 +95,7 @@ func (s *Server) gmailMux() *http.ServeMux {
 	// Gmail has more methods than the sandbox serves. A token that may not
 	// call them gets Gmail's 403, as a read-only token calling a write
 	// method does; any other, 501.
-	unserved := func(r *http.Request, _ *Mailbox) (any, *apiError) {
+	unserved := func(r *http.Request, _ *mailstore.Mailbox) (any, *apiError) {
 		return nil, newAPIError(http.StatusNotImplemented, "UNIMPLEMENTED", "global", "notImplemented",
 			"The sandbox does not serve "+r.Method+" "+r.URL.Path+"; its Gmail methods are in its discovery document.")
 	}
@@ -108,7 +110,7 @@ func (s *Server) gmailMux() *http.ServeMux {
 // gmailCall wraps a Gmail method with the fault injection,
 // authentication, scope and userId checks every call goes through, and
 // logs a line per call.
-func (s *Server) gmailCall(method gmailMethod) http.Handler {
+func (s *API) gmailCall(method gmailMethod) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
@@ -127,7 +129,7 @@ func (s *Server) gmailCall(method gmailMethod) http.Handler {
 
 // callGmail checks a call's token and its fields parameter, then lets the
 // method answer, and keeps of the answer what fields selects.
-func (s *Server) callGmail(r *http.Request, method gmailMethod) (any, *apiError) {
+func (s *API) callGmail(r *http.Request, method gmailMethod) (any, *apiError) {
 	who, apiErr := s.authenticateGmail(r)
 	if apiErr == nil {
 		apiErr = s.authorizeMethod(r, who, method)
@@ -141,7 +143,7 @@ func (s *Server) callGmail(r *http.Request, method gmailMethod) (any, *apiError)
 			return nil, apiErr
 		}
 	}
-	answer, apiErr := method.handle(r, s.mailbox(who.Account))
+	answer, apiErr := method.handle(r, s.store.Mailbox(who.Account))
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -151,7 +153,7 @@ func (s *Server) callGmail(r *http.Request, method gmailMethod) (any, *apiError)
 // authenticateGmail checks the bearer token: in the Authorization header,
 // or, as Google also takes it, in access_token (strict mode refuses a
 // token in the URL, where it ends up in logs).
-func (s *Server) authenticateGmail(r *http.Request) (oauth.Bearer, *apiError) {
+func (s *API) authenticateGmail(r *http.Request) (oauth.Bearer, *apiError) {
 	token, ok := oauth.BearerToken(r)
 	if !ok && !s.strict {
 		token = r.URL.Query().Get("access_token")
@@ -160,7 +162,7 @@ func (s *Server) authenticateGmail(r *http.Request) (oauth.Bearer, *apiError) {
 	if !ok {
 		return oauth.Bearer{}, errMissingCredentials()
 	}
-	who, live := s.oauth.LookupAccess(token)
+	who, live := s.tokens.LookupAccess(token)
 	if !live {
 		return oauth.Bearer{}, errInvalidCredentials()
 	}
@@ -169,7 +171,7 @@ func (s *Server) authenticateGmail(r *http.Request) (oauth.Bearer, *apiError) {
 
 // authorizeMethod checks that the token may call method on the mailbox
 // the path names.
-func (s *Server) authorizeMethod(r *http.Request, who oauth.Bearer, method gmailMethod) *apiError {
+func (s *API) authorizeMethod(r *http.Request, who oauth.Bearer, method gmailMethod) *apiError {
 	if !grants(who.Scopes, method.scopes) {
 		return errInsufficientScope()
 	}
@@ -195,7 +197,7 @@ var systemParams = []string{"alt", "fields", "prettyPrint", "quotaUser", "key", 
 
 // checkParams refuses unknown query parameters the way Google APIs do, which
 // catches typos such as maxresults that Gmail would also reject.
-func (s *Server) checkParams(query url.Values, allowed ...string) *apiError {
+func (s *API) checkParams(query url.Values, allowed ...string) *apiError {
 	for name, values := range query {
 		switch {
 		case s.strict && (name == "access_token" || name == "oauth_token"):
@@ -228,7 +230,7 @@ func pageSizeParam(query url.Values, fallback int) (int, *apiError) {
 // token works only with the query it came from (fingerprint: what the
 // results depend on, never pageToken itself, which changes from page to
 // page); another is 400, as at Gmail.
-func (s *Server) pageStart(query url.Values, fingerprint []string) (int, *apiError) {
+func (s *API) pageStart(query url.Values, fingerprint []string) (int, *apiError) {
 	raw := query.Get("pageToken")
 	if raw == "" {
 		return 0, nil
@@ -242,7 +244,7 @@ func (s *Server) pageStart(query url.Values, fingerprint []string) (int, *apiErr
 
 // pageEnd cuts the page that starts at start, of pageSize items out of
 // total, and makes the token of the next page.
-func (s *Server) pageEnd(start, pageSize, total int, fingerprint []string) (from, to int, next string) {
+func (s *API) pageEnd(start, pageSize, total int, fingerprint []string) (from, to int, next string) {
 	to = min(start+pageSize, total)
 	from = min(start, to)
 	if to < total {
@@ -258,11 +260,11 @@ const pageTokenMACDigits = 15
 // pageToken encodes offset as a number of at least 5 digits followed by
 // 15 of an HMAC over the query, 20 digits like Gmail's tokens, so that a
 // token only works with the query it came from.
-func (s *Server) pageToken(offset int, fingerprint []string) string {
+func (s *API) pageToken(offset int, fingerprint []string) string {
 	return fmt.Sprintf("%05d%0*d", offset, pageTokenMACDigits, s.pageTokenMAC(offset, fingerprint))
 }
 
-func (s *Server) parsePageToken(token string, fingerprint []string) (int, bool) {
+func (s *API) parsePageToken(token string, fingerprint []string) (int, bool) {
 	if len(token) < 5+pageTokenMACDigits || len(token) > 19+pageTokenMACDigits || strings.Trim(token, "0123456789") != "" {
 		return 0, false
 	}
@@ -275,7 +277,7 @@ func (s *Server) parsePageToken(token string, fingerprint []string) (int, bool) 
 
 // pageTokenMAC is an HMAC over offset and fingerprint, each part with its
 // length, so that no two fingerprints run together alike.
-func (s *Server) pageTokenMAC(offset int, fingerprint []string) uint64 {
+func (s *API) pageTokenMAC(offset int, fingerprint []string) uint64 {
 	mac := hmac.New(sha256.New, s.pageTokenKey)
 	fmt.Fprintf(mac, "%d", offset)
 	for _, part := range fingerprint {
@@ -291,7 +293,7 @@ func (s *Server) pageTokenMAC(offset int, fingerprint []string) uint64 {
 // the ID is returned in lower case, as Gmail writes it; strict mode
 // refuses upper case instead, so that an ID mangled on its way through a
 // client fails loudly.
-func (s *Server) pathID(r *http.Request) (string, *apiError) {
+func (s *API) pathID(r *http.Request) (string, *apiError) {
 	id := r.PathValue("id")
 	_, err := strconv.ParseInt(id, 16, 64)
 	lower := strings.ToLower(id)
