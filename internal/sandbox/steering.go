@@ -5,12 +5,12 @@ import (
 	"gmailoauth/internal/sandbox/mailstore"
 )
 
-// Fault describes how one Gmail call (or batch part) misbehaves; see
-// InjectFaults.
+// Fault describes how one Gmail call (or batch part) misbehaves: see
+// InjectFaults and gmailapi.Fault's fields.
 type Fault = gmailapi.Fault
 
-// FaultRates makes Gmail calls fail at random, for load tests; see
-// SetFaultRates.
+// FaultRates makes Gmail calls, batch parts and outer batch requests fail
+// at random, for load tests: see SetFaultRates and gmailapi.FaultRates.
 type FaultRates = gmailapi.FaultRates
 
 // Delivery is a message that Deliver puts in a mailbox, as mail arriving.
@@ -24,20 +24,20 @@ func (s *Server) InjectFaults(faults ...Fault) {
 	s.api.InjectFaults(faults...)
 }
 
-// SetFaultRates replaces the random fault rates; the zero value turns them
-// off. Queued faults still come first.
+// SetFaultRates replaces the random fault rates; the zero value turns them off.
 func (s *Server) SetFaultRates(rates FaultRates) {
 	s.api.SetFaultRates(rates)
 }
 
-// ClearFaults drops queued faults and turns random faults off.
+// ClearFaults drops every queued fault and turns random faults off.
 func (s *Server) ClearFaults() {
 	s.api.ClearFaults()
 }
 
-// ShuffleBatchResponses makes batch responses come back in random order
-// (on) or in request order (off), as Google documents it may answer them in
-// any order.
+// ShuffleBatchResponses makes batch responses come back in an order other
+// than the requests' whenever a batch has two parts or more. Google's guide
+// warns that calls may run in any order, and a client must match responses
+// by Content-ID; turning this on proves that it does.
 func (s *Server) ShuffleBatchResponses(on bool) {
 	s.api.ShuffleBatchResponses(on)
 }

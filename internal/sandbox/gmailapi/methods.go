@@ -46,9 +46,9 @@ type gmailMethod struct {
 }
 
 // gmailHandler answers one authenticated Gmail call for box: the resource
-// to send, or the error. It checks every parameter before it takes box.mu,
+// to send, or the error. It checks every parameter before it takes box.Mu,
 // so that a refused call changes nothing and waits for no one, and what it
-// returns shares nothing that changes under box.mu: it is encoded after the
+// returns shares nothing that changes under box.Mu: it is encoded after the
 // lock is released.
 type gmailHandler func(r *http.Request, box *mailstore.Mailbox) (any, *apiError)
 

@@ -37,7 +37,7 @@ type seedMessage struct {
 	file      *Attachment // sent with the message
 }
 
-// seedClock places seeded messages relative to the time the Server was made,
+// seedClock places seeded messages relative to the time the Store was made,
 // so "today", "yesterday" and "last year" stay true whenever the tests run.
 type seedClock struct {
 	now        time.Time

@@ -68,7 +68,7 @@ func buildMailbox(address, name, givenName, familyName string, seeds []seedMessa
 		if seed.thread != "" {
 			threadReferences[seed.thread] = append(threadReferences[seed.thread], messageIDHeader)
 		}
-		m.Snippet = MakeSnippet(seed.text)
+		m.Snippet = makeSnippet(seed.text)
 		m.Raw = m.buildRaw()
 		messages = append(messages, m)
 	}

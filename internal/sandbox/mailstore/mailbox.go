@@ -47,12 +47,13 @@ var searchLabels = map[string]string{
 // snippetRunes is roughly the length of Gmail's snippets.
 const snippetRunes = 140
 
+// Header is one header of a message, as the Gmail API gives it.
 type Header struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
-// Message is one stored Message. Header values are what the Gmail API
+// Message is one stored message. Header values are what the Gmail API
 // returns: decoded to UTF-8, except where the sender's encoding was left as
 // is. Its labels and history ID change, under its mailbox's lock.
 type Message struct {
@@ -77,7 +78,8 @@ type Attachment struct {
 }
 
 // Mailbox is one account's mail. The messages and their labels change as
-// mail is delivered and read, so every access holds mu.
+// mail is delivered and read, so every access to Messages, ByID, HistoryID
+// and the messages' labels and history IDs holds Mu; the names never change.
 type Mailbox struct {
 	Address    string
 	Name       string
@@ -114,6 +116,7 @@ func newMailbox(address, name string, messages []*Message) *Mailbox {
 	return box
 }
 
+// HasLabel reports whether m has label. Callers hold its mailbox's Mu.
 func (m *Message) HasLabel(label string) bool {
 	return slices.Contains(m.Labels, label)
 }
@@ -137,7 +140,7 @@ type Filter struct {
 }
 
 // Search returns the matching messages, newest first. Like Gmail, spam and
-// trash only show up when asked for. Callers hold box.mu.
+// trash only show up when asked for. Callers hold box.Mu.
 func (box *Mailbox) Search(f Filter) []*Message {
 	hideSpamTrash := !f.IncludeSpamTrash && !f.Scope.spamOrTrash &&
 		!slices.Contains(f.Labels, LabelSpam) && !slices.Contains(f.Labels, LabelTrash)
@@ -163,8 +166,8 @@ func allLabels(m *Message, labels []string) bool {
 	return true
 }
 
-// Threads returns the Threads of messages, the thread of the newest message
-// first, each with its messages oldest first. Callers hold box.mu.
+// Threads returns the threads of messages, the thread of the newest message
+// first, each with its messages oldest first. Callers hold box.Mu.
 func (box *Mailbox) Threads(messages []*Message) [][]*Message {
 	var order []string
 	byThread := map[string]bool{}
@@ -181,8 +184,8 @@ func (box *Mailbox) Threads(messages []*Message) [][]*Message {
 	return threads
 }
 
-// Thread returns the messages of Thread id, oldest first. Callers hold
-// box.mu.
+// Thread returns the messages of thread id, oldest first. Callers hold
+// box.Mu.
 func (box *Mailbox) Thread(id string) []*Message {
 	var thread []*Message
 	for _, m := range slices.Backward(box.Messages) {
@@ -194,7 +197,7 @@ func (box *Mailbox) Thread(id string) []*Message {
 }
 
 // record notes a change to m and gives m and the mailbox its history ID.
-// Callers hold box.mu for writing.
+// Callers hold box.Mu for writing.
 func (box *Mailbox) record(change HistoryRecord) {
 	box.HistoryID++
 	change.ID = box.HistoryID
@@ -207,7 +210,7 @@ func (box *Mailbox) record(change HistoryRecord) {
 
 // Add puts m in the mailbox, newest first by internal date, which
 // "determines ordering in the inbox" (the Message resource's reference),
-// and before the messages of its very date. Callers hold box.mu for
+// and before the messages of its very date. Callers hold box.Mu for
 // writing.
 func (box *Mailbox) Add(m *Message) {
 	at := slices.IndexFunc(box.Messages, func(other *Message) bool { return !other.InternalDate.After(m.InternalDate) })
@@ -222,7 +225,7 @@ func (box *Mailbox) Add(m *Message) {
 // ReplyThread is the thread an inserted message m joins: threadID, when m
 // replies into it as Google's "Manage threads" guide requires (References
 // and In-Reply-To set, and the Subject of the thread's messages), and
-// otherwise a thread of its own. Callers hold box.mu.
+// otherwise a thread of its own. Callers hold box.Mu.
 func (box *Mailbox) ReplyThread(m *Message, threadID string) string {
 	inReplyTo, _ := m.HeaderValue("In-Reply-To")
 	references, _ := m.HeaderValue("References")
@@ -257,7 +260,7 @@ func threadSubject(m *Message) string {
 }
 
 // Relabel adds and removes labels of m and records the change. Callers
-// hold box.mu for writing.
+// hold box.Mu for writing.
 func (box *Mailbox) Relabel(m *Message, add, remove []string) {
 	var added, removed []string
 	for _, label := range add {
@@ -278,7 +281,7 @@ func (box *Mailbox) Relabel(m *Message, add, remove []string) {
 }
 
 // ChangesSince returns the changes after historyID, and false when the
-// mailbox no longer remembers that far back. Callers hold box.mu.
+// mailbox no longer remembers that far back. Callers hold box.Mu.
 func (box *Mailbox) ChangesSince(historyID uint64) ([]HistoryRecord, bool) {
 	if len(box.history) > 0 && historyID < box.history[0].ID-1 || historyID > box.HistoryID {
 		return nil, false
@@ -299,7 +302,7 @@ type LabelCounts struct {
 	MessagesTotal, MessagesUnread, ThreadsTotal, ThreadsUnread int
 }
 
-// Counts Counts label in the mailbox. Callers hold box.mu.
+// Counts counts label in the mailbox. Callers hold box.Mu.
 func (box *Mailbox) Counts(label string) LabelCounts {
 	var c LabelCounts
 	threads, unreadThreads := map[string]bool{}, map[string]bool{}
@@ -318,7 +321,7 @@ func (box *Mailbox) Counts(label string) LabelCounts {
 	return c
 }
 
-// ThreadsTotal is how many threads the mailbox holds. Callers hold box.mu.
+// ThreadsTotal is how many threads the mailbox holds. Callers hold box.Mu.
 func (box *Mailbox) ThreadsTotal() int {
 	threads := map[string]bool{}
 	for _, m := range box.Messages {

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 )
 
+// MimeType is the media type of m as a whole: multipart when it has
+// attachments or HTML, else plain text.
 func (m *Message) MimeType() string {
 	switch {
 	case len(m.Attachments) > 0:
@@ -20,6 +22,8 @@ func (m *Message) MimeType() string {
 	return "text/plain"
 }
 
+// PartHeaders are the headers of a text part of mimeType, in the raw
+// message and in the Gmail API's payload alike.
 func PartHeaders(mimeType string) []Header {
 	return []Header{
 		{Name: "Content-Type", Value: mimeType + `; charset="UTF-8"`},
@@ -36,9 +40,9 @@ func AttachmentHeaders(file Attachment) []Header {
 	}
 }
 
-// MakeSnippet derives Gmail's snippet from the plain text: whitespace folded,
+// makeSnippet derives Gmail's snippet from the plain text: whitespace folded,
 // cut to about 140 characters, and HTML-escaped (Gmail escapes snippets).
-func MakeSnippet(text string) string {
+func makeSnippet(text string) string {
 	folded := strings.Join(strings.Fields(text), " ")
 	if utf8.RuneCountInString(folded) > snippetRunes {
 		folded = string([]rune(folded)[:snippetRunes])

@@ -31,7 +31,7 @@ func NewInsertedMessage(raw []byte, labels []string, received time.Time, dateHea
 			m.InternalDate = at
 		}
 	}
-	m.Snippet = MakeSnippet(m.Text)
+	m.Snippet = makeSnippet(m.Text)
 	return m, nil
 }
 

@@ -14,7 +14,7 @@ const (
 )
 
 // RoomFor refuses m, as a full account's storage does, when keeping it would take the mailbox over maxMailboxMessages
-// or maxMailboxBytes. Callers hold box.mu and call it before changing
+// or maxMailboxBytes. Callers hold box.Mu and call it before changing
 // anything, so a refused write leaves no trace.
 func (box *Mailbox) RoomFor(m *Message) error {
 	kept := keptBytes(m)

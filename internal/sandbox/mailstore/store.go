@@ -34,8 +34,8 @@ func (st *Store) Accounts() []string {
 	return slices.Clone(st.accounts)
 }
 
-// SeededAccount returns the seeded account address names, ignoring case.
-func (st *Store) SeededAccount(address string) (string, bool) {
+// seededAccount returns the seeded account address names, ignoring case.
+func (st *Store) seededAccount(address string) (string, bool) {
 	for _, account := range st.accounts {
 		if strings.EqualFold(account, address) {
 			return account, true
@@ -46,7 +46,7 @@ func (st *Store) SeededAccount(address string) (string, bool) {
 
 // Seeded returns the mailbox of a seeded account.
 func (st *Store) Seeded(account string) (*Mailbox, bool) {
-	address, ok := st.SeededAccount(account)
+	address, ok := st.seededAccount(account)
 	if !ok {
 		return nil, false
 	}
@@ -130,7 +130,7 @@ func (st *Store) newMessage(box *Mailbox, seed seedMessage) *Message {
 		owner = box.Name + " <" + box.Address + ">"
 	}
 	m.Headers = seedHeaders(seed, m, mailOwner{box.Address, owner}, "<"+m.ID+".sandbox@"+senderDomain(seed.from)+">", nil)
-	m.Snippet = MakeSnippet(seed.text)
+	m.Snippet = makeSnippet(seed.text)
 	m.Raw = m.buildRaw()
 	return m
 }
