@@ -3,12 +3,13 @@ package gmailapi
 import (
 	"encoding/base64"
 	"encoding/json"
-	"gmailoauth/internal/sandbox/mailstore"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"gmailoauth/internal/sandbox/mailstore"
 )
 
 // FuzzInsertRaw reads raw messages as messages.insert stores them. A

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"gmailoauth/internal/encword"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"gmailoauth/internal/encword"
 )
 
 // NewInsertedMessage is what messages.insert stores of raw: its headers and
