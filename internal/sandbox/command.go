@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 // commandShutdownTimeout bounds how long requests in flight may take to
@@ -72,7 +74,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		return fmt.Errorf("sandbox: fault shares must be from 0 to 1 and add up to at most 1, not %v", total)
 	}
 	if *clientSecret == "" {
-		*clientSecret = randomToken("GOCSPX-")
+		*clientSecret = oauth.RandomToken("GOCSPX-")
 	}
 	if len(redirectURIs) == 0 {
 		redirectURIs = stringList{"http://127.0.0.1:5000/callback"}

@@ -29,6 +29,21 @@
 // SetFaultRates, ShuffleBatchResponses, SetAccessTokenTTL, RevokeAccount,
 // IssueToken, Deliver and MarkRead, and observe it with Stats.
 //
+// # Packages
+//
+// The sandbox is split along its seams, and imports run one way, from
+// this package down, never back up:
+//
+//	sandbox        Server, Options, New, the routes, the sandbox command, the pages
+//	  gmailapi     the Gmail API: methods, batch, fields, faults, discovery
+//	    mailstore  mailboxes, messages, search, history, seeded mail; no HTTP
+//	    oauth      sign-in, OpenID Connect and the token store
+//
+// gmailapi imports mailstore and oauth; mailstore and oauth import no
+// other package of the sandbox. The token store and each mailbox own their
+// locks; sign-in knows the mailboxes only by the names New gives it, and
+// the Gmail API reads tokens only through oauth's LookupAccess.
+//
 // # Two modes
 //
 // By default the sandbox accepts what Google accepts, so that Google's own

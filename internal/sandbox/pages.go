@@ -2,9 +2,7 @@ package sandbox
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/binary"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -16,6 +14,8 @@ import (
 
 	"gmailoauth/internal/encword"
 	"gmailoauth/internal/i18n"
+	"gmailoauth/internal/sandbox/mailstore"
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 //go:embed templates/*.html
@@ -101,6 +101,35 @@ type errorPage struct {
 	Detail  string
 }
 
+// signInPages draws the pages of sign-in for the oauth package, with the rest
+// of the sandbox's pages.
+type signInPages struct{ s *Server }
+
+// Error shows Google's error page.
+func (p signInPages) Error(w http.ResponseWriter, status int, page oauth.ErrorPage) {
+	p.s.renderError(w, status, errorPage{Code: page.Code, Message: page.Message, Detail: page.Detail})
+}
+
+// NotFound is the page for a path nothing serves.
+func (p signInPages) NotFound(w http.ResponseWriter, r *http.Request) {
+	p.s.serveNotFoundPage(w, r)
+}
+
+type signInPage struct {
+	Lang     i18n.Lang
+	Title    string
+	Accounts []accountChoice
+	Continue string
+}
+
+// SignIn shows the account chooser of oauth.SignInPath, in the browser's
+// language.
+func (p signInPages) SignIn(w http.ResponseWriter, r *http.Request, next string) {
+	lang := pageLanguage(r)
+	title, _ := catalogue.Text(lang, "consent.title")
+	p.s.render(w, http.StatusOK, "signin.html", signInPage{Lang: lang, Title: title, Accounts: p.s.accountChoices(""), Continue: next})
+}
+
 func (s *Server) renderError(w http.ResponseWriter, status int, page errorPage) {
 	page.Status = status
 	page.Lang = i18n.English
@@ -148,47 +177,48 @@ type consentPage struct {
 	Scopes   []scopeChoice
 }
 
-// renderConsent shows the page for a pending request in the browser's
-// language, with the account named by selected preselected.
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, consentID string, request authRequest, selected string) {
+// Consent shows the page for a pending request in the browser's language,
+// with the account it names preselected.
+func (p signInPages) Consent(w http.ResponseWriter, r *http.Request, consent oauth.Consent) {
 	lang := pageLanguage(r)
 	title, _ := catalogue.Text(lang, "consent.title")
 	page := consentPage{
 		Lang:        lang,
 		Title:       title,
-		ClientID:    s.clientID,
-		ConsentID:   consentID,
-		RedirectURI: request.redirectURI,
-		Offline:     request.offline,
-		Chooser:     request.chooser,
-		Accounts:    s.accountChoices(selected),
+		ClientID:    p.s.clientID,
+		ConsentID:   consent.ID,
+		RedirectURI: consent.RedirectURI,
+		Offline:     consent.Offline,
+		Chooser:     consent.Chooser,
+		Accounts:    p.s.accountChoices(consent.Selected),
 	}
-	for _, scope := range request.scopes {
+	for _, scope := range consent.Scopes {
 		description, _ := catalogue.Text(lang, "scope."+scope)
 		page.Scopes = append(page.Scopes, scopeChoice{Value: scope, Description: description})
 	}
-	s.render(w, http.StatusOK, "consent.html", page)
+	p.s.render(w, http.StatusOK, "consent.html", page)
 }
 
 // accountChoices lists the seeded accounts, selecting the one named by
 // loginHint or else the default.
 func (s *Server) accountChoices(loginHint string) []accountChoice {
 	selected := 0
-	for i, address := range s.accounts {
+	for i, address := range s.store.Accounts() {
 		if strings.EqualFold(address, strings.TrimSpace(loginHint)) {
 			selected = i
 		}
 	}
-	choices := make([]accountChoice, len(s.accounts))
-	for i, address := range s.accounts {
-		box, _ := s.seeded(address)
-		box.mu.RLock()
-		messages := len(box.messages)
-		box.mu.RUnlock()
-		initial, tone := avatar(address, box.name)
+	accounts := s.store.Accounts()
+	choices := make([]accountChoice, len(accounts))
+	for i, address := range accounts {
+		box, _ := s.store.Seeded(address)
+		box.Mu.RLock()
+		messages := len(box.Messages)
+		box.Mu.RUnlock()
+		initial, tone := oauth.Avatar(address, box.Name)
 		choices[i] = accountChoice{
 			Address:  address,
-			Name:     box.name,
+			Name:     box.Name,
 			Initial:  initial,
 			Tone:     tone,
 			Selected: i == selected,
@@ -197,12 +227,6 @@ func (s *Server) accountChoices(loginHint string) []accountChoice {
 		}
 	}
 	return choices
-}
-
-// subjectID is the stable numeric "sub" of an account, Google-style.
-func subjectID(account string) string {
-	digest := sha256.Sum256([]byte(strings.ToLower(account)))
-	return "1" + fmt.Sprintf("%020d", binary.BigEndian.Uint64(digest[:8]))
 }
 
 type indexPage struct {
@@ -230,9 +254,7 @@ func (s *Server) paths() []string {
 		"GET " + AuthPath, "POST " + TokenPath, "POST " + RevokePath, "GET " + UserinfoPath, "GET " + TokeninfoPath,
 		"GET " + DiscoveryPath, "GET " + CertsPath, "GET " + GmailDiscoveryPath,
 	}
-	for _, method := range s.gmailMethods() {
-		paths = append(paths, strings.Replace(method.pattern, "{userId}", "me", 1))
-	}
+	paths = append(paths, s.api.Paths()...)
 	return append(paths, "POST /batch", "POST "+GmailBatchPath)
 }
 
@@ -266,21 +288,21 @@ type messagePage struct {
 // accounts the browser is signed in to. As Gmail, it shows mail only to a
 // browser signed in to the account, and sends any other to sign in.
 func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
-	account, signedIn := signedInAccount(s.googleSession(r), r.PathValue("account"))
+	account, signedIn := s.oauth.SignedInAccount(r, r.PathValue("account"))
 	if !signedIn {
-		s.sendToSignIn(w, r)
+		oauth.SendToSignIn(w, r)
 		return
 	}
-	box, ok := s.seeded(account)
-	var m *message
+	box, ok := s.store.Seeded(account)
+	var m *mailstore.Message
 	var labels []string
 	if ok {
-		box.mu.RLock()
-		m, ok = box.byID[r.PathValue("id")]
+		box.Mu.RLock()
+		m, ok = box.ByID[r.PathValue("id")]
 		if ok {
-			labels = slices.Clone(m.labels) // they change; the rest of m does not
+			labels = slices.Clone(m.Labels) // they change; the rest of m does not
 		}
-		box.mu.RUnlock()
+		box.Mu.RUnlock()
 	}
 	if !ok {
 		s.renderError(w, http.StatusNotFound, errorPage{
@@ -291,17 +313,17 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := pageLanguage(r)
-	subject, hasSubject := m.headerValue("Subject")
+	subject, hasSubject := m.HeaderValue("Subject")
 	if !hasSubject || subject == "" {
 		subject, _ = catalogue.Text(lang, "message.noSubject")
 	}
 	subject = strings.ToValidUTF8(encword.Decode(subject), "\uFFFD")
-	from, _ := m.headerValue("From")
+	from, _ := m.HeaderValue("From")
 	from = strings.ToValidUTF8(encword.Decode(from), "\uFFFD")
-	to, _ := m.headerValue("To")
-	date := m.internalDate.Format("Mon, 2 Jan 2006 15:04 MST")
+	to, _ := m.HeaderValue("To")
+	date := m.InternalDate.Format("Mon, 2 Jan 2006 15:04 MST")
 	if lang == i18n.Japanese {
-		date = m.internalDate.Format("2006年1月2日 15:04 MST")
+		date = m.InternalDate.Format("2006年1月2日 15:04 MST")
 	}
 	page := messagePage{
 		Lang:    lang,
@@ -311,7 +333,7 @@ func (s *Server) serveMessagePage(w http.ResponseWriter, r *http.Request) {
 		To:      to,
 		Date:    date,
 		Labels:  labelNames(lang, labels),
-		Text:    m.text,
+		Text:    m.Text,
 	}
 	for _, choice := range s.accountChoices(account) {
 		if choice.Selected {

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,22 +8,42 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"gmailoauth/internal/sandbox/gmailapi"
+	"gmailoauth/internal/sandbox/mailstore"
+	"gmailoauth/internal/sandbox/oauth"
 )
 
-// GmailScope is Gmail's read-only scope, the one this project's app asks for.
-const GmailScope = "https://www.googleapis.com/auth/gmail.readonly"
+// The scopes the sandbox grants, as Google names them. GmailScope is
+// Gmail's read-only scope, the one this project's app asks for.
+const (
+	GmailScope         = oauth.GmailScope
+	OpenIDScope        = oauth.OpenIDScope
+	EmailScope         = oauth.EmailScope
+	ProfileScope       = oauth.ProfileScope
+	GmailModifyScope   = oauth.GmailModifyScope
+	GmailInsertScope   = oauth.GmailInsertScope
+	GmailLabelsScope   = oauth.GmailLabelsScope
+	GmailMetadataScope = oauth.GmailMetadataScope
+	MailScope          = oauth.MailScope
+)
 
 // Paths of the endpoints, relative to the sandbox's base URL. They mirror
 // Google's so the app only swaps hosts between the sandbox and production.
 const (
-	AuthPath       = "/o/oauth2/v2/auth"
-	TokenPath      = "/token"
-	RevokePath     = "/revoke"
-	UserinfoPath   = "/oauth2/v3/userinfo"
+	AuthPath       = oauth.AuthPath
+	TokenPath      = oauth.TokenPath
+	RevokePath     = oauth.RevokePath
+	UserinfoPath   = oauth.UserinfoPath
+	DiscoveryPath  = oauth.DiscoveryPath
+	CertsPath      = oauth.CertsPath
+	PEMCertsPath   = oauth.PEMCertsPath
+	TokeninfoPath  = oauth.TokeninfoPath
 	GmailBatchPath = "/batch/gmail/v1"
+	// GmailDiscoveryPath is the Gmail discovery document's (also at
+	// /$discovery/rest).
+	GmailDiscoveryPath = gmailapi.DiscoveryPath
 )
 
 // messagePagePattern is the sandbox's read-only view of one message, its
@@ -90,44 +109,21 @@ type Options struct {
 // revocation and Gmail endpoints from memory. It is safe for concurrent use.
 type Server struct {
 	clientID     string
-	clientSecret string
 	redirectURIs []string
-	codeTTL      time.Duration
-	strict       bool   // Options.Strict
-	autoApprove  string // Options.AutoApprove
 	now          func() time.Time
 	log          *slog.Logger
 	// contentSecurityPolicy is computed once from the redirect URIs because
 	// form-action must allow the 303 to the app after the consent POST.
 	contentSecurityPolicy string
-	// pageTokenKey authenticates list page tokens so forged or edited ones are
-	// refused, as Gmail refuses them, and the sandbox Google session cookie
-	// (sessionMAC), so a browser cannot claim to be signed in to an account.
-	pageTokenKey []byte
 
-	mailboxesMu sync.Mutex // for the map; each mailbox has a lock of its own
-	mailboxes   map[string]*mailbox
-	accounts    []string // the seeded ones
-	ids         idSource // of new messages, across mailboxes
-
+	store   *mailstore.Store // the mailboxes, each under a lock of its own
+	oauth   *oauth.Provider  // sign-in, with the token store
+	api     *gmailapi.API    // the Gmail API over store, reading tokens from oauth
 	handler http.Handler
-	gmail   *http.ServeMux
-
-	tokens  tokenStore
-	signer  signingKey // of ID tokens
-	faults  faultInjector
-	latency atomic.Int64 // a time.Duration
-	// shuffleBatches is ShuffleBatchResponses's setting.
-	shuffleBatches atomic.Bool
-	stats          counters
 }
 
 // Token is a set of credentials minted by IssueToken.
-type Token struct {
-	AccessToken, RefreshToken string
-	Expiry                    time.Time
-	Scope                     string
-}
+type Token = oauth.Token
 
 // Stats counts the traffic the sandbox has served since New or ResetStats.
 type Stats struct {
@@ -137,11 +133,6 @@ type Stats struct {
 	RevokeCalls   int64 // requests to RevokePath, successful or not
 	RefreshGrants int64 // authenticated token requests with grant_type=refresh_token
 	MaxInFlight   int64 // peak number of concurrent Gmail HTTP requests
-}
-
-type counters struct {
-	gmailCalls, batchParts, tokenCalls, revokeCalls, refreshGrants atomic.Int64
-	inFlight, maxInFlight                                          atomic.Int64
 }
 
 // New validates opts, seeds the mailboxes relative to opts.Now() and returns
@@ -184,35 +175,37 @@ func New(opts Options) (*Server, error) {
 
 	s := &Server{
 		clientID:     opts.ClientID,
-		clientSecret: opts.ClientSecret,
 		redirectURIs: slices.Clone(opts.RedirectURIs),
-		codeTTL:      opts.CodeTTL,
-		strict:       opts.Strict,
 		now:          opts.Now,
 		log:          opts.Logger,
 		contentSecurityPolicy: "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
 			"form-action " + strings.Join(origins, " ") + "; frame-ancestors 'none'; base-uri 'none'",
-		pageTokenKey: make([]byte, 32),
+		store: mailstore.NewStore(opts.Now()),
 	}
-	// crypto/rand.Read never returns an error since Go 1.24.
-	rand.Read(s.pageTokenKey)
-	s.tokens.init(opts.AccessTokenTTL)
-
-	for _, box := range seedMailboxes(opts.Now(), &s.ids) {
-		s.accounts = append(s.accounts, box.address)
-		if s.mailboxes == nil {
-			s.mailboxes = make(map[string]*mailbox)
-		}
-		s.mailboxes[box.address] = box
+	var accounts []oauth.Account
+	for _, address := range s.store.Accounts() {
+		// Sign-in reads a mailbox for its names only, and they never change.
+		box, _ := s.store.Seeded(address)
+		accounts = append(accounts, oauth.Account{Address: box.Address, Name: box.Name, GivenName: box.GivenName, FamilyName: box.FamilyName})
 	}
-	if opts.AutoApprove != "" {
-		account, seeded := s.seededAccount(opts.AutoApprove)
-		if !seeded {
-			return nil, fmt.Errorf("sandbox: auto-approve account %q is not one of the seeded accounts (%s)", opts.AutoApprove, strings.Join(s.accounts, ", "))
-		}
-		s.autoApprove = account
+	provider, err := oauth.New(oauth.Config{
+		ClientID:       opts.ClientID,
+		ClientSecret:   opts.ClientSecret,
+		RedirectURIs:   opts.RedirectURIs,
+		AccessTokenTTL: opts.AccessTokenTTL,
+		CodeTTL:        opts.CodeTTL,
+		Now:            opts.Now,
+		Logger:         opts.Logger,
+		Strict:         opts.Strict,
+		AutoApprove:    opts.AutoApprove,
+		Accounts:       accounts,
+		Pages:          signInPages{s},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	s.gmail = s.gmailMux()
+	s.oauth = provider
+	s.api = gmailapi.New(gmailapi.Config{Strict: opts.Strict, Now: opts.Now, Logger: opts.Logger, Store: s.store, Tokens: provider})
 	s.handler = s.routes()
 	return s, nil
 }
@@ -241,33 +234,32 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	mux.HandleFunc("GET /sandbox.css", serveStatic("static/sandbox.css", "text/css; charset=utf-8"))
 	mux.HandleFunc("GET /favicon.ico", serveStatic("static/favicon.ico", "image/x-icon"))
-	mux.HandleFunc("GET "+AuthPath, s.serveAuthorize)
-	mux.HandleFunc("POST "+AuthPath, s.serveConsentDecision)
-	mux.Handle(TokenPath, cors("POST", s.overNetwork(http.HandlerFunc(s.serveToken))))
-	mux.Handle(RevokePath, s.overNetwork(http.HandlerFunc(s.serveRevoke)))
-	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.serveUserinfo)))
-	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.serveTokeninfo)))
-	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.serveDiscovery)))
-	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.serveCerts)))
-	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.servePEMCerts)))
+	mux.HandleFunc("GET "+AuthPath, s.oauth.ServeAuthorize)
+	mux.HandleFunc("POST "+AuthPath, s.oauth.ServeConsentDecision)
+	mux.Handle(TokenPath, cors("POST", s.api.OverNetwork(http.HandlerFunc(s.oauth.ServeToken))))
+	mux.Handle(RevokePath, s.api.OverNetwork(http.HandlerFunc(s.oauth.ServeRevoke)))
+	mux.Handle(UserinfoPath, cors("GET, POST", http.HandlerFunc(s.oauth.ServeUserinfo)))
+	mux.Handle(TokeninfoPath, cors("GET, POST", http.HandlerFunc(s.oauth.ServeTokeninfo)))
+	mux.Handle("GET "+DiscoveryPath, cors("GET", http.HandlerFunc(s.oauth.ServeDiscovery)))
+	mux.Handle("GET "+CertsPath, cors("GET", http.HandlerFunc(s.oauth.ServeCerts)))
+	mux.Handle("GET "+PEMCertsPath, cors("GET", http.HandlerFunc(s.oauth.ServePEMCerts)))
 	mux.HandleFunc("GET "+messagePagePattern, s.serveMessagePage)
-	mux.HandleFunc(avatarPattern, s.serveAvatar)
-	mux.HandleFunc("GET "+signInPath, s.serveSignIn)
-	mux.HandleFunc("POST "+signInPath, s.serveSignInDecision)
-	gmail := cors(gmailMethods, s.countGmailCall(s.overNetwork(s.gmail)))
-	mux.Handle("/gmail/", gmail)
-	batch := cors("POST", s.countGmailCall(s.overNetwork(http.HandlerFunc(s.serveBatch))))
+	mux.HandleFunc(oauth.AvatarPattern, s.oauth.ServeAvatar)
+	mux.HandleFunc("GET "+oauth.SignInPath, s.oauth.ServeSignIn)
+	mux.HandleFunc("POST "+oauth.SignInPath, s.oauth.ServeSignInDecision)
+	mux.Handle("/gmail/", cors(gmailapi.HTTPMethods, s.api.Gmail()))
+	batch := cors("POST", s.api.Batch())
 	mux.Handle(GmailBatchPath, batch)
 	// The discovery document's batchPath is "batch", which clients built
 	// from it use.
 	mux.Handle("/batch", batch)
-	mux.Handle("GET "+GmailDiscoveryPath, cors("GET", http.HandlerFunc(s.serveGmailDiscovery)))
-	mux.Handle("GET "+gmailDiscoveryPathV2, cors("GET", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET "+GmailDiscoveryPath, cors("GET", http.HandlerFunc(s.api.ServeDiscovery)))
+	mux.Handle("GET "+gmailapi.DiscoveryPathV2, cors("GET", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("version") != "v1" {
 			s.serveNotFoundPage(w, r)
 			return
 		}
-		s.serveGmailDiscovery(w, r)
+		s.api.ServeDiscovery(w, r)
 	})))
 	mux.HandleFunc("/", s.serveNotFoundPage)
 	return mux
@@ -282,41 +274,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// countGmailCall tracks the Gmail HTTP requests for Stats.
-func (s *Server) countGmailCall(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.stats.gmailCalls.Add(1)
-		current := s.stats.inFlight.Add(1)
-		defer s.stats.inFlight.Add(-1)
-		for {
-			peak := s.stats.maxInFlight.Load()
-			if current <= peak || s.stats.maxInFlight.CompareAndSwap(peak, current) {
-				break
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // SetLatency adds d to every request an app's server makes: the token and
 // revocation endpoints, each Gmail API call, and a batch as a whole (its
 // parts add none), as a network between the app and Google would. The pages
 // a browser opens add none. Waiting stops early when the request is
 // cancelled.
 func (s *Server) SetLatency(d time.Duration) {
-	s.latency.Store(int64(max(d, 0)))
+	s.api.SetLatency(d)
 }
 
 // SetAccessTokenTTL sets the lifetime of access tokens issued from now on.
 func (s *Server) SetAccessTokenTTL(d time.Duration) {
-	s.tokens.setAccessTTL(d)
+	s.oauth.SetAccessTokenTTL(d)
 }
 
 // RevokeAccount revokes every access and refresh token of account, as if the
 // person removed the app's access in their Google Account settings.
 func (s *Server) RevokeAccount(account string) {
-	s.tokens.revokeAccount(account)
-	s.log.Info("sandbox: account revoked", "account", account)
+	s.oauth.RevokeAccount(account)
 }
 
 // IssueToken mints tokens for account without the consent page. With no
@@ -327,49 +302,32 @@ func (s *Server) RevokeAccount(account string) {
 // gets no refresh token, unless it asks with prompt=consent. An account that
 // is not seeded gets an empty mailbox.
 func (s *Server) IssueToken(account string, scopes ...string) Token {
-	if len(scopes) == 0 {
-		scopes = []string{GmailScope}
-	}
-	scopes = slices.Clone(scopes)
-	for i, scope := range scopes {
-		if full, ok := scopeAliases[scope]; ok {
-			scopes[i] = full
-		}
-	}
-	return s.tokens.issue(grantRequest{
-		account:  account,
-		clientID: s.clientID,
-		scopes:   scopes,
-		offline:  true,
-	}, s.now())
+	return s.oauth.IssueToken(account, scopes...)
 }
 
 // Stats returns the counters since New or the last ResetStats.
 func (s *Server) Stats() Stats {
+	signIn, gmail := s.oauth.Stats(), s.api.Stats()
 	return Stats{
-		GmailCalls:    s.stats.gmailCalls.Load(),
-		BatchParts:    s.stats.batchParts.Load(),
-		TokenCalls:    s.stats.tokenCalls.Load(),
-		RevokeCalls:   s.stats.revokeCalls.Load(),
-		RefreshGrants: s.stats.refreshGrants.Load(),
-		MaxInFlight:   s.stats.maxInFlight.Load(),
+		GmailCalls:    gmail.GmailCalls,
+		BatchParts:    gmail.BatchParts,
+		TokenCalls:    signIn.TokenCalls,
+		RevokeCalls:   signIn.RevokeCalls,
+		RefreshGrants: signIn.RefreshGrants,
+		MaxInFlight:   gmail.MaxInFlight,
 	}
 }
 
 // ResetStats zeroes the counters. MaxInFlight restarts from the number of
 // Gmail requests in flight right now.
 func (s *Server) ResetStats() {
-	s.stats.gmailCalls.Store(0)
-	s.stats.batchParts.Store(0)
-	s.stats.tokenCalls.Store(0)
-	s.stats.revokeCalls.Store(0)
-	s.stats.refreshGrants.Store(0)
-	s.stats.maxInFlight.Store(s.stats.inFlight.Load())
+	s.api.ResetStats()
+	s.oauth.ResetStats()
 }
 
 // Accounts returns the seeded account addresses; the first is the default.
 func (s *Server) Accounts() []string {
-	return slices.Clone(s.accounts)
+	return s.store.Accounts()
 }
 
 // UnreadCount is the number of messages a Gmail search for "is:unread"
@@ -377,8 +335,5 @@ func (s *Server) Accounts() []string {
 // message is also in INBOX, so labelIds=UNREAD and labelIds=INBOX&labelIds=UNREAD
 // give the same count.
 func (s *Server) UnreadCount(account string) int {
-	box := s.mailbox(account)
-	box.mu.RLock()
-	defer box.mu.RUnlock()
-	return len(box.search(messageFilter{labels: []string{labelUnread}}))
+	return s.store.UnreadCount(account)
 }
