@@ -1,8 +1,11 @@
 package gmailapi
 
 import (
-	"gmailoauth/internal/sandbox/oauth"
 	"net/http"
+	"unicode"
+	"unicode/utf8"
+
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 // apiError is the body of a Google API error, field for field.
@@ -162,4 +165,12 @@ func errForStatus(status int, reason string) *apiError {
 // it), which the sandbox sends with a message about the mailbox.
 func errStorageFull(message string) *apiError {
 	return newAPIError(http.StatusForbidden, "PERMISSION_DENIED", "global", "storageQuotaExceeded", message)
+}
+
+// sentence words a Go error of the mail store as Google words its API
+// messages, with a capital first: "Invalid RFC822 message: …".
+func sentence(err error) string {
+	text := err.Error()
+	first, size := utf8.DecodeRuneInString(text)
+	return string(unicode.ToUpper(first)) + text[size:]
 }

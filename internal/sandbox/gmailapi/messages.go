@@ -225,13 +225,13 @@ func (s *API) insertMessage(r *http.Request, box *mailstore.Mailbox) (any, *apiE
 	received := s.now()
 	m, err := mailstore.NewInsertedMessage(raw, request.LabelIDs, received, dateHeader)
 	if err != nil {
-		return nil, errInvalidArgument(err.Error())
+		return nil, errInvalidArgument(sentence(err))
 	}
 	m.ID = s.store.NewMessageID(received)
 	box.Mu.Lock()
 	defer box.Mu.Unlock()
 	if err := box.RoomFor(m); err != nil {
-		return nil, errStorageFull(err.Error())
+		return nil, errStorageFull(sentence(err) + ".")
 	}
 	m.ThreadID = box.ReplyThread(m, request.ThreadID)
 	box.Add(m)

@@ -49,7 +49,7 @@ type parsedMessage struct {
 func parseRawMessage(raw []byte) (parsedMessage, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
-		return parsedMessage{}, fmt.Errorf("Invalid RFC822 message: %w", err) // as Gmail words it
+		return parsedMessage{}, fmt.Errorf("invalid RFC822 message: %w", err)
 	}
 	var parsed parsedMessage
 	headerBlock, _, _ := bytes.Cut(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n\n"))

@@ -24,7 +24,7 @@ func (box *Mailbox) RoomFor(m *Message) error {
 	if len(box.Messages) < maxMailboxMessages && kept <= maxMailboxBytes {
 		return nil
 	}
-	return fmt.Errorf("The user's storage quota has been exceeded: a sandbox mailbox keeps at most %d messages and %d MiB.",
+	return fmt.Errorf("the user's storage quota has been exceeded: a sandbox mailbox keeps at most %d messages and %d MiB",
 		maxMailboxMessages, maxMailboxBytes>>20)
 }
 
