@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"gmailoauth/internal/apptest"
+	"gmailoauth/internal/sandbox/oauth"
 )
 
 // axeTags are the axe-core rules the pages must pass: WCAG 2.0, 2.1 and
@@ -186,6 +187,13 @@ func TestAccessibility(t *testing.T) {
 				tb.wantAccessible(what)
 			}
 
+			// Before any sign-in: where the sandbox sends a browser that is
+			// signed in to no account, as Gmail's ServiceLogin does.
+			tb.open(env.SandboxURL + oauth.SignInPath + "?continue=%2F")
+			if n := tb.count(`form input[name="account"]`); n == 0 {
+				t.Fatalf("%s: no account to choose; want the sandbox sign-in page", tb.path())
+			}
+			check("sandbox sign-in page")
 			tb.open(app.URL + "/")
 			check("start page")
 			tb.click(`a[href="/oauth"]`)
