@@ -28,14 +28,15 @@ test:
 		(cd internal/e2e && npm ci --no-audit --no-fund --loglevel=error) || echo "make test: npm ci failed in internal/e2e"; \
 	fi
 	@if [ -n "$$CHROMIUM" ]; then browser=$$(command -v "$$CHROMIUM"); else browser=$$(command -v chromium || echo /usr/bin/chromium); fi; \
+	if [ -n "$$browser" ] && [ -x "$$browser" ]; then browser=yes; else browser=; fi; \
 	python=$$(for p in $${PYTHON:-python3} /usr/bin/python3; do \
 		if "$$p" -c 'import googleapiclient, google_auth_oauthlib' 2>/dev/null; then echo "$$p"; break; fi; done); \
 	status=0; \
 	$(GO) test -race -count=1 ./... || status=1; \
 	(cd internal/sandbox/clienttest && PYTHON="$$python" $(GO) test -count=1 ./...) || status=1; \
 	suite() { if [ "$$2" = yes ]; then echo "make test: $$1: ran"; else echo "make test: $$1: SKIPPED; $$3"; fi; }; \
-	suite "browser tests (internal/e2e)" "$$([ -n "$$browser" ] && [ -x "$$browser" ] && echo yes)" "apt-get install chromium"; \
-	suite "accessibility audits (internal/e2e)" "$$([ -f internal/e2e/node_modules/axe-core/axe.min.js ] && [ -n "$$browser" ] && [ -x "$$browser" ] && echo yes)" "apt-get install chromium npm"; \
+	suite "browser tests (internal/e2e)" "$$browser" "apt-get install chromium"; \
+	suite "accessibility audits (internal/e2e)" "$$([ -f internal/e2e/node_modules/axe-core/axe.min.js ] && echo $$browser)" "apt-get install chromium npm"; \
 	suite "proxy test (TestBehindNginx)" "$$( (command -v nginx || command -v /usr/sbin/nginx) >/dev/null && echo yes)" "apt-get install nginx"; \
 	suite "metrics exposition check (promtool)" "$$(command -v promtool >/dev/null && echo yes)" "apt-get install prometheus"; \
 	suite "Google's Python client (internal/sandbox/clienttest)" "$$([ -n "$$python" ] && echo yes)" "apt-get install python3-googleapi python3-google-auth-oauthlib"; \

@@ -194,9 +194,6 @@ func (b *bench) startApp(ctx context.Context, app *appUnderTest) error {
 	if app.cookie, err = signIn(app.proc.url, b.account); err != nil {
 		return fmt.Errorf("app %s: sign in: %w", app.name, err)
 	}
-	if _, err := fetch(app.proc.url+"/home", app.cookie, false); err != nil {
-		return fmt.Errorf("app %s: %w", app.name, err)
-	}
 	return nil
 }
 

@@ -132,7 +132,7 @@ func (s *Server) handleCallback() http.Handler {
 			// the other's. The person is signed in, which is what they came
 			// for. The code is not used: its state cannot be checked.
 			s.log.Info("callback with unknown state, already signed in")
-			if data.Token.Refresh == "" && data.Token.due(s.now()) {
+			if data.Token.mustRenew(s.now()) {
 				// The other tab's renewal has not come back yet: renew for
 				// this one too, which ends on the inbox by continueTo.
 				s.startRenewal(w, r, data, "/home", false)
@@ -169,7 +169,9 @@ func (s *Server) handleCallback() http.Handler {
 		}
 		switch {
 		case failure != nil:
-			s.renderProblem(w, r, failure.problem())
+			var e signInError
+			errors.As(failure, &e)
+			s.renderProblem(w, r, e.problem())
 		case destination == "/":
 			http.Redirect(w, r, destination, http.StatusSeeOther)
 		default:
@@ -187,7 +189,7 @@ func (s *Server) handleCallback() http.Handler {
 // interaction_required, or a refused code) signs out, with a note on the
 // start page. Only when Google did not answer is it a page, the stored
 // token kept for the next try.
-func (s *Server) landing(data *sessionData, pending attempt, err error) (string, *signInError) {
+func (s *Server) landing(data *sessionData, pending attempt, err error) (string, error) {
 	switch {
 	case err == nil && pending.Silent:
 		return safeReturn(pending.Return), nil
@@ -201,14 +203,13 @@ func (s *Server) landing(data *sessionData, pending attempt, err error) (string,
 		data.Notice = noticeDeclined
 		return "/", nil
 	}
-	failure := err.(signInError)
-	return "", &failure
+	return "", err
 }
 
 // finishSignIn goes on with a callback whose state named a pending attempt:
 // Google's error, or the code exchanged with the attempt's verifier, the
-// grant checked, and the token kept in data. It returns the page to show
-// when the sign-in failed.
+// grant checked, and the token kept in data. It returns how the sign-in
+// failed, a signInError, or nil.
 //
 // A first sign-in leaves the question whose mailbox this is to the inbox,
 // which asks Gmail beside its list (gmail.Client.Unread), so the person
@@ -224,7 +225,9 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 		if e == "access_denied" {
 			return errDeclined
 		}
-		if !pending.Silent { // a refused renewal is expected; landing logs it
+		if pending.Silent { // expected: Google says so whenever it cannot renew without a page
+			s.log.Info("silent re-authorization refused", "error", clip(e, 64))
+		} else {
 			s.log.Warn("authorization refused", "error", clip(e, 64))
 		}
 		return errRefused
@@ -240,7 +243,7 @@ func (s *Server) finishSignIn(ctx context.Context, data *sessionData, query url.
 	if err != nil {
 		return s.exchangeFailed(err)
 	}
-	tok := s.keep(exchanged, "")
+	tok := s.authToken(exchanged, "")
 	if !grants(exchanged, GmailScope) {
 		// The person unticked Gmail on Google's consent screen. The token
 		// is useless to us, so hand it back rather than keep it.

@@ -56,9 +56,9 @@ func (s *Server) handleHome() http.Handler {
 			s.renderProblem(w, r, problemBadRequest)
 			return
 		}
-		before := data.kept()
+		before := data.inboxState()
 		chained := data.endRenewalChain(s.now())
-		if data.Token.Refresh == "" && data.Token.due(s.now()) {
+		if data.Token.mustRenew(s.now()) {
 			s.startRenewal(w, r, data, paging.link(), chained)
 			return
 		}
@@ -68,7 +68,7 @@ func (s *Server) handleHome() http.Handler {
 			s.signInAgain(w, r, data)
 			return
 		}
-		if (rewrite || data.kept() != before) && !s.saveSession(w, r, data) {
+		if (rewrite || data.inboxState() != before) && !s.saveSession(w, r, data) {
 			return
 		}
 		if err != nil {
@@ -159,13 +159,12 @@ func problemFor(err error) problem {
 
 // refreshOutcome names how a refresh ended, for the metrics.
 func refreshOutcome(err error) string {
-	var retrieve *oauth2.RetrieveError
 	switch {
 	case err == nil:
 		return "ok"
 	case grantGone(err):
 		return "grantGone"
-	case errors.As(err, &retrieve) && (retrieve.Response == nil || retrieve.Response.StatusCode < 500):
+	case problemFor(err) == problemRenewalRefused:
 		return "renewalRefused"
 	}
 	return "googleDown"
@@ -243,15 +242,15 @@ func (s *Server) refresh(ctx context.Context, t *authToken) (*authToken, error) 
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w", errRefreshUnanswered, err)
 	}
-	return s.keep(tok, t.Refresh), nil
+	return s.authToken(tok, t.Refresh), nil
 }
 
-// keep is what the session keeps of tok: its expiry counted on the app's
-// clock from Google's expires_in (golang.org/x/oauth2 counts it on
+// authToken is what the session keeps of tok: its expiry counted on the
+// app's clock from Google's expires_in (golang.org/x/oauth2 counts it on
 // time.Now), so that one clock decides when a token is due and tests can
 // move it; and refresh, the refresh token it came from, when Google sent
 // none with it.
-func (s *Server) keep(tok *oauth2.Token, refresh string) *authToken {
+func (s *Server) authToken(tok *oauth2.Token, refresh string) *authToken {
 	kept := &authToken{Access: tok.AccessToken, Refresh: cmp.Or(tok.RefreshToken, refresh), Expiry: tok.Expiry}
 	if tok.ExpiresIn > 0 {
 		kept.Expiry = s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)

@@ -25,10 +25,7 @@ func (s *Server) handleIndex() http.Handler {
 			writePage(w, r, http.StatusOK, s.signedOutIndex[language(r)])
 			return
 		}
-		page := indexData{layoutData: s.layout(r, "", "/", data)}
-		if data.Notice != "" {
-			page.Notice = noticeText(page.Lang, data.Notice)
-		}
+		page := s.startPage(r, data)
 		if data.Token != nil && !s.sessions.fromOwnPages(r) {
 			// Its Open unread mail link then works, whatever site sent
 			// the browser here.
@@ -43,6 +40,15 @@ func (s *Server) handleIndex() http.Handler {
 		}
 		s.render(w, r, http.StatusOK, s.templates.index, page)
 	})
+}
+
+// startPage is the start page's data for data's session, with its notice.
+func (s *Server) startPage(r *http.Request, data sessionData) indexData {
+	page := indexData{layoutData: s.layout(r, "", "/", data)}
+	if data.Notice != "" {
+		page.Notice = noticeText(page.Lang, data.Notice)
+	}
+	return page
 }
 
 // continueTo ends a sign-in or renewal that came back from Google: on to
@@ -61,7 +67,7 @@ func (s *Server) continueTo(w http.ResponseWriter, r *http.Request, data session
 		http.Redirect(w, r, destination, http.StatusSeeOther)
 		return
 	}
-	page := indexData{layoutData: s.layout(r, "", "/", data)}
+	page := s.startPage(r, data)
 	page.Refresh = destination
 	s.render(w, r, http.StatusOK, s.templates.index, page)
 }

@@ -240,10 +240,9 @@ func (d *sessionData) signIn(tok *authToken, account string, now time.Time) {
 // now. The session's absolute lifetime keeps running from the sign-in the
 // person made; the mark ends the request chain (endRenewalChain).
 func (d *sessionData) renew(tok *authToken, account string, now time.Time) {
-	d.Token = tok
-	d.Account = account
-	d.Notice = ""
-	d.Renewed = now
+	signedIn := d.SignedIn
+	d.signIn(tok, account, now)
+	d.SignedIn, d.Renewed = signedIn, now
 }
 
 // holds reports whether the session is still signed in as account, as it
@@ -272,16 +271,23 @@ func (t *authToken) due(now time.Time) bool {
 	return !t.Expiry.IsZero() && !now.Before(t.Expiry.Add(-refreshMargin))
 }
 
-// keptByAView is what a view of the inbox may change in the session, to
+// mustRenew reports whether the token is due and cannot be refreshed
+// (Google gave no refresh token): only a silent re-authorization brings
+// another (startRenewal).
+func (t *authToken) mustRenew(now time.Time) bool {
+	return t.Refresh == "" && t.due(now)
+}
+
+// inboxState is what a view of the inbox may change in the session, to
 // tell whether it must be written back.
-type keptByAView struct {
+type inboxState struct {
 	token   authToken
 	account string
 	renewed time.Time
 }
 
-func (d *sessionData) kept() keptByAView {
-	return keptByAView{token: *d.Token, account: d.Account, renewed: d.Renewed}
+func (d *sessionData) inboxState() inboxState {
+	return inboxState{token: *d.Token, account: d.Account, renewed: d.Renewed}
 }
 
 // endRenewalChain is called by each view of the inbox: a view right after
